@@ -1,0 +1,37 @@
+"""engagement: comments, moderation and engagement counters for news sites."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config -> extensions -> blueprints -> errors -> cli, nothing else."""
+    from engagement import cli, errors, health, observability
+    from engagement.config import load_config
+    from engagement.database import configure_engine
+    from engagement.extensions import db, limiter, migrate
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(Path(app.instance_path), config))
+
+    observability.configure_logging(app)
+    if app.config["TRUSTED_PROXIES"] > 0:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    configure_engine(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    limiter.init_app(app)
+
+    observability.init_request_tracking(app)
+    app.register_blueprint(health.bp)
+    errors.register_error_handlers(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,73 @@
+"""``flask --app wsgi engagement ...``: operator commands. Each one calls a service function."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from engagement.errors import ApiError
+from engagement.models import StaffRole
+from engagement.sites import service as sites
+from engagement.staff import service as staff
+
+group = AppGroup("engagement", help="Operate the engagement service.")
+
+
+def _fail(error: ApiError) -> None:
+    raise click.ClickException(f"{error.message} ({error.code})")
+
+
+@group.command("create-site")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name, e.g. 'The Daily Planet'.")
+@click.option(
+    "--origin", "origins", multiple=True, help="Allowed page origin, e.g. https://news.example (repeatable)."
+)
+def create_site_command(slug: str, name: str, origins: tuple[str, ...]) -> None:
+    """Create a site that pages can embed comments for."""
+    try:
+        site = sites.create_site(slug=slug, name=name, origins=list(origins))
+    except ApiError as error:
+        _fail(error)
+    click.echo(f"created site {site.slug} (id {site.id})")
+
+
+@group.command("create-token")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--site", "site_slugs", multiple=True, help="Site a moderator may act on (repeatable).")
+@click.option("--label", required=True, help="Who or what uses the token, e.g. 'cms-prod' or 'jane'.")
+def create_token_command(role: str, site_slugs: tuple[str, ...], label: str) -> None:
+    """Issue a staff token. It is printed once; only its hash is stored."""
+    if role == StaffRole.MODERATOR and not site_slugs:
+        raise click.UsageError("a moderator token needs at least one --site")
+    try:
+        token, secret = staff.create_token(role=StaffRole(role), site_slugs=list(site_slugs), label=label)
+    except ApiError as error:
+        _fail(error)
+    click.echo(f"token id {token.id} ({token.role}); store it now, it is not shown again:", err=True)
+    click.echo(secret)
+
+
+@group.command("revoke-token")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    """Revoke a staff token by id."""
+    try:
+        token = staff.revoke_token(token_id=token_id)
+    except ApiError as error:
+        _fail(error)
+    click.echo(f"revoked token {token.id} ({token.label})")
+
+
+@group.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo site and article thread with a few comments (idempotent)."""
+    from engagement.demo import seed_demo
+
+    created = seed_demo()
+    click.echo("seeded demo site" if created else "demo site already seeded")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(group)

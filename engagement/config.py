@@ -1,0 +1,150 @@
+"""Settings: defaults, then ``ENGAGEMENT_*`` environment variables, then the mapping given to ``create_app``.
+
+Every setting the service reads is declared once in ``SETTINGS``; the README's configuration table is
+checked against it by a test, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "ENGAGEMENT_"
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``ENGAGEMENT_<name>`` variable and the Flask config key it fills."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    config_key: str | None = None
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name
+
+    @property
+    def key(self) -> str:
+        return self.config_key or self.name
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ENV",
+        str,
+        "development",
+        "`development` or `production` (production refuses to start without a secret key).",
+    ),
+    Setting(
+        "DATABASE_URL",
+        str,
+        None,
+        "SQLAlchemy URL. Default: SQLite file `instance/engagement.db` (WAL, foreign keys on). "
+        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+        config_key="SQLALCHEMY_DATABASE_URI",
+    ),
+    Setting(
+        "SECRET_KEY",
+        str,
+        None,
+        "Signs edit tokens and hashes IPs. Dev default: generated once into `instance/`.",
+    ),
+    Setting("REDIS_URL", str, None, "Redis for rate limits and shared caches. Unset: in-process fallback."),
+    Setting("TRUSTED_PROXIES", int, 0, "Proxy hops trusted for `X-Forwarded-For` (0: header ignored)."),
+    Setting(
+        "MAX_REQUEST_BYTES",
+        int,
+        64 * 1024,
+        "Largest accepted request body (413 above).",
+        "MAX_CONTENT_LENGTH",
+    ),
+    Setting(
+        "RATELIMIT_ENABLED",
+        _parse_bool,
+        True,
+        "Switch every rate limit off (load tests behind a limiting proxy).",
+    ),
+    Setting("RATELIMIT_POST_COMMENT", str, "10 per minute;60 per hour", "Comment posts/edits per IP."),
+    Setting("RATELIMIT_READ", str, "600 per minute", "Public reads per IP."),
+    Setting("RATELIMIT_REACTION", str, "60 per minute", "Likes, follows and other reader actions per IP."),
+    Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
+    Setting(
+        "PUBLIC_URL",
+        str,
+        None,
+        "The service's public origin, for links in feeds and mail (default: request host).",
+    ),
+)
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """The development secret: generated once into ``instance/`` so restarts keep edit tokens valid."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config: defaults, then the environment, then ``overrides`` (tests)."""
+    config: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}
+    for setting in SETTINGS:
+        raw = os.environ.get(setting.env_var)
+        if raw is not None and raw != "":
+            try:
+                config[setting.key] = setting.parse(raw)
+            except ValueError as exc:
+                raise RuntimeError(f"{setting.env_var}: {exc}") from exc
+    config.update(
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        JSON_SORT_KEYS=False,
+        RATELIMIT_HEADERS_ENABLED=True,
+        # When Redis is down, limits keep working per process instead of failing requests.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        CLOCK=utc_now,
+        TESTING=False,
+    )
+    config.update(overrides or {})
+
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        instance_path.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'engagement.db'}"
+    if not config.get("SECRET_KEY"):
+        if config["ENV"] == "production":
+            raise RuntimeError("ENGAGEMENT_SECRET_KEY must be set when ENGAGEMENT_ENV=production")
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    config["RATELIMIT_STORAGE_URI"] = (
+        config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    )
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        # Survive a database restart or a killed connection without restarting the app.
+        "pool_pre_ping": True,
+        **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    return config

@@ -1,0 +1,67 @@
+"""Database behaviour that differs between SQLite and PostgreSQL, kept in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import Engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.dml import Insert
+
+from engagement.extensions import db
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def configure_engine(app: Flask) -> None:
+    """Apply SQLite pragmas and transaction mode; PostgreSQL needs nothing beyond pool pre-ping."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when another
+        # writer got in between; taking the write lock up front makes writers queue on busy_timeout
+        # instead. Reads stay deferred so they never wait for writers (WAL).
+        if has_request_context() and request.method in _READ_METHODS:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignoring_conflicts(table: Any, values: dict[str, Any], *, conflict_columns: list[str]) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the running dialect (both support it natively)."""
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+        )
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+def database_is_reachable() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True

@@ -1,0 +1,39 @@
+"""Request parsing at the edge: JSON bodies and query strings through marshmallow schemas."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, fields
+
+from engagement.errors import BadRequest, UnsupportedMediaType
+
+
+def json_body() -> Any:
+    """The request's JSON document; 415 for another media type, 400 ``invalid_json`` when unparsable."""
+    if not request.is_json:
+        raise UnsupportedMediaType("unsupported_media_type", "Send the request body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("invalid_json", f"The request body is not valid JSON: {exc}") from None
+
+
+def load_body(schema: Schema) -> Any:
+    """Validate the JSON body; a body that is not an object is a validation error, not a crash."""
+    document = json_body()
+    if not isinstance(document, dict):
+        raise BadRequest("invalid_json", "The request body must be a JSON object.")
+    return schema.load(document)
+
+
+def load_query(schema: Schema) -> Any:
+    """Validate the query string; repeated parameters arrive as lists only where the schema wants a list."""
+    document: dict[str, Any] = {}
+    for name, values in request.args.lists():
+        field = schema.fields.get(name)
+        document[name] = values if isinstance(field, fields.List) else values[-1]
+    return schema.load(document)

@@ -1,0 +1,100 @@
+"""Threads (one per article) and their comments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engagement.models.base import Base
+
+if TYPE_CHECKING:
+    from engagement.models.sites import Site
+
+
+class CommentStatus(enum.StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    SPAM = "spam"
+    TRASH = "trash"
+    DELETED = "deleted"  # placeholder kept because it still has replies
+
+
+# Stored as plain strings (not a database enum) so adding a status is a code change, not a type migration.
+STATUS_LENGTH = 16
+
+
+class Thread(Base):
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(512))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Approved comments only; updated with atomic UPDATE ... SET n = n + 1 so concurrent posts never lose one.
+    comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped on every change a reader can see; the ETag of every public read of this thread.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_comment_at: Mapped[datetime | None]
+
+    site: Mapped[Site] = relationship(back_populates="threads")
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        # Approved top-level comments of a thread in order (the public listing pages over these) ...
+        Index("ix_comments_thread_listing", "thread_id", "depth", "status", "created_at", "id"),
+        # ... and every reply under a page of them in one query.
+        Index("ix_comments_root_id", "root_id"),
+        # The moderation queue of a site.
+        Index("ix_comments_site_queue", "site_id", "status", "created_at"),
+        # Flood, duplicate and first-time checks.
+        Index("ix_comments_site_email", "site_id", "author_email", "created_at"),
+        Index("ix_comments_site_ip", "site_id", "ip_hash", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    # The top-level ancestor (None for a top-level comment): a page's replies are fetched by root.
+    root_id: Mapped[int | None]
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+
+    author_name: Mapped[str] = mapped_column(String(245), default="")
+    author_email: Mapped[str] = mapped_column(String(100), default="")
+    author_url: Mapped[str | None] = mapped_column(String(200))
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+
+    body: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text, default="")
+
+    status: Mapped[str] = mapped_column(String(STATUS_LENGTH), default=CommentStatus.PENDING)
+    previous_status: Mapped[str | None] = mapped_column(String(STATUS_LENGTH))
+    # Which anti-spam rules held or flagged it, e.g. ["max_links", "moderation_word:casino"].
+    spam_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    edited_at: Mapped[datetime | None]
+    moderated_at: Mapped[datetime | None]
+    moderated_by: Mapped[str | None] = mapped_column(String(200))
+
+    thread: Mapped[Thread] = relationship()
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status in (CommentStatus.APPROVED, CommentStatus.DELETED)
+
+    def __repr__(self) -> str:
+        return f"<Comment {self.id} {self.status} thread={self.thread_id}>"

@@ -1,0 +1,83 @@
+"""Sites (one per newsroom property) and their moderation settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import JSON, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engagement.models.base import Base
+
+if TYPE_CHECKING:
+    from engagement.models.comments import Thread
+
+ModerationMode = Literal["none", "all", "first_time"]
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """A site's rules, with WordPress core's defaults. Stored as JSON; validated by ``sites.schemas``."""
+
+    moderation: ModerationMode = "first_time"
+    max_links: int = 2
+    max_depth: int = 5
+    edit_window_seconds: int = 15 * 60
+    close_after_days: int = 0  # 0: threads never close by age
+    max_body_length: int = 10_000
+    flood_seconds: int = 15
+    moderation_words: tuple[str, ...] = ()
+    disallowed_words: tuple[str, ...] = ()
+    notify_emails: tuple[str, ...] = ()
+    stale_after_hours: int = 48
+    max_drop_share: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> SiteSettings:
+        raw = dict(raw or {})
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        values: dict[str, Any] = {}
+        for name in known:
+            if name in raw:
+                value = raw.pop(name)
+                values[name] = tuple(value) if isinstance(value, list) else value
+        return cls(**values, extra=raw)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    def replace(self, **changes: Any) -> SiteSettings:
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+        return dataclasses.replace(self, **changes)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    settings_json: Mapped[dict[str, Any]] = mapped_column("settings", JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    threads: Mapped[list[Thread]] = relationship(back_populates="site", passive_deletes=True)
+
+    @property
+    def settings(self) -> SiteSettings:
+        return SiteSettings.from_json(self.settings_json)
+
+    @settings.setter
+    def settings(self, value: SiteSettings) -> None:
+        self.settings_json = value.to_json()
+
+    def allows_origin(self, origin: str | None) -> bool:
+        """A site without configured origins accepts any (development); otherwise an exact match."""
+        if not self.origins:
+            return True
+        return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in self.origins}

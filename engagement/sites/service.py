@@ -1,0 +1,30 @@
+"""Sites: creation, lookup and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engagement.errors import Conflict, NotFound
+from engagement.extensions import db
+from engagement.models import Site, SiteSettings
+
+
+def get_site(slug: str) -> Site:
+    """The site with this slug, or 404 ``site_not_found``."""
+    site = db.session.scalar(select(Site).where(Site.slug == slug))
+    if site is None:
+        raise NotFound("site_not_found", f"There is no site {slug!r}.")
+    return site
+
+
+def create_site(*, slug: str, name: str, origins: list[str], settings: dict[str, Any] | None = None) -> Site:
+    """Create a site; its settings start from the defaults."""
+    if db.session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
+        raise Conflict("site_exists", f"A site {slug!r} already exists.")
+    site = Site(slug=slug, name=name, origins=[o.rstrip("/") for o in origins])
+    site.settings = SiteSettings().replace(**(settings or {}))
+    db.session.add(site)
+    db.session.commit()
+    return site

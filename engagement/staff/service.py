@@ -1,0 +1,79 @@
+"""Staff tokens: issued once in clear, stored only as a SHA-256, checked in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select, update
+
+from engagement import clock
+from engagement.errors import NotFound, Unauthorized
+from engagement.extensions import db
+from engagement.models import Site, StaffRole, StaffToken
+
+TOKEN_PREFIX = "eng_"  # noqa: S105 (a public prefix, not a secret)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(*, role: StaffRole, site_slugs: list[str], label: str) -> tuple[StaffToken, str]:
+    """Issue a token; the secret is returned here and never again."""
+    sites = []
+    for slug in site_slugs:
+        site = db.session.scalar(select(Site).where(Site.slug == slug))
+        if site is None:
+            raise NotFound("site_not_found", f"There is no site {slug!r}.")
+        sites.append(site)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = StaffToken(
+        label=label,
+        role=role,
+        token_hash=hash_token(secret),
+        token_prefix=secret[: len(TOKEN_PREFIX) + 6],
+        sites=sites,
+        created_at=clock.now(),
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def revoke_token(*, token_id: int) -> StaffToken:
+    """Revoke a token; revoking twice keeps the first revocation time."""
+    token = db.session.get(StaffToken, token_id)
+    if token is None:
+        raise NotFound("token_not_found", f"There is no token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        db.session.commit()
+    return token
+
+
+def list_tokens() -> list[StaffToken]:
+    return list(db.session.scalars(select(StaffToken).order_by(StaffToken.id)))
+
+
+def authenticate(authorization: str | None) -> StaffToken:
+    """The live token named by an ``Authorization: Bearer`` header, or 401."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("unauthorized", "Send Authorization: Bearer <staff token>.")
+    digest = hash_token(secret)
+    # The lookup is by digest (an index hit), so timing reveals nothing about the secret itself;
+    # the compare_digest below guards against a database collation that compares loosely.
+    token = db.session.scalar(select(StaffToken).where(StaffToken.token_hash == digest))
+    if token is None or not hmac.compare_digest(token.token_hash, digest):
+        raise Unauthorized("invalid_token", "The bearer token is not valid.")
+    if token.revoked_at is not None:
+        raise Unauthorized("token_revoked", "The bearer token has been revoked.")
+    now = clock.now()
+    # Recording use on every request would turn every read into a write; once a minute is enough.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        db.session.execute(update(StaffToken).where(StaffToken.id == token.id).values(last_used_at=now))
+        db.session.commit()
+    return token
