@@ -1,13 +1,14 @@
 """Typed SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
 from engagement.models.base import Base
-from engagement.models.comments import Comment, CommentStatus, Thread
+from engagement.models.comments import Comment, CommentLike, CommentStatus, Thread
 from engagement.models.sites import Site, SiteSettings
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
 
 __all__ = [
     "Base",
     "Comment",
+    "CommentLike",
     "CommentStatus",
     "Site",
     "SiteSettings",

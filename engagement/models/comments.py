@@ -98,3 +98,13 @@ class Comment(Base):
 
     def __repr__(self) -> str:
         return f"<Comment {self.id} {self.status} thread={self.thread_id}>"
+
+
+class CommentLike(Base):
+    """One reader's like of one comment; the primary key makes liking twice a no-op."""
+
+    __tablename__ = "comment_likes"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    reader_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,59 @@
+"""CORS for the public, per-site API: only a site's allowed origins may read its answers from a browser.
+
+No credentials are ever allowed (the API uses no cookies). A browser write whose ``Origin`` is not one of
+the site's origins is refused outright, so another page cannot post in a reader's name.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, request
+
+from engagement.errors import ApiError, Forbidden
+from engagement.models import Site
+from engagement.readers import READER_HEADER
+from engagement.sites.service import get_site
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ALLOWED_HEADERS = f"Content-Type, Authorization, {READER_HEADER}"
+ALLOWED_METHODS = "GET, POST, PATCH, DELETE"
+
+
+def current_site() -> Site:
+    """The site named in the URL, loaded once per request (404 ``site_not_found``)."""
+    site = g.get("site")
+    if site is None:
+        site = g.site = get_site(request.view_args["site"])
+    return site
+
+
+def enable_site_cors(blueprint: Blueprint) -> None:
+    """Attach the per-site CORS policy to a blueprint whose routes all take a ``site`` argument."""
+
+    @blueprint.before_request
+    def refuse_foreign_writes() -> None:
+        origin = request.headers.get("Origin")
+        if request.method not in _WRITE_METHODS or origin is None:
+            return
+        if not current_site().allows_origin(origin):
+            raise Forbidden("origin_not_allowed", f"Origin {origin} may not write to this site.")
+
+    @blueprint.after_request
+    def add_cors_headers(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        response.vary.add("Origin")
+        if origin is None:
+            return response
+        site = g.get("site")
+        if site is None:
+            try:
+                site = current_site()
+            except ApiError:  # an unknown site answers 404 without CORS headers
+                return response
+        if site.allows_origin(origin):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+                response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+                response.headers["Access-Control-Max-Age"] = "600"
+        return response
