@@ -1,0 +1,173 @@
+"""Comment bodies to safe HTML, once, at write time.
+
+This is the only module that knows the HTML policy and the only one that imports markdown-it-py, bleach or
+nh3. Reader text goes Markdown subset -> linkify bare URLs -> nh3 allowlist; imported HTML (WordPress,
+Disqus, Isso) goes nh3 allowlist -> linkify -> nh3 allowlist. Both end in the same policy, so stored HTML
+is safe to insert into a page as is, whatever its origin.
+"""
+
+import re
+from html.parser import HTMLParser
+from types import MappingProxyType
+
+import nh3
+from bleach.linkifier import Linker, build_url_re
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a"},
+)
+ALLOWED_ATTRIBUTES = MappingProxyType(
+    {
+        "a": frozenset({"href", "title"}),
+        # Markdown renders "3. item" as <ol start="3">; without it the numbers a reader typed would change.
+        "ol": frozenset({"start"}),
+    },
+)
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+_POLICY = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    # Imported HTML may carry scripts and stylesheets; their text is code, not something a reader wrote.
+    clean_content_tags={"script", "style"},
+    link_rel=LINK_REL,
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    # A relative href has no scheme to check and would resolve against whichever page embeds the widget.
+    url_relative="deny",
+    strip_comments=True,
+)
+
+# Headings, rules and images are off: a comment must not shout, split the page or load third-party pixels.
+# With their rules disabled, "# x" stays a paragraph and "![a](u)" becomes "!" followed by a plain link.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(
+    ["heading", "lheading", "hr", "image", "html_block", "html_inline"],
+)
+
+_EXPLICIT_URL_PREFIX = re.compile(r"(?:https?://|www\.)", re.IGNORECASE)
+
+
+def _link_only_explicit_urls(attrs: dict, is_new: bool) -> dict | None:
+    # bleach would also link "README.md" or "main.py" (Moldova and Paraguay TLDs); readers mean file names.
+    if is_new and not _EXPLICIT_URL_PREFIX.match(attrs["_text"]):
+        return None
+    return attrs
+
+
+# No skip_tags for <pre>/<code>: bleach 6.4 re-escapes entities inside skipped tags ("&lt;" -> "&amp;lt;"),
+# which would garble every code sample; a link inside code is the lesser evil.
+_LINKER = Linker(
+    callbacks=[_link_only_explicit_urls],
+    url_re=build_url_re(protocols=["http", "https"]),
+    parse_email=False,
+)
+
+# Parsing HTML drops one newline right after <pre>, and html5ever does not write it back, so a <pre> whose
+# text starts with a newline would lose one more newline on every pass. Writing it back the way the old
+# HTML serialization algorithm did makes clean_html a fixpoint. nh3 escapes every "<" in text and in
+# attribute values, so this literal can only be the allowed, attribute-free tag.
+_PRE_WITH_LEADING_NEWLINE = "<pre>\n"
+
+
+def clean_html(html: str) -> str:
+    """Apply the allowlist policy alone (no linkify): the last step of every rendering, idempotent."""
+    cleaned = _POLICY.clean(html)
+    return cleaned.replace(_PRE_WITH_LEADING_NEWLINE, "<pre>\n\n")
+
+
+def render_comment(text: str) -> str:
+    """Render a reader's Markdown comment body to safe HTML; raw HTML in it is shown as literal text."""
+    if not text.strip():
+        return ""
+    html = _MARKDOWN.render(text)
+    return clean_html(_LINKER.linkify(html)).strip()
+
+
+def sanitize_html(html: str) -> str:
+    """Reduce imported comment HTML to the allowed subset, linkify bare URLs, apply the same policy."""
+    if not html.strip():
+        return ""
+    # Clean first: the linkifier escapes tags it does not know, which would turn <font> into visible text.
+    return clean_html(_LINKER.linkify(clean_html(html))).strip()
+
+
+def count_links(text: str) -> int:
+    """Count the links a raw comment body renders to (Markdown links and bare URLs), for spam rules."""
+    return render_comment(text).count("<a ")
+
+
+_BLOCK_TAGS = frozenset({"p", "blockquote", "pre", "ul", "ol"})
+_WHITESPACE_RUN = re.compile(r"\s+")
+_BLANK_LINE_RUN = re.compile(r"\n{3,}")
+
+
+class _PlainTextWriter(HTMLParser):
+    """Collects the text of rendered comment HTML with paragraphs, line breaks and list items kept."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._parts: list[str] = []
+        self._pre_depth = 0
+        # One entry per open list: the next number for <ol>, None for <ul>.
+        self._list_counters: list[int | None] = []
+        # True between a list marker and the item's first text, so "<li><p>x" reads "- x", not "- \n\nx".
+        self._after_list_marker = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self._break("\n")
+        elif tag == "li":
+            self._break("\n")
+            self._parts.append(self._next_list_marker())
+            self._after_list_marker = True
+        elif tag in _BLOCK_TAGS:
+            self._break("\n\n")
+        if tag == "pre":
+            self._pre_depth += 1
+        elif tag == "ul":
+            self._list_counters.append(None)
+        elif tag == "ol":
+            start = dict(attrs).get("start") or "1"
+            self._list_counters.append(int(start) if start.isdigit() else 1)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self._break("\n\n")
+        if tag == "pre":
+            self._pre_depth = max(0, self._pre_depth - 1)
+        elif tag in {"ul", "ol"} and self._list_counters:
+            self._list_counters.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._pre_depth:
+            data = _WHITESPACE_RUN.sub(" ", data)
+            if self._after_list_marker or not self._parts or self._parts[-1].endswith("\n"):
+                data = data.lstrip(" ")
+        if data:
+            self._parts.append(data)
+            self._after_list_marker = False
+
+    def _break(self, separator: str) -> None:
+        if not self._after_list_marker:
+            self._parts.append(separator)
+
+    def _next_list_marker(self) -> str:
+        if not self._list_counters or self._list_counters[-1] is None:
+            return "- "
+        number = self._list_counters[-1]
+        self._list_counters[-1] = number + 1
+        return f"{number}. "
+
+    def text(self) -> str:
+        lines = "".join(self._parts).split("\n")
+        joined = "\n".join(line.rstrip() for line in lines)
+        return _BLANK_LINE_RUN.sub("\n\n", joined).strip("\n")
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of rendered comment HTML, for notification mails and search; entities are unescaped."""
+    writer = _PlainTextWriter()
+    writer.feed(html)
+    writer.close()
+    return writer.text()
