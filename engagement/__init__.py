@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> errors -> cli, nothing else."""
-    from engagement import cli, errors, health, observability
+    from engagement import cli, errors, health, observability, openapi
     from engagement.config import load_config
     from engagement.database import configure_engine
     from engagement.extensions import db, limiter, migrate
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     observability.init_request_tracking(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     errors.register_error_handlers(app)
     cli.register(app)
     return app
