@@ -1,0 +1,103 @@
+// "Stay Connected" (fans, followers, subscribers with Like/Follow toggles) and the comment counts
+// behind a[data-engagement=count] links.
+function mountCounters(container, env) {
+  const { t, call } = env;
+  const root = attachRoot(container);
+  const target = container.dataset.target || "site";
+  const headingId = uid();
+  const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+  env.say = (message) => (status.textContent = message);
+  const counts = {};
+  const buttons = {};
+  let state;
+  const item = (kind, label, action) => {
+    counts[kind] = h("span", { class: "n" }, "–");
+    buttons[kind] = h("button", { type: "button", "aria-pressed": false, disabled: true }, action);
+    return h("li", {}, counts[kind], h("span", {}, label), buttons[kind]);
+  };
+  const show = (data) => {
+    state = data;
+    state.reader ||= {};
+    for (const kind in counts) counts[kind].textContent = env.num(data.counters[kind].count);
+    for (const kind of ["fans", "followers"]) {
+      buttons[kind].setAttribute("aria-pressed", !!data.reader[kind]);
+      buttons[kind].disabled = false;
+    }
+  };
+  const list = h(
+    "ul",
+    {},
+    item("fans", t("fans"), t("like")),
+    item("followers", t("followers"), t("follow")),
+    item("subscribers", t("subscribers"), t("subscribe")),
+  );
+  for (const kind of ["fans", "followers"]) {
+    buttons[kind].onclick = () =>
+      toggleOptimistically(
+        env,
+        buttons[kind],
+        !!state.reader[kind],
+        state.counters[kind].count,
+        (on, count) => {
+          state.reader[kind] = on;
+          state.counters[kind].count = count;
+          show(state);
+        },
+        (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }).then(show),
+      );
+  }
+  const section = h("section", { class: "w sc", "aria-labelledby": headingId }, h("h2", { id: headingId }, t("stay")), list);
+  // TODO(issue 7): show Subscribe when the mail endpoints exist and the site enables them (the
+  // settings.subscribe flag); until then only a page that opts in with data-subscribe="true" gets it.
+  if (container.dataset.subscribe == "true") section.append(subscribeForm(env, target, buttons.subscribers));
+  else buttons.subscribers.hidden = true;
+  section.append(status);
+  root.append(section);
+  call("GET", "/engagement", { query: { target }, asReader: true }).then(show, (error) =>
+    env.say(describeError(t, error)),
+  );
+}
+
+function subscribeForm(env, target, opener) {
+  const form = createForm(env, {
+    names: ["email"],
+    label: env.t("subscribe"),
+    async send({ email }) {
+      await env.call("POST", "/subscribers", { body: { email, target } });
+      form.hidden = true;
+      opener.setAttribute("aria-expanded", false);
+      env.say(env.t("subscribed"));
+    },
+  });
+  form.hidden = true;
+  opener.disabled = false;
+  opener.removeAttribute("aria-pressed");
+  opener.setAttribute("aria-expanded", false);
+  opener.onclick = () => {
+    opener.setAttribute("aria-expanded", !(form.hidden = !form.hidden));
+    form.querySelector("input").focus();
+  };
+  return form;
+}
+
+// One /counts request per site and 100 threads fills every count link with "N Comments".
+function fillCounts(origin) {
+  const threadsBySite = {};
+  for (const link of document.querySelectorAll("a[data-engagement=count][data-site]")) {
+    const thread = link.dataset.thread || new URL(link.href, location.href).pathname;
+    const links = (threadsBySite[link.dataset.site] ||= new Map());
+    links.set(thread, [...(links.get(thread) || []), link]);
+  }
+  for (const [site, links] of Object.entries(threadsBySite)) {
+    const threads = [...links.keys()];
+    for (let i = 0; i < threads.length; i += 100) {
+      const batch = threads.slice(i, i + 100);
+      makeApi(origin, site)("GET", "/counts", { query: { thread: batch } }).then(({ counts }) => {
+        for (const thread of batch) {
+          if (!Object.hasOwn(counts, thread)) continue;
+          for (const link of links.get(thread)) link.textContent = makeLocale(link).t("comments", { n: counts[thread] });
+        }
+      }, () => {});
+    }
+  }
+}

@@ -1,0 +1,273 @@
+// The comment thread: nested list, likes, sorting, "Load more", and the reader's own comments
+// (edit/delete while the edit token lives, the pending notice until the comment is approved).
+const PENDING_KEEP_MS = 7 * 864e5;
+
+function mountThread(container, env) {
+  const { t, call } = env;
+  const root = attachRoot(container);
+  const ownKey = `own:${env.site}:${env.thread}`;
+  const likedKey = `liked:${env.site}`;
+  // {comment id: {token, exp, at, body, pending: Comment | null}}: what this browser posted here.
+  const own = readStore(ownKey, {});
+  const liked = new Set(readStore(likedKey, []));
+  const nodes = new Map();
+  let closed = false;
+  let total = 0;
+  let cursor = null;
+  let sort = "oldest";
+  env.settings = { max_depth: 1, max_body_length: 1e4 };
+
+  const headingId = uid();
+  const heading = h("h2", { id: headingId });
+  const sorter = h(
+    "select",
+    { onchange: () => ((sort = sorter.value), load(true)) },
+    h("option", { value: "oldest" }, t("oldest")),
+    h("option", { value: "newest" }, t("newest")),
+    h("option", { value: "top" }, t("top")),
+  );
+  const formSlot = h("div");
+  const list = h("ol", { class: "list" });
+  const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => load(false) }, t("more"));
+  const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+  env.say = (message) => (status.textContent = message);
+  root.append(
+    h(
+      "section",
+      { class: "w", "aria-labelledby": headingId },
+      h("div", { class: "bar" }, heading, h("label", { class: "sort" }, t("sort"), " ", sorter)),
+      formSlot,
+      list,
+      more,
+      status,
+    ),
+  );
+
+  function saveOwn() {
+    const now = Date.now();
+    for (const [id, entry] of Object.entries(own)) {
+      const editable = Date.parse(entry.exp) > now;
+      if (!editable && !(entry.pending && entry.at + PENDING_KEEP_MS > now)) delete own[id];
+    }
+    writeStore(ownKey, Object.keys(own).length ? own : null);
+  }
+
+  function setTotal(count) {
+    total = count;
+    heading.textContent = t("comments", { n: total });
+  }
+
+  function renderComment(comment) {
+    nodes.get(comment.id)?.li.remove();
+    const replies = h("ol", { class: "replies" });
+    const li = h("li", { class: "c" }, renderRow(comment), replies);
+    nodes.set(comment.id, { comment, li, replies });
+    replies.append(...(comment.replies || []).map(renderComment));
+    return li;
+  }
+
+  function renderRow(comment) {
+    const gone = comment.status == "deleted";
+    const author = comment.author || {};
+    const name = gone ? t("deleted") : author.name;
+    const text = h("div", { class: "text" });
+    setSafeHtml(text, comment.html);
+    const actions = h("div", { class: "acts" });
+    if (comment.status == "approved") {
+      actions.append(likeButton(comment));
+      if (!closed && comment.depth < env.settings.max_depth - 1) {
+        actions.append(h("button", { type: "button", onclick: (e) => openReply(comment, e.currentTarget) }, t("reply")));
+      }
+    }
+    if (!gone && Date.parse(own[comment.id]?.exp) > Date.now()) {
+      actions.append(
+        h("button", { type: "button", onclick: () => startEdit(comment) }, t("edit")),
+        h("button", { type: "button", onclick: () => remove(comment) }, t("del")),
+      );
+    }
+    return h(
+      "div",
+      { class: "row" },
+      !gone && /^\/[^/]/.test(author.avatar || "")
+        ? h("img", { class: "av", src: env.origin + author.avatar, alt: "", loading: "lazy", width: 40, height: 40 })
+        : h("span", { class: "av" }),
+      h(
+        "div",
+        { class: "main" },
+        h(
+          "p",
+          { class: "meta" },
+          !gone && isWebUrl(author.url)
+            ? h("a", { class: "who", href: author.url, rel: "nofollow ugc noopener" }, name)
+            : h("span", { class: "who" }, name),
+          " ",
+          h("time", { datetime: comment.created_at, title: env.date(comment.created_at) }, env.ago(comment.created_at)),
+          comment.edited_at && ` ${t("edited")}`,
+        ),
+        text,
+        comment.status == "pending" && h("p", { class: "note" }, t("pending")),
+        actions,
+      ),
+    );
+  }
+
+  function likeButton(comment) {
+    const count = h("span", {}, env.num(comment.likes));
+    const button = h(
+      "button",
+      { type: "button", class: "like", "aria-pressed": liked.has(comment.id) },
+      h("span", { "aria-hidden": "true" }, "♥ "),
+      h("span", { class: "vh" }, `${t("like")} `),
+      count,
+    );
+    const show = (on, likes) => {
+      comment.likes = likes;
+      count.textContent = env.num(likes);
+      button.setAttribute("aria-pressed", on);
+      liked[on ? "add" : "delete"](comment.id);
+      writeStore(likedKey, [...liked].slice(-500));
+    };
+    button.onclick = () =>
+      toggleOptimistically(env, button, liked.has(comment.id), comment.likes, show, (on) =>
+        call(on ? "POST" : "DELETE", `/comments/${comment.id}/likes`, { asReader: true }).then((r) =>
+          show(r.liked, r.likes),
+        ),
+      );
+    return button;
+  }
+
+  function place(comment) {
+    const li = renderComment(comment);
+    const parent = nodes.get(comment.parent_id);
+    if (parent) parent.replies.append(li);
+    else if (sort == "newest") list.prepend(li);
+    else list.append(li);
+    return li;
+  }
+
+  function focus(li) {
+    li.tabIndex = -1;
+    li.focus();
+  }
+
+  async function post(values, parent) {
+    const result = await call("POST", "/comments", {
+      body: { ...values, thread: env.thread, thread_url: env.url, thread_title: env.title, parent_id: parent?.id ?? null },
+    });
+    const { comment } = result;
+    const pending = comment.status == "pending";
+    own[comment.id] = {
+      token: result.edit_token,
+      exp: result.edit_expires_at,
+      at: Date.now(),
+      body: values.body,
+      pending: pending ? comment : null,
+    };
+    saveOwn();
+    focus(place(comment));
+    if (!pending) setTotal(total + 1);
+    env.say(pending ? t("pending") : t("posted"));
+  }
+
+  const commentForm = (parent, close, onCancel) =>
+    createForm(env, {
+      heading: parent ? t("reply") : t("leaveReply"),
+      names: ["body", "author_name", "author_email", "author_url"],
+      label: t("post"),
+      send: (values) => post(values, parent).then(close),
+      onCancel,
+    });
+
+  function openReply(comment, button) {
+    const node = nodes.get(comment.id);
+    const close = () => {
+      node.form.remove();
+      node.form = null;
+    };
+    node.form ||= node.li.insertBefore(commentForm(comment, close, () => (close(), button.focus())), node.replies);
+    node.form.querySelector("textarea").focus();
+  }
+
+  function update(comment) {
+    const node = nodes.get(comment.id);
+    node.comment = comment;
+    node.li.firstChild.replaceWith(renderRow(comment));
+  }
+
+  function startEdit(comment) {
+    const node = nodes.get(comment.id);
+    const row = node.li.firstChild;
+    const entry = own[comment.id];
+    const editor = createForm(env, {
+      names: ["body"],
+      value: entry.body ?? row.querySelector(".text").innerText,
+      label: t("save"),
+      onCancel: () => editor.replaceWith(row),
+      async send({ body }) {
+        const result = await call("PATCH", `/comments/${comment.id}`, { body: { body }, token: entry.token });
+        Object.assign(entry, { body, pending: result.comment.status == "pending" ? result.comment : null });
+        saveOwn();
+        update(result.comment);
+        focus(node.li);
+        env.say(t("updated"));
+      },
+    });
+    row.replaceWith(editor);
+    editor.querySelector("textarea").focus();
+  }
+
+  async function remove(comment) {
+    if (!confirm(t("confirmDelete"))) return;
+    try {
+      await call("DELETE", `/comments/${comment.id}`, { token: own[comment.id].token });
+    } catch (error) {
+      return env.say(describeError(t, error));
+    }
+    delete own[comment.id];
+    saveOwn();
+    const node = nodes.get(comment.id);
+    if (comment.status == "approved") setTotal(total - 1);
+    // Replies stay readable under a placeholder, as the server will list them.
+    if (node.replies.children.length) update({ ...comment, status: "deleted", author: {}, html: "" });
+    else node.li.remove(), nodes.delete(comment.id);
+    env.say(t("removed"));
+  }
+
+  async function load(reset) {
+    more.disabled = true;
+    try {
+      const page = await call("GET", "/comments", {
+        query: { thread: env.thread, sort, limit: container.dataset.limit, cursor: reset ? null : cursor },
+      });
+      env.settings = page.settings;
+      closed = page.thread.closed;
+      setTotal(page.thread.comment_count);
+      if (reset) list.replaceChildren(), nodes.clear();
+      const items = page.comments.map(renderComment);
+      list.append(...items);
+      for (const entry of Object.values(own)) {
+        if ((nodes.get(entry.pending?.id)?.comment.status || "pending") != "pending") entry.pending = null;
+      }
+      // Listings are shared and cached, so the reader's own pending comments come from localStorage.
+      for (const entry of reset ? Object.values(own) : []) {
+        const { pending } = entry;
+        if (pending && (!pending.parent_id || nodes.has(pending.parent_id))) place(pending);
+      }
+      saveOwn();
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      if (reset) {
+        // Re-sorting keeps a half-written comment.
+        if (closed || !formSlot.firstChild) {
+          formSlot.replaceChildren(closed ? h("p", { class: "note" }, t("closed")) : commentForm());
+        }
+        env.say("");
+      } else if (items[0]) focus(items[0]);
+    } catch (error) {
+      env.say(describeError(t, error));
+    }
+    more.disabled = false;
+  }
+
+  load(true);
+}
