@@ -2,6 +2,13 @@
 
 from engagement.models.base import Base
 from engagement.models.comments import Comment, CommentLike, CommentStatus, Thread
+from engagement.models.counters import (
+    Counter,
+    CounterHistory,
+    CounterKind,
+    CounterReaderAction,
+    CounterSource,
+)
 from engagement.models.sites import Site, SiteSettings
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
 
@@ -10,6 +17,11 @@ __all__ = [
     "Comment",
     "CommentLike",
     "CommentStatus",
+    "Counter",
+    "CounterHistory",
+    "CounterKind",
+    "CounterReaderAction",
+    "CounterSource",
     "Site",
     "SiteSettings",
     "StaffRole",
