@@ -13,7 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> errors -> cli, nothing else."""
     from engagement import cli, errors, health, observability, openapi
+    from engagement.comments import routes as comments
     from engagement.config import load_config
+    from engagement.counters import routes as counters
     from engagement.database import configure_engine
     from engagement.extensions import db, limiter, migrate
 
@@ -33,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     observability.init_request_tracking(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(counters.public)
+    app.register_blueprint(counters.staff)
+    app.register_blueprint(counters.badges)
+    app.register_blueprint(comments.bp)
     errors.register_error_handlers(app)
     cli.register(app)
     return app

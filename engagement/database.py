@@ -58,6 +58,33 @@ def insert_ignoring_conflicts(table: Any, values: dict[str, Any], *, conflict_co
     raise RuntimeError(f"unsupported database dialect {dialect!r}")
 
 
+def insert_or_update(
+    table: Any, values: dict[str, Any], *, conflict_columns: list[str], update_columns: list[str]
+) -> Insert:
+    """``INSERT ... ON CONFLICT (...) DO UPDATE`` setting ``update_columns`` to the inserted values."""
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:
+        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    return statement.on_conflict_do_update(
+        index_elements=conflict_columns,
+        set_={column: statement.excluded[column] for column in update_columns},
+    )
+
+
+def insert_if_absent(table: Any, values: dict[str, Any], *, conflict_columns: list[str]) -> bool:
+    """Insert a row unless one with the same key exists; True when this call inserted it.
+
+    Uses RETURNING rather than rowcount, which psycopg reports as -1 for some statement forms.
+    """
+    statement = insert_ignoring_conflicts(table, values, conflict_columns=conflict_columns)
+    first_key = table.c[conflict_columns[0]]
+    return db.session.execute(statement.returning(first_key)).first() is not None
+
+
 def database_is_reachable() -> bool:
     try:
         db.session.execute(text("SELECT 1"))

@@ -1,0 +1,302 @@
+"""Public reads: thread pages, counts and the Atom feed. Reads never render Markdown or sanitize HTML.
+
+A page costs a fixed number of queries whatever the thread's size: the thread row, one page of top-level
+comments (keyset pagination) and every reply under that page (by ``root_id``). What a page produces is
+cached per process, keyed by the thread's ``version``, which every visible change bumps; so a cache entry
+can never be stale, only unused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flask import current_app
+from sqlalchemy import and_, or_, select
+
+from engagement.clock import isoformat_z
+from engagement.comments.schemas import CommentPageSchema
+from engagement.errors import ValidationFailed
+from engagement.extensions import db
+from engagement.hashing import avatar_hash
+from engagement.models import Comment, CommentStatus, Site, Thread
+
+VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
+FEED_SIZE = 50
+_PAGE_SCHEMA = CommentPageSchema()
+
+
+class PageCache:
+    """A small thread-safe LRU of serialized pages."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[Any, ...], value: bytes) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _page_cache() -> PageCache:
+    """The app's page cache (one per app, so two apps in one process never share entries)."""
+    return current_app.extensions.setdefault("engagement.page_cache", PageCache())
+
+
+@dataclass(frozen=True)
+class PageResult:
+    etag: str
+    body: bytes | None  # None: the client's copy is current (304)
+
+
+def public_settings(site: Site) -> dict[str, Any]:
+    settings = site.settings
+    return {
+        "max_depth": settings.max_depth,
+        "max_body_length": settings.max_body_length,
+        "edit_window_seconds": settings.edit_window_seconds,
+        "subscribe": False,
+    }
+
+
+def read_page(
+    *, site: Site, thread_key: str, sort: str, limit: int, cursor: str | None, if_none_match: list[str]
+) -> PageResult:
+    """One page of a thread's top-level comments with their replies, or nothing when the ETag matches."""
+    thread = db.session.scalar(select(Thread).where(Thread.site_id == site.id, Thread.key == thread_key))
+    settings = public_settings(site)
+    fingerprint = "-".join(str(v) for v in settings.values())
+    version = f"{thread.id}.{thread.version}" if thread else "0.0"
+    etag = f'"{version}.{fingerprint}"'
+    if etag in if_none_match or "*" in if_none_match:
+        return PageResult(etag=etag, body=None)
+
+    key = (site.id, version, fingerprint, sort, limit, cursor)
+    cache = _page_cache()
+    body = cache.get(key)
+    if body is None:
+        body = _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
+        cache.put(key, body)
+    return PageResult(etag=etag, body=body)
+
+
+def _render_page(
+    site: Site,
+    thread: Thread | None,
+    thread_key: str,
+    settings: dict[str, Any],
+    *,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> bytes:
+    after = _decode_cursor(cursor, sort) if cursor else None
+    comments: list[dict[str, Any]] = []
+    next_cursor = None
+    if thread is not None:
+        top = _top_level(thread, sort=sort, limit=limit, after=after)
+        if len(top) > limit:
+            top = top[:limit]
+            next_cursor = _encode_cursor(top[-1], sort)
+        replies = _replies(top)
+        comments = _tree(site, top, replies)
+    page = {
+        "thread": {
+            "key": thread.key if thread else thread_key,
+            "title": thread.title if thread else "",
+            "url": thread.url if thread else "",
+            "comment_count": thread.comment_count if thread else 0,
+            "closed": thread.closed if thread else False,
+        },
+        "settings": settings,
+        "comments": comments,
+        "next_cursor": next_cursor,
+    }
+    return json.dumps(_PAGE_SCHEMA.dump(page), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _top_level(thread: Thread, *, sort: str, limit: int, after: tuple[Any, int] | None) -> list[Comment]:
+    query = select(Comment).where(
+        Comment.thread_id == thread.id, Comment.depth == 0, Comment.status.in_(VISIBLE)
+    )
+    if sort == "top":
+        order = (Comment.likes.desc(), Comment.id.desc())
+        if after:
+            likes, last_id = after
+            query = query.where(
+                or_(Comment.likes < likes, and_(Comment.likes == likes, Comment.id < last_id))
+            )
+    elif sort == "newest":
+        order = (Comment.created_at.desc(), Comment.id.desc())
+        if after:
+            at, last_id = after
+            query = query.where(
+                or_(Comment.created_at < at, and_(Comment.created_at == at, Comment.id < last_id))
+            )
+    else:
+        order = (Comment.created_at, Comment.id)
+        if after:
+            at, last_id = after
+            query = query.where(
+                or_(Comment.created_at > at, and_(Comment.created_at == at, Comment.id > last_id))
+            )
+    return list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+
+
+def _replies(top: list[Comment]) -> list[Comment]:
+    if not top:
+        return []
+    query = (
+        select(Comment)
+        .where(Comment.root_id.in_([c.id for c in top]), Comment.status.in_(VISIBLE))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _tree(site: Site, top: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
+    children: dict[int, list[Comment]] = {}
+    for reply in replies:
+        children.setdefault(reply.parent_id or 0, []).append(reply)
+
+    def build(comment: Comment) -> dict[str, Any] | None:
+        nested = [node for child in children.get(comment.id, []) if (node := build(child)) is not None]
+        if comment.status == CommentStatus.DELETED and not nested:
+            return None  # a placeholder is shown only to hold replies in place
+        return _public_comment(site, comment, nested)
+
+    return [node for comment in top if (node := build(comment)) is not None]
+
+
+def _public_comment(site: Site, comment: Comment, replies: list[dict[str, Any]]) -> dict[str, Any]:
+    deleted = comment.status == CommentStatus.DELETED
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "depth": comment.depth,
+        "author": {
+            "name": "" if deleted else comment.author_name,
+            "url": None if deleted else comment.author_url,
+            "avatar": None if deleted else avatar_path(site, comment.author_email),
+        },
+        "html": "" if deleted else comment.html,
+        "created_at": isoformat_z(comment.created_at),
+        "edited_at": isoformat_z(comment.edited_at),
+        "likes": comment.likes,
+        "status": comment.status,
+        "replies": replies,
+    }
+
+
+def public_comment(site: Site, comment: Comment) -> dict[str, Any]:
+    """One comment in its public shape, without replies (the answer to a post or an edit)."""
+    return _public_comment(site, comment, [])
+
+
+def avatar_path(site: Site, email: str) -> str:
+    return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(email)}.svg"
+
+
+def _encode_cursor(comment: Comment, sort: str) -> str:
+    value: Any = comment.likes if sort == "top" else comment.created_at.isoformat()
+    raw = json.dumps([value, comment.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    invalid = ValidationFailed({"cursor": ["This cursor is not valid; start again from the first page."]})
+    try:
+        value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(last_id, int):
+            raise invalid
+        if sort == "top":
+            if not isinstance(value, int):
+                raise invalid
+            return value, last_id
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is None:
+            raise invalid
+        return at, last_id
+    except (ValueError, TypeError, binascii.Error):
+        raise invalid from None
+
+
+def comment_counts(*, site: Site, keys: list[str]) -> dict[str, int]:
+    """Approved comment counts for up to 100 thread keys in one query; unknown keys count 0."""
+    query = select(Thread.key, Thread.comment_count).where(
+        Thread.site_id == site.id, Thread.key.in_(set(keys))
+    )
+    found = {key: count for key, count in db.session.execute(query)}
+    return {key: found.get(key, 0) for key in keys}
+
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def atom_feed(*, site: Site, thread_key: str | None, base_url: str) -> bytes:
+    """Atom 1.0 of the newest approved comments of a site or one thread."""
+    query = (
+        select(Comment, Thread)
+        .join(Thread, Comment.thread_id == Thread.id)
+        .where(Comment.site_id == site.id, Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(FEED_SIZE)
+    )
+    if thread_key is not None:
+        query = query.where(Thread.key == thread_key)
+    rows = db.session.execute(query).all()
+
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    scope = f"{site.slug}:{thread_key}" if thread_key else site.slug
+    _text(feed, "id", f"urn:engagement:{scope}")
+    _text(
+        feed, "title", f"Comments on {site.name}" + (f": {rows[0][1].title}" if thread_key and rows else "")
+    )
+    self_url = f"{base_url}/api/v1/sites/{site.slug}/feed.atom"
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_url)
+    newest = max((c.edited_at or c.created_at for c, _ in rows), default=None)
+    _text(feed, "updated", isoformat_z(newest) or "1970-01-01T00:00:00Z")
+    for comment, thread in rows:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        _text(entry, "id", f"urn:engagement:{site.slug}:comment:{comment.id}")
+        _text(entry, "title", f"{comment.author_name} on {thread.title or thread.key}")
+        if thread.url:
+            ET.SubElement(
+                entry, f"{{{ATOM}}}link", rel="alternate", href=f"{thread.url}#comment-{comment.id}"
+            )
+        author = ET.SubElement(entry, f"{{{ATOM}}}author")
+        _text(author, "name", comment.author_name)
+        _text(entry, "published", isoformat_z(comment.created_at))
+        _text(entry, "updated", isoformat_z(comment.edited_at or comment.created_at))
+        content = _text(entry, "content", comment.html)
+        content.set("type", "html")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _text(parent: ET.Element, tag: str, text: str | None) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
+    element.text = text
+    return element

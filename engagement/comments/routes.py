@@ -1,0 +1,220 @@
+"""Public comment endpoints under /api/v1/sites/<site>: what the widget on every article page talks to."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from engagement.clock import isoformat_z
+from engagement.comments import reading, service
+from engagement.comments.avatars import identicon_svg
+from engagement.comments.schemas import (
+    CommentPageSchema,
+    CommentSchema,
+    CountsQuery,
+    CountsSchema,
+    EditCommentSchema,
+    FeedQuery,
+    LikesSchema,
+    ListCommentsQuery,
+    PostCommentSchema,
+    PostedCommentSchema,
+)
+from engagement.cors import current_site, enable_site_cors
+from engagement.errors import NotFound
+from engagement.extensions import limiter
+from engagement.http import load_body, load_query
+from engagement.openapi import EDIT_SECURITY, documented
+from engagement.readers import READER_HEADER, required_reader
+
+bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
+enable_site_cors(bp)
+
+TAGS = ["comments"]
+_posted = PostedCommentSchema()
+_comment = CommentSchema()
+
+
+def _limit(setting: str):
+    return limiter.limit(lambda: current_app.config[setting])
+
+
+def _public_url() -> str:
+    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+
+
+@bp.get("/comments")
+@_limit("RATELIMIT_READ")
+@documented(
+    "A page of a thread's comments, replies nested",
+    tags=TAGS,
+    query=ListCommentsQuery,
+    responses={200: CommentPageSchema, 304: None},
+    errors=(404, 422),
+)
+def list_comments(site: str) -> Response:
+    args = load_query(ListCommentsQuery())
+    page = reading.read_page(
+        site=current_site(),
+        thread_key=args["thread"],
+        sort=args["sort"],
+        limit=args["limit"],
+        cursor=args["cursor"],
+        if_none_match=[
+            tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()
+        ],
+    )
+    response = Response(status=304) if page.body is None else Response(page.body, mimetype="application/json")
+    response.headers["ETag"] = page.etag
+    # Shared caches may keep a copy but must revalidate: a new comment shows up at once.
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
+@bp.post("/comments")
+@_limit("RATELIMIT_POST_COMMENT")
+@documented(
+    "Post a comment or a reply (201 approved, 202 held for moderation)",
+    tags=TAGS,
+    body=PostCommentSchema,
+    responses={201: PostedCommentSchema, 202: PostedCommentSchema},
+    errors=(403, 404, 409),
+)
+def post_comment(site: str) -> tuple[Response, int]:
+    data = load_body(PostCommentSchema())
+    site_obj = current_site()
+    posted = service.post_comment(
+        site=site_obj,
+        thread_key=data["thread"],
+        thread_url=data["thread_url"],
+        thread_title=data["thread_title"],
+        parent_id=data["parent_id"],
+        author_name=data["author_name"],
+        author_email=data["author_email"],
+        author_url=data["author_url"],
+        body=data["body"],
+        honeypot=data["hp"],
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+    comment = reading.public_comment(site_obj, posted.comment)
+    comment["status"] = posted.status
+    body = _posted.dump(
+        {
+            "comment": comment,
+            "status": posted.status,
+            "edit_token": posted.edit_token,
+            "edit_expires_at": isoformat_z(posted.edit_expires_at),
+        }
+    )
+    return jsonify(body), 201 if posted.status == "approved" else 202
+
+
+@bp.patch("/comments/<int:comment_id>")
+@_limit("RATELIMIT_POST_COMMENT")
+@documented(
+    "Edit your own comment within the edit window",
+    tags=TAGS,
+    body=EditCommentSchema,
+    responses={200: PostedCommentSchema},
+    security=EDIT_SECURITY,
+    errors=(403, 404),
+)
+def edit_comment(site: str, comment_id: int) -> Response:
+    data = load_body(EditCommentSchema())
+    site_obj = current_site()
+    comment = service.edit_comment(
+        site=site_obj,
+        comment_id=comment_id,
+        authorization=request.headers.get("Authorization"),
+        body=data["body"],
+        ip=request.remote_addr,
+    )
+    shown = "approved" if comment.status == "approved" else "pending"
+    public = reading.public_comment(site_obj, comment)
+    public["status"] = shown
+    return jsonify(comment=_comment.dump(public), status=shown)
+
+
+@bp.delete("/comments/<int:comment_id>")
+@_limit("RATELIMIT_POST_COMMENT")
+@documented(
+    "Delete your own comment within the edit window",
+    tags=TAGS,
+    responses={204: None},
+    security=EDIT_SECURITY,
+    errors=(403, 404),
+)
+def delete_comment(site: str, comment_id: int) -> tuple[str, int]:
+    service.delete_comment(
+        site=current_site(), comment_id=comment_id, authorization=request.headers.get("Authorization")
+    )
+    return "", 204
+
+
+@bp.post("/comments/<int:comment_id>/likes")
+@_limit("RATELIMIT_REACTION")
+@documented(
+    "Like a comment (once per reader)",
+    tags=TAGS,
+    responses={200: LikesSchema},
+    headers={READER_HEADER: "Random reader id kept by the widget"},
+    errors=(400, 404),
+)
+def like_comment(site: str, comment_id: int) -> Response:
+    likes, liked = service.set_like(
+        site=current_site(), comment_id=comment_id, reader=required_reader(), liked=True
+    )
+    return jsonify(likes=likes, liked=liked)
+
+
+@bp.delete("/comments/<int:comment_id>/likes")
+@_limit("RATELIMIT_REACTION")
+@documented(
+    "Take back a like",
+    tags=TAGS,
+    responses={200: LikesSchema},
+    headers={READER_HEADER: "Random reader id kept by the widget"},
+    errors=(400, 404),
+)
+def unlike_comment(site: str, comment_id: int) -> Response:
+    likes, liked = service.set_like(
+        site=current_site(), comment_id=comment_id, reader=required_reader(), liked=False
+    )
+    return jsonify(likes=likes, liked=liked)
+
+
+@bp.get("/counts")
+@_limit("RATELIMIT_READ")
+@documented(
+    "Comment counts of up to 100 threads", tags=TAGS, query=CountsQuery, responses={200: CountsSchema}
+)
+def comment_counts(site: str) -> Response:
+    args = load_query(CountsQuery())
+    return jsonify(counts=reading.comment_counts(site=current_site(), keys=args["thread"]))
+
+
+@bp.get("/feed.atom")
+@_limit("RATELIMIT_READ")
+@documented(
+    "Atom feed of the newest approved comments",
+    tags=TAGS,
+    query=FeedQuery,
+    responses={200: "application/atom+xml"},
+)
+def comment_feed(site: str) -> Response:
+    args = load_query(FeedQuery())
+    feed = reading.atom_feed(site=current_site(), thread_key=args["thread"], base_url=_public_url())
+    return Response(feed, mimetype="application/atom+xml")
+
+
+@bp.get("/avatars/<digest>.svg")
+@documented("Identicon for a commenter", tags=TAGS, responses={200: "image/svg+xml"}, errors=(404,))
+def avatar(site: str, digest: str) -> Response:
+    current_site()
+    try:
+        svg = identicon_svg(digest)
+    except ValueError:
+        raise NotFound("avatar_not_found", "There is no such avatar.") from None
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -1,0 +1,229 @@
+"""Comment input validation and output shapes. Every message here is shown to a reader next to a field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from marshmallow import Schema, fields, validate
+
+MAX_THREADS_PER_COUNT = 100
+
+_TAG = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+# Control characters other than tab, newline and carriage return (C0, DEL, C1).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\r\n?")
+
+
+def _is_invisible(char: str) -> bool:
+    # Whitespace, format characters (zero-width space/joiners, bidi marks) and the Hangul fillers.
+    return char.isspace() or unicodedata.category(char) == "Cf" or char in "\u115f\u1160\u3164\uffa0"
+
+
+class AuthorName(fields.String):
+    """Trimmed, NFC-normalised; 1-245 characters; no control characters, no markup, not only blanks."""
+
+    default_error_messages = {
+        "required": "Please enter your name.",
+        "blank": "Please enter your name.",
+        "too_long": "Your name can be at most 245 characters.",
+        "control": "Your name contains characters that are not allowed.",
+        "markup": "Your name cannot contain HTML tags.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
+        if not name or all(_is_invisible(c) for c in name):
+            raise self.make_error("blank")
+        if _CONTROL.search(name) or "\n" in name or "\t" in name:
+            raise self.make_error("control")
+        if _TAG.search(name):
+            raise self.make_error("markup")
+        if len(name) > 245:
+            raise self.make_error("too_long")
+        return name
+
+
+class AuthorEmail(fields.String):
+    """Syntax-checked (no DNS) and normalised by email-validator; at most 100 characters."""
+
+    default_error_messages = {
+        "required": "Please enter your email address.",
+        "invalid_email": "Please enter a valid email address.",
+        "too_long": "Your email address can be at most 100 characters.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not raw:
+            raise self.make_error("required")
+        if len(raw) > 100:
+            raise self.make_error("too_long")
+        try:
+            normalized = validate_email(raw, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise self.make_error("invalid_email") from None
+        if len(normalized) > 100:
+            raise self.make_error("too_long")
+        return normalized
+
+
+class WebUrl(fields.String):
+    """An http(s) URL; a bare domain gets ``https://``. Empty means none."""
+
+    default_error_messages = {
+        "invalid_url": "Please enter a web address starting with http:// or https://.",
+        "too_long": "The web address can be at most {max} characters.",
+    }
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        url = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not url:
+            return None
+        if "://" not in url and re.match(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/:?#]|$)", url):
+            url = "https://" + url
+        if len(url) > self.max_length:
+            raise self.make_error("too_long", max=self.max_length)
+        if _CONTROL.search(url) or any(c.isspace() for c in url):
+            raise self.make_error("invalid_url")
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 (raises ValueError on a malformed port)
+        except ValueError:
+            raise self.make_error("invalid_url") from None
+        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+            raise self.make_error("invalid_url")
+        return url
+
+
+class CommentBody(fields.String):
+    """The raw Markdown text: not blank. Its per-site length limit is a rule of the service."""
+
+    default_error_messages = {
+        "required": "Please enter your comment.",
+        "blank": "Please enter your comment.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        body = _CONTROL.sub("", _LINE_BREAKS.sub("\n", super()._deserialize(value, attr, data, **kwargs)))
+        body = unicodedata.normalize("NFC", body).strip()
+        if not body or all(_is_invisible(c) for c in body):
+            raise self.make_error("blank")
+        return body
+
+
+class ThreadKey(fields.String):
+    """A thread's key: usually the article's path. 1-512 printable characters."""
+
+    default_error_messages = {"invalid_key": "The thread key must be 1-512 printable characters."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        key = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not key or len(key) > 512 or _CONTROL.search(key) or "\n" in key:
+            raise self.make_error("invalid_key")
+        return key
+
+
+class PostCommentSchema(Schema):
+    thread = ThreadKey(required=True)
+    thread_url = WebUrl(max_length=1000, load_default=None, allow_none=True)
+    thread_title = fields.String(load_default="", validate=validate.Length(max=300))
+    parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    author_name = AuthorName(required=True)
+    author_email = AuthorEmail(required=True)
+    author_url = WebUrl(max_length=200, load_default=None, allow_none=True)
+    body = CommentBody(required=True)
+    hp = fields.String(load_default="", metadata={"description": "Honeypot: must stay empty"})
+
+
+class EditCommentSchema(Schema):
+    body = CommentBody(required=True)
+
+
+SORTS = ("oldest", "newest", "top")
+
+
+class ListCommentsQuery(Schema):
+    thread = ThreadKey(required=True)
+    sort = fields.String(load_default="oldest", validate=validate.OneOf(SORTS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class CountsQuery(Schema):
+    thread = fields.List(
+        ThreadKey(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_THREADS_PER_COUNT),
+    )
+
+
+class FeedQuery(Schema):
+    thread = ThreadKey(load_default=None)
+
+
+# --- output shapes -------------------------------------------------------------------------------------
+
+
+class AuthorSchema(Schema):
+    name = fields.String(required=True)
+    url = fields.String(allow_none=True)
+    avatar = fields.String(allow_none=True, metadata={"description": "Path of the avatar on this service"})
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(required=True)
+    parent_id = fields.Integer(allow_none=True)
+    depth = fields.Integer()
+    author = fields.Nested(AuthorSchema)
+    html = fields.String(metadata={"description": "Sanitized HTML, safe to insert as is"})
+    created_at = fields.String(metadata={"format": "date-time"})
+    edited_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    likes = fields.Integer()
+    status = fields.String(validate=validate.OneOf(["approved", "pending", "deleted"]))
+    replies = fields.List(fields.Nested(lambda: CommentSchema()))
+
+
+class ThreadSummarySchema(Schema):
+    key = fields.String()
+    title = fields.String()
+    url = fields.String()
+    comment_count = fields.Integer()
+    closed = fields.Boolean()
+
+
+class PublicSettingsSchema(Schema):
+    max_depth = fields.Integer()
+    max_body_length = fields.Integer()
+    edit_window_seconds = fields.Integer()
+    subscribe = fields.Boolean()
+
+
+class CommentPageSchema(Schema):
+    thread = fields.Nested(ThreadSummarySchema)
+    settings = fields.Nested(PublicSettingsSchema)
+    comments = fields.List(fields.Nested(CommentSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PostedCommentSchema(Schema):
+    comment = fields.Nested(CommentSchema)
+    status = fields.String(validate=validate.OneOf(["approved", "pending"]))
+    edit_token = fields.String()
+    edit_expires_at = fields.String(metadata={"format": "date-time"})
+
+
+class LikesSchema(Schema):
+    likes = fields.Integer()
+    liked = fields.Boolean()
+
+
+class CountsSchema(Schema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())

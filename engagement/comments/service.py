@@ -1,0 +1,296 @@
+"""Reader comment use cases: post, edit, delete, like. One transaction and one commit each.
+
+Thread counters change only through ``UPDATE ... SET n = n + delta`` so concurrent writers never lose one;
+every change a reader can see bumps the thread's ``version``, which is the ETag of its public reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, exists, select, update
+
+from engagement import clock
+from engagement.comments import tokens
+from engagement.comments.spam import Submission, judge, refuse_duplicate, refuse_flood
+from engagement.database import insert_if_absent, insert_ignoring_conflicts
+from engagement.errors import Forbidden, NotFound, ValidationFailed
+from engagement.extensions import db
+from engagement.hashing import ip_hash
+from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
+from engagement.rendering import render_comment
+
+VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
+
+
+@dataclass(frozen=True)
+class PostedComment:
+    comment: Comment
+    status: CommentStatus  # what the poster is told: approved or pending (spam is never revealed)
+    edit_token: str
+    edit_expires_at: datetime
+
+
+def find_thread(site: Site, key: str) -> Thread | None:
+    return db.session.scalar(select(Thread).where(Thread.site_id == site.id, Thread.key == key))
+
+
+def _ensure_thread(site: Site, *, key: str, title: str, url: str | None) -> Thread:
+    """The thread for ``key``, created by the first comment; concurrent first comments create one."""
+    thread = find_thread(site, key)
+    if thread is not None:
+        return thread
+    db.session.execute(
+        insert_ignoring_conflicts(
+            Thread.__table__,
+            {
+                "site_id": site.id,
+                "key": key,
+                "title": title,
+                "url": url or "",
+                "closed": False,
+                "comment_count": 0,
+                "version": 1,
+                "created_at": clock.now(),
+            },
+            conflict_columns=["site_id", "key"],
+        )
+    )
+    return find_thread(site, key)
+
+
+def thread_is_closed(thread: Thread, site: Site, now: datetime) -> bool:
+    """Closed by staff, or older than the site's ``close_after_days`` (0: never by age)."""
+    days = site.settings.close_after_days
+    return thread.closed or (days > 0 and thread.created_at < now - timedelta(days=days))
+
+
+def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: datetime | None = None) -> None:
+    """Adjust the approved count and bump the version in one atomic statement."""
+    values = {"comment_count": Thread.comment_count + approved_delta, "version": Thread.version + 1}
+    if now is not None:
+        values["last_comment_at"] = now
+    db.session.execute(update(Thread).where(Thread.id == thread_id).values(**values))
+
+
+def _check_thread_url(site: Site, url: str | None) -> None:
+    if url is None or not site.origins:
+        return
+    parts = urlsplit(url)
+    if not site.allows_origin(f"{parts.scheme}://{parts.netloc}"):
+        raise ValidationFailed({"thread_url": ["The article address is not on one of this site's origins."]})
+
+
+def _check_body_length(site: Site, body: str) -> None:
+    limit = site.settings.max_body_length
+    if len(body) > limit:
+        raise ValidationFailed({"body": [f"Your comment can be at most {limit:,} characters."]})
+
+
+def _parent_for_reply(site: Site, thread: Thread, parent_id: int) -> Comment:
+    """The comment a reply attaches to: the parent, or its deepest ancestor within ``max_depth``."""
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.thread_id != thread.id:
+        raise NotFound("parent_not_found", "The comment you are replying to does not exist.")
+    if parent.status not in VISIBLE:
+        raise Forbidden("reply_to_unapproved", "You cannot reply to a comment that is awaiting moderation.")
+    deepest_allowed = site.settings.max_depth - 1
+    while parent.depth >= deepest_allowed and parent.parent_id is not None:
+        parent = db.session.get(Comment, parent.parent_id)
+    return parent
+
+
+def post_comment(
+    *,
+    site: Site,
+    thread_key: str,
+    thread_url: str | None,
+    thread_title: str,
+    parent_id: int | None,
+    author_name: str,
+    author_email: str,
+    author_url: str | None,
+    body: str,
+    honeypot: str,
+    ip: str | None,
+    user_agent: str,
+) -> PostedComment:
+    """Store a reader's comment after the site's rules; the first comment creates the thread."""
+    now = clock.now()
+    _check_body_length(site, body)
+    _check_thread_url(site, thread_url)
+    thread = find_thread(site, thread_key)
+    if thread is not None and thread_is_closed(thread, site, now):
+        raise Forbidden("thread_closed", "Comments are closed.")
+
+    submission = Submission(
+        site_id=site.id,
+        thread_id=thread.id if thread else None,
+        author_name=author_name,
+        author_email=author_email,
+        author_url=author_url,
+        body=body,
+        ip=ip,
+        ip_hash=ip_hash(ip),
+        user_agent=user_agent[:400],
+    )
+    refuse_duplicate(submission)
+    refuse_flood(submission, site.settings, now)
+    if thread is None:
+        thread = _ensure_thread(site, key=thread_key, title=thread_title, url=thread_url)
+    parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
+    verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()))
+
+    comment = Comment(
+        site_id=site.id,
+        thread_id=thread.id,
+        parent_id=parent.id if parent else None,
+        root_id=(parent.root_id or parent.id) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author_name=author_name,
+        author_email=author_email,
+        author_url=author_url,
+        ip_hash=submission.ip_hash,
+        user_agent=submission.user_agent,
+        body=body,
+        html=render_comment(body),
+        status=verdict.status,
+        spam_reasons=verdict.reasons,
+        likes=0,
+        pinned=False,
+        created_at=now,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    if verdict.status == CommentStatus.APPROVED:
+        change_thread_counts(thread.id, approved_delta=1, now=now)
+    token, expires = tokens.issue_edit_token(
+        comment_id=comment.id, site_id=site.id, window_seconds=site.settings.edit_window_seconds
+    )
+    db.session.commit()
+    shown = CommentStatus.APPROVED if verdict.status == CommentStatus.APPROVED else CommentStatus.PENDING
+    return PostedComment(comment=comment, status=shown, edit_token=token, edit_expires_at=expires)
+
+
+def _own_comment(site: Site, comment_id: int, authorization: str | None) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.site_id != site.id or comment.status == CommentStatus.DELETED:
+        raise NotFound("comment_not_found", "There is no such comment.")
+    tokens.check_edit_token(
+        authorization,
+        comment_id=comment.id,
+        site_id=site.id,
+        window_seconds=site.settings.edit_window_seconds,
+    )
+    return comment
+
+
+def edit_comment(
+    *, site: Site, comment_id: int, authorization: str | None, body: str, ip: str | None
+) -> Comment:
+    """The author edits the body within the edit window: re-rendered and re-judged by the rules."""
+    comment = _own_comment(site, comment_id, authorization)
+    _check_body_length(site, body)
+    was_approved = comment.status == CommentStatus.APPROVED
+    if comment.status in (CommentStatus.APPROVED, CommentStatus.PENDING):
+        submission = Submission(
+            site_id=site.id,
+            thread_id=comment.thread_id,
+            author_name=comment.author_name,
+            author_email=comment.author_email,
+            author_url=comment.author_url,
+            body=body,
+            ip=ip,
+            ip_hash=comment.ip_hash,
+            user_agent=comment.user_agent,
+        )
+        verdict = judge(submission, site.settings, honeypot_filled=False)
+        # An edit can only make things stricter: a held comment is not approved by editing it.
+        if verdict.status != CommentStatus.APPROVED:
+            comment.status = verdict.status
+        comment.spam_reasons = verdict.reasons
+    comment.body = body
+    comment.html = render_comment(body)
+    comment.edited_at = clock.now()
+    now_approved = comment.status == CommentStatus.APPROVED
+    if was_approved or now_approved:
+        change_thread_counts(comment.thread_id, approved_delta=int(now_approved) - int(was_approved))
+    db.session.commit()
+    return comment
+
+
+def remove_comment(comment: Comment) -> None:
+    """Delete a comment; one that still has replies stays as a ``deleted`` placeholder without author or body.
+
+    A placeholder left without replies by this removal disappears as well. Caller commits.
+    """
+    was_visible = comment.status in VISIBLE
+    was_approved = comment.status == CommentStatus.APPROVED
+    thread_id, parent_id = comment.thread_id, comment.parent_id
+    has_replies = db.session.scalar(select(exists().where(Comment.parent_id == comment.id)))
+    if has_replies:
+        comment.previous_status = comment.status
+        comment.status = CommentStatus.DELETED
+        comment.author_name = ""
+        comment.author_email = ""
+        comment.author_url = None
+        comment.ip_hash = None
+        comment.user_agent = ""
+        comment.body = ""
+        comment.html = ""
+    else:
+        db.session.delete(comment)
+        db.session.flush()
+        _prune_placeholders(parent_id)
+    if was_visible:
+        change_thread_counts(thread_id, approved_delta=-int(was_approved))
+
+
+def _prune_placeholders(comment_id: int | None) -> None:
+    while comment_id is not None:
+        placeholder = db.session.get(Comment, comment_id)
+        if placeholder is None or placeholder.status != CommentStatus.DELETED:
+            return
+        if db.session.scalar(select(exists().where(Comment.parent_id == placeholder.id))):
+            return
+        comment_id = placeholder.parent_id
+        db.session.delete(placeholder)
+        db.session.flush()
+
+
+def delete_comment(*, site: Site, comment_id: int, authorization: str | None) -> None:
+    """The author deletes their comment within the edit window."""
+    comment = _own_comment(site, comment_id, authorization)
+    remove_comment(comment)
+    db.session.commit()
+
+
+def set_like(*, site: Site, comment_id: int, reader: str, liked: bool) -> tuple[int, bool]:
+    """Like or unlike as one reader; repeating either is a no-op. Returns (likes, liked)."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.site_id != site.id or comment.status != CommentStatus.APPROVED:
+        raise NotFound("comment_not_found", "There is no such comment.")
+    if liked:
+        inserted = insert_if_absent(
+            CommentLike.__table__,
+            {"comment_id": comment.id, "reader_hash": reader, "created_at": clock.now()},
+            conflict_columns=["comment_id", "reader_hash"],
+        )
+        delta = 1 if inserted else 0
+    else:
+        removed = db.session.execute(
+            delete(CommentLike)
+            .where(CommentLike.comment_id == comment.id, CommentLike.reader_hash == reader)
+            .returning(CommentLike.comment_id)
+        ).first()
+        delta = -1 if removed else 0
+    if delta:
+        db.session.execute(
+            update(Comment).where(Comment.id == comment.id).values(likes=Comment.likes + delta)
+        )
+        change_thread_counts(comment.thread_id)
+    likes = db.session.scalar(select(Comment.likes).where(Comment.id == comment.id))
+    db.session.commit()
+    return likes, liked

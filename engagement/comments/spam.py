@@ -1,0 +1,140 @@
+"""Anti-spam rules with WordPress core's semantics: what holds a comment, what marks it spam.
+
+Refusals (flood, duplicate) raise; verdicts on an accepted comment are returned with the reasons, which
+are stored on the comment so moderators see which rule held or flagged it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, or_, select
+
+from engagement.errors import Conflict, TooManyRequests
+from engagement.extensions import db
+from engagement.models import Comment, CommentStatus, SiteSettings
+from engagement.rendering import count_links
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything about a comment that the rules look at, with the raw (unhashed) IP."""
+
+    site_id: int
+    thread_id: int | None
+    author_name: str
+    author_email: str
+    author_url: str | None
+    body: str
+    ip: str | None
+    ip_hash: str | None
+    user_agent: str
+
+
+@dataclass
+class Verdict:
+    status: CommentStatus = CommentStatus.APPROVED
+    reasons: list[str] = field(default_factory=list)
+
+    def hold(self, reason: str) -> None:
+        self.reasons.append(reason)
+        if self.status == CommentStatus.APPROVED:
+            self.status = CommentStatus.PENDING
+
+    def mark_spam(self, reason: str) -> None:
+        self.reasons.append(reason)
+        self.status = CommentStatus.SPAM
+
+
+def refuse_flood(submission: Submission, settings: SiteSettings, now: datetime) -> None:
+    """429 ``comment_flood`` when the same IP or email commented on this site within ``flood_seconds``."""
+    if settings.flood_seconds <= 0:
+        return
+    since = now - timedelta(seconds=settings.flood_seconds)
+    same_author = [Comment.author_email == submission.author_email]
+    if submission.ip_hash:
+        same_author.append(Comment.ip_hash == submission.ip_hash)
+    last = db.session.scalar(
+        select(Comment.created_at)
+        .where(Comment.site_id == submission.site_id, Comment.created_at > since, or_(*same_author))
+        .order_by(Comment.created_at.desc())
+        .limit(1)
+    )
+    if last is not None:
+        wait = settings.flood_seconds - int((now - last).total_seconds())
+        raise TooManyRequests(
+            "comment_flood", "You are posting comments too quickly. Slow down.", retry_after=wait
+        )
+
+
+def refuse_duplicate(submission: Submission) -> None:
+    """409 ``duplicate_comment`` for the same body from the same email on the same thread."""
+    if submission.thread_id is None:
+        return
+    duplicate = db.session.scalar(
+        select(
+            exists().where(
+                Comment.thread_id == submission.thread_id,
+                Comment.author_email == submission.author_email,
+                Comment.body == submission.body,
+                Comment.status != CommentStatus.TRASH,
+            )
+        )
+    )
+    if duplicate:
+        raise Conflict(
+            "duplicate_comment", "Duplicate comment detected; it looks as though you've already said that!"
+        )
+
+
+def _matches(words: Iterable[str], haystacks: Iterable[str]) -> str | None:
+    """The first word found (case-insensitive substring, as WordPress does) in any haystack."""
+    lowered = [h.lower() for h in haystacks if h]
+    for word in words:
+        needle = word.strip().lower()
+        if needle and any(needle in h for h in lowered):
+            return needle
+    return None
+
+
+def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bool) -> Verdict:
+    """Decide approved / pending / spam for a new or edited comment; reasons say which rule decided."""
+    verdict = Verdict()
+    if honeypot_filled:
+        verdict.mark_spam("honeypot")
+    fields = (
+        submission.author_name,
+        submission.author_email,
+        submission.author_url or "",
+        submission.body,
+        submission.ip or "",
+        submission.user_agent,
+    )
+    if (word := _matches(settings.disallowed_words, fields)) is not None:
+        verdict.mark_spam(f"disallowed_word:{word}")
+    if settings.max_links > 0 and count_links(submission.body) >= settings.max_links:
+        verdict.hold("max_links")
+    if (word := _matches(settings.moderation_words, fields)) is not None:
+        verdict.hold(f"moderation_word:{word}")
+    if settings.moderation == "all":
+        verdict.hold("moderation_all")
+    elif settings.moderation == "first_time" and not _previously_approved(submission):
+        verdict.hold("first_time")
+    return verdict
+
+
+def _previously_approved(submission: Submission) -> bool:
+    """WordPress's "comment author must have a previously approved comment", by email on this site."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Comment.site_id == submission.site_id,
+                    Comment.author_email == submission.author_email,
+                    Comment.status == CommentStatus.APPROVED,
+                )
+            )
+        )
+    )
