@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 
+from engagement.counters.schemas import PushCountSchema
+from engagement.counters.service import push_external_count
 from engagement.errors import ApiError
-from engagement.models import StaffRole
+from engagement.models import CounterKind, StaffRole
 from engagement.sites import service as sites
 from engagement.staff import service as staff
 
@@ -58,6 +61,28 @@ def revoke_token_command(token_id: int) -> None:
     except ApiError as error:
         _fail(error)
     click.echo(f"revoked token {token.id} ({token.label})")
+
+
+@group.command("set-count")
+@click.argument("site_slug", metavar="SITE")
+@click.argument("kind", type=click.Choice([kind.value for kind in CounterKind]))
+@click.argument("count", type=int)
+@click.option("--source", required=True, help="Platform the count comes from, e.g. youtube.")
+@click.option("--target", default="site", show_default=True, help="What is counted, e.g. author:jane-doe.")
+@click.option("--force", is_flag=True, help="Accept a 0 or a large drop (refused as a likely failed sync).")
+def set_count_command(site_slug: str, kind: str, count: int, source: str, target: str, force: bool) -> None:
+    """Record a platform's count for a counter, as the staff PUT endpoint does."""
+    try:
+        args = PushCountSchema().load({"target": target, "source": source, "count": count, "force": force})
+    except ValidationError as error:
+        raise click.BadParameter(str(error.messages)) from None
+    try:
+        state = push_external_count(site=sites.get_site(site_slug), kind=CounterKind(kind), **args)
+    except ApiError as error:
+        _fail(error)
+    click.echo(
+        f"{kind} of {site_slug}/{target}: {state.count} ({state.native} native + {state.external} external)"
+    )
 
 
 @group.command("seed-demo")

@@ -1,0 +1,383 @@
+"""Counters: reader likes and follows, external counts pushed by staff, daily history, badge counts.
+
+A counter's count is ``native + external``. Native changes one reader at a time and is exact under
+concurrency: the reader's action row is inserted with ON CONFLICT DO NOTHING (or deleted), and only
+when that changed a row is the count moved, by an atomic ``UPDATE ... SET native_count =
+native_count + 1`` in the same transaction. External is the sum of the last accepted value of each
+source; a value that looks like a failed sync (0, or a drop of more than the site's
+``max_drop_share``) is refused unless forced, so a broken platform token never shows "0 Fans".
+A counter row appears with its first write; reading a counter that has none yet gives zeros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+
+from engagement import clock
+from engagement.clock import isoformat_z
+from engagement.counters.badge_cache import badge_counts
+from engagement.counters.numbers import compact
+from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update
+from engagement.errors import Conflict, NotFound, ValidationFailed
+from engagement.extensions import db
+from engagement.models import (
+    Counter,
+    CounterHistory,
+    CounterKind,
+    CounterReaderAction,
+    CounterSource,
+    Site,
+)
+from engagement.models.counters import READER_ACTION_KINDS
+
+# A sync job's clock may run a little ahead of ours; further ahead would keep a value "fresh" forever.
+OBSERVED_AT_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    source: str
+    count: int
+    observed_at: datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class CounterState:
+    native: int
+    external: int
+    sources: list[SourceState]
+    updated_at: datetime | None
+    stale: bool
+
+    @property
+    def count(self) -> int:
+        return self.native + self.external
+
+    @property
+    def display(self) -> str:
+        return compact(self.count)
+
+
+@dataclass(frozen=True)
+class Engagement:
+    target: str
+    counters: dict[str, CounterState]
+    reader: dict[str, bool] | None  # None: the request named no reader
+
+
+@dataclass(frozen=True)
+class HistoryDay:
+    day: date
+    native: int
+    external: int
+
+    @property
+    def count(self) -> int:
+        return self.native + self.external
+
+
+@dataclass(frozen=True)
+class History:
+    target: str
+    days: int
+    series: dict[str, list[HistoryDay]]
+
+
+@dataclass(frozen=True)
+class BadgeText:
+    label: str
+    message: str
+    color: str
+
+
+DEFAULT_BADGE_LABELS = {
+    CounterKind.FANS: "Fans",
+    CounterKind.FOLLOWERS: "Followers",
+    CounterKind.SUBSCRIBERS: "Subscribers",
+}
+DEFAULT_BADGE_COLOR = "blue"
+_EMPTY = CounterState(native=0, external=0, sources=[], updated_at=None, stale=False)
+
+
+def get_engagement(*, site: Site, target: str, reader: str | None) -> Engagement:
+    """Every kind's counter for ``target``, and which of them ``reader`` (a reader hash) has joined."""
+    now = clock.now()
+    counters = {c.kind: c for c in db.session.scalars(_counters_of(site, target))}
+    sources: dict[int, list[CounterSource]] = {}
+    if counters:
+        query = select(CounterSource).where(CounterSource.counter_id.in_([c.id for c in counters.values()]))
+        for source in db.session.scalars(query.order_by(CounterSource.source)):
+            sources.setdefault(source.counter_id, []).append(source)
+    window = _stale_window(site)
+    states = {
+        kind.value: _state(counters[kind], sources.get(counters[kind].id, []), now, window)
+        if kind in counters
+        else _EMPTY
+        for kind in CounterKind
+    }
+    reader_state = None
+    if reader is not None:
+        joined = set(
+            db.session.scalars(
+                select(Counter.kind)
+                .join(CounterReaderAction, CounterReaderAction.counter_id == Counter.id)
+                .where(Counter.site_id == site.id, Counter.target == target)
+                .where(CounterReaderAction.reader_hash == reader)
+            )
+        )
+        reader_state = {kind.value: kind in joined for kind in READER_ACTION_KINDS}
+    return Engagement(target=target, counters=states, reader=reader_state)
+
+
+def set_reader_action(*, site: Site, kind: CounterKind, target: str, reader: str, active: bool) -> Engagement:
+    """Like/follow (``active``) or take it back; repeating either is a no-op. Returns the new state."""
+    if kind not in READER_ACTION_KINDS:
+        raise NotFound("unknown_kind", f"Readers cannot join {kind} with one click; only fans and followers.")
+    now = clock.now()
+    changed = False
+    if active:
+        counter_id = _ensure_counter(site, target, kind, now)
+        changed = insert_if_absent(
+            CounterReaderAction.__table__,
+            {"counter_id": counter_id, "reader_hash": reader, "created_at": now},
+            conflict_columns=["counter_id", "reader_hash"],
+        )
+    else:
+        counter_id = db.session.scalar(_counters_of(site, target, kind).with_only_columns(Counter.id))
+        if counter_id is not None:
+            deleted = db.session.execute(
+                delete(CounterReaderAction).where(
+                    CounterReaderAction.counter_id == counter_id, CounterReaderAction.reader_hash == reader
+                )
+            )
+            changed = deleted.rowcount == 1
+    if changed:
+        _apply_change(counter_id, now, native_count=Counter.native_count + (1 if active else -1))
+    db.session.commit()
+    if changed:
+        badge_counts().invalidate((site.slug, target, kind.value))
+    return get_engagement(site=site, target=target, reader=reader)
+
+
+def push_external_count(
+    *,
+    site: Site,
+    kind: CounterKind,
+    target: str,
+    source: str,
+    count: int,
+    observed_at: datetime | None = None,
+    force: bool = False,
+) -> CounterState:
+    """Record a platform's count for a counter; the counter's external value is the sum over sources.
+
+    Refused with 409 ``suspicious_drop`` (unless ``force``): a 0, or a value more than the site's
+    ``max_drop_share`` below that source's last one. Refused with 409 ``stale_observation``: an
+    ``observed_at`` older than the stored one for that source (a late retry must not undo a newer sync).
+    """
+    now = clock.now()
+    observed_at = observed_at or now
+    if observed_at > now + OBSERVED_AT_TOLERANCE:
+        raise ValidationFailed({"observed_at": ["This time is in the future."]})
+    counter_id = _ensure_counter(site, target, kind, now, lock=True)
+    previous = db.session.scalar(
+        select(CounterSource).where(CounterSource.counter_id == counter_id, CounterSource.source == source)
+    )
+    try:
+        _check_push(site, previous, count=count, observed_at=observed_at, force=force)
+    except Conflict:
+        db.session.rollback()
+        raise
+    changed = previous is None or (previous.count, previous.observed_at) != (count, observed_at)
+    if changed:
+        db.session.execute(
+            insert_or_update(
+                CounterSource.__table__,
+                {"counter_id": counter_id, "source": source, "count": count, "observed_at": observed_at},
+                conflict_columns=["counter_id", "source"],
+                update_columns=["count", "observed_at"],
+            )
+        )
+        total = (
+            select(func.coalesce(func.sum(CounterSource.count), 0))
+            .where(CounterSource.counter_id == counter_id)
+            .scalar_subquery()
+        )
+        _apply_change(counter_id, now, external_count=total)
+    db.session.commit()
+    if changed:
+        badge_counts().invalidate((site.slug, target, kind.value))
+    return get_engagement(site=site, target=target, reader=None).counters[kind.value]
+
+
+def counter_history(*, site: Site, target: str, kind: CounterKind | None, days: int) -> History:
+    """The last ``days`` UTC days (today included) of each counter, one value per day, oldest first.
+
+    A day without a change carries the previous day's value; days before the first change are 0.
+    """
+    kinds = [kind] if kind is not None else list(CounterKind)
+    end = clock.now().date()
+    start = end - timedelta(days=days - 1)
+    counters = {
+        c.id: c.kind for c in db.session.scalars(_counters_of(site, target).where(Counter.kind.in_(kinds)))
+    }
+    in_window = select(CounterHistory).where(
+        CounterHistory.counter_id.in_(list(counters)), CounterHistory.day >= start
+    )
+    last_before = (
+        select(CounterHistory.counter_id, func.max(CounterHistory.day).label("day"))
+        .where(CounterHistory.counter_id.in_(list(counters)), CounterHistory.day < start)
+        .group_by(CounterHistory.counter_id)
+        .subquery()
+    )
+    carried_in = select(CounterHistory).join(
+        last_before,
+        and_(CounterHistory.counter_id == last_before.c.counter_id, CounterHistory.day == last_before.c.day),
+    )
+    rows: dict[str, dict[date, CounterHistory]] = {k.value: {} for k in kinds}
+    for statement in (carried_in, in_window) if counters else ():
+        for row in db.session.scalars(statement):
+            rows[counters[row.counter_id]][row.day] = row
+    series = {}
+    for kind_name, by_day in rows.items():
+        latest = next((row for day, row in by_day.items() if day < start), None)
+        values = []
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            latest = by_day.get(day, latest)
+            values.append(
+                HistoryDay(day, latest.native, latest.external) if latest else HistoryDay(day, 0, 0)
+            )
+        series[kind_name] = values
+    return History(target=target, days=days, series=series)
+
+
+def badge_text(
+    *, site_slug: str, target: str, kind: CounterKind, label: str | None, color: str | None
+) -> BadgeText:
+    """What a badge says: label (default Fans/Followers/Subscribers) and the count in shields' form.
+
+    Served from the per-process badge cache when it can be trusted (see ``badge_cache``), else one query.
+    """
+    cache = badge_counts()
+    key = (site_slug, target, kind.value)
+    count = cache.cached(key)
+    if count is None:
+        version = cache.version(key)  # before the read, so a write in between invalidates what we store
+        row = db.session.execute(
+            select(Site.id, Counter.native_count + Counter.external_count)
+            .select_from(Site)
+            .outerjoin(
+                Counter, and_(Counter.site_id == Site.id, Counter.target == target, Counter.kind == kind)
+            )
+            .where(Site.slug == site_slug)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("site_not_found", f"There is no site {site_slug!r}.")
+        count = row[1] or 0
+        cache.remember(key, count, version)
+    return BadgeText(
+        label=DEFAULT_BADGE_LABELS[kind] if label is None else label,
+        message=compact(count),
+        color=color or DEFAULT_BADGE_COLOR,
+    )
+
+
+def _counters_of(site: Site, target: str, kind: CounterKind | None = None):
+    query = select(Counter).where(Counter.site_id == site.id, Counter.target == target)
+    return query if kind is None else query.where(Counter.kind == kind)
+
+
+def _ensure_counter(site: Site, target: str, kind: CounterKind, now: datetime, *, lock: bool = False) -> int:
+    """The counter's id, creating its row if needed; safe when two requests create it at once."""
+    find = _counters_of(site, target, kind).with_only_columns(Counter.id)
+    if lock:  # PostgreSQL: serialise pushes to one counter; SQLite writers are serialised already
+        find = find.with_for_update()
+    counter_id = db.session.scalar(find)
+    if counter_id is None:
+        db.session.execute(
+            insert_ignoring_conflicts(
+                Counter.__table__,
+                {"site_id": site.id, "target": target, "kind": kind.value, "updated_at": now},
+                conflict_columns=["site_id", "target", "kind"],
+            )
+        )
+        counter_id = db.session.scalar(find)
+    return counter_id
+
+
+def _apply_change(counter_id: int, now: datetime, **values: Any) -> None:
+    """Update the counter in SQL (no read-modify-write) and record its new value as today's history.
+
+    The UPDATE locks the counter's row until commit, so history rows are written in commit order.
+    """
+    native, external = db.session.execute(
+        update(Counter.__table__)
+        .where(Counter.id == counter_id)
+        .values(updated_at=now, **values)
+        .returning(Counter.native_count, Counter.external_count)
+    ).one()
+    db.session.execute(
+        insert_or_update(
+            CounterHistory.__table__,
+            {
+                "counter_id": counter_id,
+                "day": now.date(),
+                "count": native + external,
+                "native": native,
+                "external": external,
+            },
+            conflict_columns=["counter_id", "day"],
+            update_columns=["count", "native", "external"],
+        )
+    )
+
+
+def _check_push(
+    site: Site, previous: CounterSource | None, *, count: int, observed_at: datetime, force: bool
+) -> None:
+    if previous is not None and observed_at < previous.observed_at:
+        raise Conflict(
+            "stale_observation",
+            f"{previous.source} already has a value observed at {isoformat_z(previous.observed_at)}; "
+            "an older observation is ignored.",
+        )
+    if force:
+        return
+    if count == 0:
+        raise Conflict(
+            "suspicious_drop", "A count of 0 looks like a failed sync; send force=true if it is real."
+        )
+    share = site.settings.max_drop_share
+    if previous is not None and previous.count - count > previous.count * share:
+        raise Conflict(
+            "suspicious_drop",
+            f"{count} is more than {share:.0%} below the last value {previous.count}; "
+            "send force=true if it is real.",
+        )
+
+
+def _stale_window(site: Site) -> timedelta | None:
+    hours = site.settings.stale_after_hours
+    return timedelta(hours=hours) if hours > 0 else None
+
+
+def _state(
+    counter: Counter, sources: list[CounterSource], now: datetime, window: timedelta | None
+) -> CounterState:
+    def is_stale(observed_at: datetime) -> bool:
+        return window is not None and now - observed_at > window
+
+    newest = max((s.observed_at for s in sources), default=None)
+    return CounterState(
+        native=counter.native_count,
+        external=counter.external_count,
+        sources=[SourceState(s.source, s.count, s.observed_at, is_stale(s.observed_at)) for s in sources],
+        updated_at=counter.updated_at,
+        stale=newest is not None and is_stale(newest),
+    )
