@@ -6,9 +6,10 @@ the site's origins is refused outright, so another page cannot post in a reader'
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
 from engagement.errors import ApiError, Forbidden
+from engagement.http import per_request
 from engagement.models import Site
 from engagement.readers import READER_HEADER
 from engagement.sites.service import get_site
@@ -20,10 +21,8 @@ ALLOWED_METHODS = "GET, POST, PATCH, DELETE"
 
 def current_site() -> Site:
     """The site named in the URL, loaded once per request (404 ``site_not_found``)."""
-    site = g.get("site")
-    if site is None:
-        site = g.site = get_site(request.view_args["site"])
-    return site
+    slug = request.view_args["site"]
+    return per_request(f"site:{slug}", lambda: get_site(slug))
 
 
 def enable_site_cors(blueprint: Blueprint) -> None:
@@ -43,12 +42,10 @@ def enable_site_cors(blueprint: Blueprint) -> None:
         response.vary.add("Origin")
         if origin is None:
             return response
-        site = g.get("site")
-        if site is None:
-            try:
-                site = current_site()
-            except ApiError:  # an unknown site answers 404 without CORS headers
-                return response
+        try:
+            site = current_site()
+        except ApiError:  # an unknown site answers 404 without CORS headers
+            return response
         if site.allows_origin(origin):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"

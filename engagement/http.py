@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request
 from marshmallow import Schema, fields
 
 from engagement.errors import BadRequest, UnsupportedMediaType
+
+T = TypeVar("T")
 
 
 def json_body() -> Any:
@@ -37,3 +40,12 @@ def load_query(schema: Schema) -> Any:
         field = schema.fields.get(name)
         document[name] = values if isinstance(field, fields.List) else values[-1]
     return schema.load(document)
+
+
+def per_request(key: str, load: Callable[[], T]) -> T:
+    """``load()`` once per request. (Flask's ``g`` lives as long as the app context, which a test
+    or a CLI command may share between several requests.)"""
+    cache = request.environ.setdefault("engagement.per_request", {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]

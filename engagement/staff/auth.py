@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 
 from engagement.errors import Forbidden
+from engagement.http import per_request
 from engagement.models import Site, StaffToken
 from engagement.staff.service import authenticate
 
 
 def current_staff() -> StaffToken:
     """The authenticated staff token of this request (401 when missing, unknown or revoked)."""
-    token = g.get("staff")
-    if token is None:
-        token = g.staff = authenticate(request.headers.get("Authorization"))
-    return token
+    return per_request("staff", lambda: authenticate(request.headers.get("Authorization")))
 
 
 def require_admin() -> StaffToken:

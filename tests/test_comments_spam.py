@@ -1,0 +1,220 @@
+"""Anti-spam and privacy rules, per site, with WordPress core's defaults."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text, update
+
+from engagement.extensions import db
+from engagement.models import Comment, CommentStatus, Site, SiteSettings
+from tests.factories import make_site, post
+from tests.services import redis_url
+
+
+def stored(response) -> Comment:
+    return db.session.get(Comment, response.json["comment"]["id"])
+
+
+def test_defaults_are_wordpress_cores():
+    settings = SiteSettings()
+    assert settings.moderation == "first_time"
+    assert settings.max_links == 2
+    assert settings.flood_seconds == 15
+    assert settings.max_depth == 5
+    assert settings.edit_window_seconds == 15 * 60
+    assert settings.max_body_length == 10_000
+
+
+def test_filled_honeypot_is_stored_as_spam_but_answered_like_pending(client, app):
+    make_site("news")
+    response = post(client, hp="http://buy-now.example")
+    assert response.status_code == 202
+    assert response.json["status"] == "pending"
+    comment = stored(response)
+    assert comment.status == CommentStatus.SPAM
+    assert comment.spam_reasons == ["honeypot"]
+
+
+def test_second_comment_from_the_same_ip_within_15_seconds_is_429(client, app, clock):
+    make_site("news", flood_seconds=15)
+    assert post(client, ip="198.51.100.1").status_code == 201
+    clock.advance(seconds=10)
+    response = post(client, ip="198.51.100.1")
+    assert response.status_code == 429
+    assert response.json["error"]["code"] == "comment_flood"
+    assert response.headers["Retry-After"] == "5"
+    clock.advance(seconds=6)
+    assert post(client, ip="198.51.100.1").status_code == 201
+
+
+def test_second_comment_from_the_same_email_within_15_seconds_is_429(client, app):
+    make_site("news", flood_seconds=15)
+    post(client, ip="198.51.100.1", author_email="fast@example.org")
+    response = post(client, ip="198.51.100.2", author_email="fast@example.org")
+    assert response.json["error"]["code"] == "comment_flood"
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(make_app):
+    app = make_app()
+    client = app.test_client()
+    with app.app_context():
+        make_site("news", flood_seconds=15)
+    assert _post_with(client, "198.51.100.1", {"X-Forwarded-For": "192.0.2.55"}).status_code == 201
+    assert _post_with(client, "198.51.100.1", {"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def test_x_forwarded_for_is_used_behind_a_trusted_proxy(make_app):
+    app = make_app(TRUSTED_PROXIES=1)
+    client = app.test_client()
+    with app.app_context():
+        make_site("news", flood_seconds=15)
+    assert _post_with(client, "10.0.0.1", {"X-Forwarded-For": "192.0.2.55"}).status_code == 201
+    assert _post_with(client, "10.0.0.1", {"X-Forwarded-For": "192.0.2.99"}).status_code == 201
+    assert _post_with(client, "10.0.0.1", {"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def _post_with(client, ip, headers):
+    from tests.factories import comment_payload
+
+    return client.post(
+        "/api/v1/sites/news/comments",
+        json=comment_payload(),
+        headers=headers,
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_same_body_from_the_same_email_on_the_same_thread_is_409(client, app):
+    make_site("news")
+    post(client, author_email="echo@example.org", body="Same words")
+    response = post(client, author_email="echo@example.org", body="Same words")
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "duplicate_comment"
+    assert post(client, author_email="echo@example.org", body="Same words", thread="other").status_code == 201
+
+
+def test_max_links_or_more_holds_the_comment(client, app):
+    make_site("news", max_links=2)
+    one = post(client, body="see https://a.example.com")
+    two = post(client, body="see https://a.example.com and [b](https://b.example.com)")
+    assert one.status_code == 201
+    assert two.status_code == 202
+    assert stored(two).spam_reasons == ["max_links"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("body", "Cheap CASINO chips"),
+        ("author_name", "Casino Bob"),
+        ("author_email", "bob@casino.example"),
+        ("author_url", "https://casino.example"),
+    ],
+)
+def test_a_moderation_word_anywhere_holds_the_comment(client, app, field, value):
+    make_site("news", moderation_words=["casino"])
+    response = post(client, **{field: value})
+    assert response.status_code == 202
+    assert stored(response).spam_reasons == ["moderation_word:casino"]
+
+
+def test_moderation_words_match_ip_and_user_agent(client, app):
+    make_site("news", moderation_words=["198.51.100.66", "EvilBot"])
+    by_ip = post(client, ip="198.51.100.66")
+    by_agent = client.post(
+        "/api/v1/sites/news/comments",
+        json={"thread": "t", "author_name": "A", "author_email": "a@example.org", "body": "x"},
+        headers={"User-Agent": "EvilBot/1.0"},
+    )
+    assert by_ip.status_code == 202 and by_agent.status_code == 202
+
+
+def test_a_disallowed_word_marks_it_spam_silently(client, app):
+    make_site("news", disallowed_words=["viagra"])
+    response = post(client, body="buy ViAgRa")
+    assert response.status_code == 202
+    assert response.json["status"] == "pending"
+    assert stored(response).status == CommentStatus.SPAM
+
+
+def test_moderation_all_holds_everything(client, app):
+    make_site("news", moderation="all")
+    response = post(client)
+    assert response.status_code == 202
+    assert stored(response).spam_reasons == ["moderation_all"]
+
+
+def test_first_time_holds_until_the_author_has_an_approved_comment(client, app):
+    make_site("news", moderation="first_time")
+    first = post(client, author_email="new@example.org", body="first")
+    assert first.status_code == 202
+    assert stored(first).spam_reasons == ["first_time"]
+    db.session.execute(update(Comment).values(status=CommentStatus.APPROVED))
+    db.session.commit()
+    assert post(client, author_email="new@example.org", body="second").status_code == 201
+    assert post(client, author_email="stranger@example.org").status_code == 202
+
+
+def test_pending_comments_are_not_counted_or_listed(client, app):
+    make_site("news", moderation="all")
+    post(client)
+    page = client.get("/api/v1/sites/news/comments", query_string={"thread": "2025/05/xi-putin-moscow"}).json
+    assert page["comments"] == [] and page["thread"]["comment_count"] == 0
+
+
+def test_ips_are_stored_only_as_an_hmac(client, app):
+    make_site("news")
+    comment = stored(post(client, ip="198.51.100.77"))
+    assert comment.ip_hash and len(comment.ip_hash) == 64
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(text(f"SELECT * FROM {table.name}")):
+            assert all("198.51.100.77" not in str(value) for value in row)
+
+
+def test_settings_are_per_site(client, app):
+    make_site("news", moderation="all")
+    make_site("sport", moderation="none")
+    assert post(client, site="news").status_code == 202
+    assert post(client, site="sport").status_code == 201
+    assert db.session.scalar(select(Site.settings_json).where(Site.slug == "sport"))["moderation"] == "none"
+
+
+# --- rate limits ---------------------------------------------------------------------------------------
+
+
+def test_rate_limit_answers_429_json_with_retry_after(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_POST_COMMENT="2 per minute")
+    client = app.test_client()
+    with app.app_context():
+        make_site("news")
+    assert post(client).status_code == 201
+    assert post(client).status_code == 201
+    response = post(client)
+    assert response.status_code == 429
+    assert response.json["error"]["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_rate_limits_switch_off_entirely(make_app):
+    app = make_app(RATELIMIT_ENABLED=False, RATELIMIT_POST_COMMENT="1 per minute")
+    client = app.test_client()
+    with app.app_context():
+        make_site("news")
+    assert [post(client).status_code for _ in range(3)] == [201, 201, 201]
+
+
+@pytest.mark.redis
+def test_rate_limits_live_in_redis_when_configured(make_app):
+    import redis
+
+    url = redis_url()
+    redis.Redis.from_url(url).flushdb()
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_POST_COMMENT": "2 per minute", "REDIS_URL": url}
+    first_app, second_app = make_app(**settings), make_app(**settings)
+    with first_app.app_context():
+        make_site("news")
+    # Two app instances (as two hosts would be) share one budget through Redis.
+    assert post(first_app.test_client()).status_code == 201
+    assert post(second_app.test_client()).status_code == 201
+    assert post(first_app.test_client()).status_code == 429
+    assert any(key.startswith(b"LIMITS") for key in redis.Redis.from_url(url).keys("*"))
