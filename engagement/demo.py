@@ -1,20 +1,81 @@
-"""The demo site that ``make run`` serves: the seed article and a few comments."""
+"""The demo site that ``make run`` serves: the seed article, a short conversation and real counters."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from engagement.comments.service import post_comment
+from engagement.counters.service import push_external_count
 from engagement.extensions import db
-from engagement.models import Site
+from engagement.models import CounterKind, Site
 from engagement.sites.service import create_site
+from engagement.web.article import MORE_ARTICLES, THREAD_KEY, demo_article
 
 DEMO_SLUG = "demo"
 DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
+_CONVERSATION = [
+    # (author, email, body, index of the comment replied to)
+    ("Marta K.", "marta@example.org", "The timing with the ceasefire offer is hardly a coincidence.", None),
+    ("David Osei", "david@example.org", "Agreed. Three days is a **photo-op**, not a truce.", 0),
+    ("Lin Wei", "lin@example.org", "The Kremlin statement: https://www.kremlin.ru", 1),
+    ("Jonas", "jonas@example.org", "Does anyone know which agreements are expected to be signed?", None),
+    ("Priya N.", "priya@example.org", "Energy and payments, according to most reports so far.", 3),
+]
+
+_EXTERNAL = [
+    (CounterKind.FANS, "facebook", 12_840),
+    (CounterKind.FOLLOWERS, "x", 8_312),
+    (CounterKind.SUBSCRIBERS, "youtube", 2_150),
+]
+
 
 def seed_demo() -> bool:
-    """Create the demo site once; returns False when it already exists."""
+    """Create the demo site once, with comments and counters; returns False when it already exists."""
     if db.session.scalar(select(Site.id).where(Site.slug == DEMO_SLUG)) is not None:
         return False
-    create_site(slug=DEMO_SLUG, name="Demo Newsroom", origins=DEMO_ORIGINS, settings={"moderation": "none"})
+    # Flood control off: the seed posts several comments from one address in the same second.
+    site = create_site(
+        slug=DEMO_SLUG,
+        name="The Demo Courier",
+        origins=DEMO_ORIGINS,
+        settings={"moderation": "none", "flood_seconds": 0},
+    )
+    article = demo_article()
+    posted = []
+    for name, email, body, reply_to in _CONVERSATION:
+        posted.append(
+            post_comment(
+                site=site,
+                thread_key=THREAD_KEY,
+                thread_url=f"{DEMO_ORIGINS[0]}/",
+                thread_title=article.title,
+                parent_id=posted[reply_to].comment.id if reply_to is not None else None,
+                author_name=name,
+                author_email=email,
+                author_url=None,
+                body=body,
+                honeypot="",
+                ip=None,
+                user_agent="seed-demo",
+            )
+        )
+    for n, (key, title) in enumerate(MORE_ARTICLES):
+        for i in range(n + 1):
+            post_comment(
+                site=site,
+                thread_key=key,
+                thread_url=f"{DEMO_ORIGINS[0]}/#{key}",
+                thread_title=title,
+                parent_id=None,
+                author_name=f"Reader {i + 1}",
+                author_email=f"reader{i + 1}@example.org",
+                author_url=None,
+                body=f"Comment {i + 1} on this story.",
+                honeypot="",
+                ip=None,
+                user_agent="seed-demo",
+            )
+    for kind, source, count in _EXTERNAL:
+        push_external_count(site=site, kind=kind, target="site", source=source, count=count)
     return True

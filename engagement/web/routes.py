@@ -1,0 +1,83 @@
+"""The widget script, the demo article page (what `make run` opens) and the embed instructions."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from engagement.demo import DEMO_SLUG
+from engagement.web.article import MORE_ARTICLES, demo_article
+from engagement.web.widget_bundle import build_widget_bundle
+
+bp = Blueprint("web", __name__)
+
+
+@dataclass(frozen=True)
+class WidgetScript:
+    source: bytes
+    gzipped: bytes
+    digest: str
+
+
+def widget_script() -> WidgetScript:
+    """The bundle, built once per app (the sources do not change while it runs)."""
+    script = current_app.extensions.get("engagement.widget")
+    if script is None:
+        source = build_widget_bundle().encode()
+        script = WidgetScript(
+            source=source,
+            gzipped=gzip.compress(source, compresslevel=9, mtime=0),
+            digest=hashlib.sha256(source).hexdigest()[:16],
+        )
+        current_app.extensions["engagement.widget"] = script
+    return script
+
+
+def _script_response(script: WidgetScript, cache_control: str) -> Response:
+    wants_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = Response(script.gzipped if wants_gzip else script.source, mimetype="text/javascript")
+    if wants_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(script.digest + ("-gz" if wants_gzip else ""))
+    response.headers["Cache-Control"] = cache_control
+    # Pages on any origin load the widget; it is public code.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+@bp.get("/widget.js")
+def widget() -> Response:
+    """The stable URL pages embed: cached briefly and revalidated by ETag so releases roll out."""
+    return _script_response(widget_script(), "public, max-age=300")
+
+
+@bp.get("/widget.<digest>.js")
+def widget_versioned(digest: str) -> Response:
+    """The content-addressed URL: cacheable forever because a new release has a new address."""
+    script = widget_script()
+    if digest != script.digest:
+        abort(404)
+    return _script_response(script, "public, max-age=31536000, immutable")
+
+
+@bp.get("/")
+def demo_page() -> str:
+    """A real article page with the comment thread, the Stay Connected block and comment counts."""
+    return render_template(
+        "demo.html",
+        article=demo_article(),
+        site=DEMO_SLUG,
+        more_articles=MORE_ARTICLES,
+        widget_url=url_for("web.widget_versioned", digest=widget_script().digest),
+    )
+
+
+@bp.get("/embed")
+def embed_page() -> str:
+    """How to put the widget on a page: the snippet, with a copy button."""
+    origin = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    return render_template("embed.html", origin=origin, site=DEMO_SLUG)

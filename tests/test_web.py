@@ -1,0 +1,61 @@
+"""The widget script and the demo pages."""
+
+from __future__ import annotations
+
+import gzip
+
+from engagement.demo import seed_demo
+
+
+def test_widget_js_is_cached_briefly_and_revalidated_by_etag(client):
+    response = client.get("/widget.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    etag = response.headers["ETag"]
+    again = client.get("/widget.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+
+
+def test_widget_js_is_served_gzipped_when_accepted(client):
+    plain = client.get("/widget.js").data
+    compressed = client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.data) == plain
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+
+
+def test_versioned_widget_url_is_immutable_and_unknown_versions_404(client):
+    page = client.get("/").text
+    [url] = [part.split('"')[0] for part in page.split('src="')[1:] if part.startswith("/widget.")]
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert client.get("/widget.0000000000000000.js").status_code == 404
+
+
+def test_demo_page_is_the_seed_article_with_widget_containers_and_no_ads(app, client):
+    seed_demo()
+    page = client.get("/").text
+    assert "Xi Jinping to Join Putin in Moscow" in page
+    assert "Advertisement" not in page
+    assert 'id="engagement-comments"' in page
+    assert 'data-engagement="counters"' in page
+    assert page.count('data-engagement="count"') == 4
+
+
+def test_embed_page_documents_the_snippet(client):
+    page = client.get("/embed").text
+    assert "/widget.js" in page and "Copy snippet" in page
+
+
+def test_seed_demo_creates_a_conversation_and_counters(app, client):
+    assert seed_demo() is True
+    assert seed_demo() is False
+    thread = client.get(
+        "/api/v1/sites/demo/comments", query_string={"thread": "2025/05/xi-putin-moscow"}
+    ).json
+    assert thread["thread"]["comment_count"] == 5
+    assert any(c["replies"] for c in thread["comments"])
+    counters = client.get("/api/v1/sites/demo/engagement").json["counters"]
+    assert counters["fans"]["count"] > 0 and counters["subscribers"]["count"] > 0
