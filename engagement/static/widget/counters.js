@@ -2,17 +2,14 @@
 // behind a[data-engagement=count] links.
 function mountCounters(container, env) {
   const { t, call } = env;
-  const root = attachRoot(container);
   const target = container.dataset.target || "site";
-  const headingId = uid();
-  const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
-  env.say = (message) => (status.textContent = message);
+  const heading = h("h2", {}, t("stay"));
   const counts = {};
   const buttons = {};
   let state;
   const item = (kind, label, action) => {
     counts[kind] = h("span", { class: "n" }, "–");
-    buttons[kind] = h("button", { type: "button", "aria-pressed": false, disabled: true }, action);
+    buttons[kind] = button(action, null, { "aria-pressed": false, disabled: true });
     return h("li", {}, counts[kind], h("span", {}, label), buttons[kind]);
   };
   const show = (data) => {
@@ -26,7 +23,7 @@ function mountCounters(container, env) {
   };
   const list = h(
     "ul",
-    {},
+    { class: "sc" },
     item("fans", t("fans"), t("like")),
     item("followers", t("followers"), t("follow")),
     item("subscribers", t("subscribers"), t("subscribe")),
@@ -46,13 +43,11 @@ function mountCounters(container, env) {
         (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }).then(show),
       );
   }
-  const section = h("section", { class: "w sc", "aria-labelledby": headingId }, h("h2", { id: headingId }, t("stay")), list);
   // TODO(issue 7): show Subscribe when the mail endpoints exist and the site enables them (the
   // settings.subscribe flag); until then only a page that opts in with data-subscribe="true" gets it.
-  if (container.dataset.subscribe == "true") section.append(subscribeForm(env, target, buttons.subscribers));
-  else buttons.subscribers.hidden = true;
-  section.append(status);
-  root.append(section);
+  const subscribe = container.dataset.subscribe == "true" && subscribeForm(env, target, buttons.subscribers);
+  buttons.subscribers.hidden = !subscribe;
+  attachSection(container, env, heading, heading, list, subscribe);
   call("GET", "/engagement", { query: { target }, asReader: true }).then(show, (error) =>
     env.say(describeError(t, error)),
   );

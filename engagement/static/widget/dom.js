@@ -11,15 +11,24 @@ function h(tag, props, ...children) {
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : value);
   }
-  el.append(...children.flat().filter((child) => child != null && child !== false && child !== ""));
+  el.append(...children.flat().filter(Boolean));
   return el;
 }
 
-// The widget's own shadow root, so host CSS cannot reach in and ours cannot leak out.
-function attachRoot(container) {
-  const root = container.attachShadow({ mode: "open" });
-  root.append(h("style", { text: WIDGET_CSS }));
-  return root;
+const button = (label, onclick, props) => h("button", { type: "button", onclick, ...props }, label);
+
+// Renders into the container's own shadow root, so host CSS cannot reach in and ours cannot leak out:
+// a section labelled by `heading`, then a polite status line that env.say() writes to.
+function attachSection(container, env, heading, ...children) {
+  const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+  env.say = (message) => (status.textContent = message);
+  heading.id = uid();
+  container
+    .attachShadow({ mode: "open" })
+    .append(
+      h("style", { text: WIDGET_CSS }),
+      h("section", { class: "w", "aria-labelledby": heading.id }, children, status),
+    );
 }
 
 // `html` was sanitized by the server's one HTML policy (engagement/rendering.py) when it was written.

@@ -8,7 +8,8 @@ function checkField(t, name, value, bodyLimit) {
   const limit = FIELD_LIMITS[name] || bodyLimit;
   if (!value.trim()) return name == "author_url" ? "" : t("required");
   if ([...value].length > limit) return t("tooLong", { n: limit });
-  if (name == "author_name" && /[<>]/.test(value)) return t("noMarkup");
+  // The server's test for markup in names: something that opens a tag.
+  if (name == "author_name" && /<\s*\/?\s*[a-z!?]/i.test(value)) return t("noMarkup");
   if (name.endsWith("email") && !EMAIL_PATTERN.test(value)) return t("badEmail");
   if (name == "author_url" && !/^https?:\/\/[^\s/?#]+\S*$/i.test(value)) return t("badUrl");
   return "";
@@ -70,7 +71,7 @@ function createForm(env, { heading, names, value, label, send, onCancel }) {
       h("div", { class: "hp", "aria-hidden": "true" }, honeypot),
     );
   } else form.append(...rows);
-  form.append(h("div", { class: "btns" }, submit, onCancel && h("button", { type: "button", onclick: onCancel }, t("cancel"))));
+  form.append(h("div", { class: "btns" }, submit, onCancel && button(t("cancel"), onCancel)));
 
   // Shows {field: [message]} next to the controls and focuses the first bad one; false if there was one.
   const showProblems = (problems) => {

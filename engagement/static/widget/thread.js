@@ -4,7 +4,6 @@ const PENDING_KEEP_MS = 7 * 864e5;
 
 function mountThread(container, env) {
   const { t, call } = env;
-  const root = attachRoot(container);
   const ownKey = `own:${env.site}:${env.thread}`;
   const likedKey = `liked:${env.site}`;
   // {comment id: {token, exp, at, body, pending: Comment | null}}: what this browser posted here.
@@ -17,8 +16,7 @@ function mountThread(container, env) {
   let sort = "oldest";
   env.settings = { max_depth: 1, max_body_length: 1e4 };
 
-  const headingId = uid();
-  const heading = h("h2", { id: headingId });
+  const heading = h("h2");
   const sorter = h(
     "select",
     { onchange: () => ((sort = sorter.value), load(true)) },
@@ -28,19 +26,15 @@ function mountThread(container, env) {
   );
   const formSlot = h("div");
   const list = h("ol", { class: "list" });
-  const more = h("button", { type: "button", class: "more", hidden: true, onclick: () => load(false) }, t("more"));
-  const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
-  env.say = (message) => (status.textContent = message);
-  root.append(
-    h(
-      "section",
-      { class: "w", "aria-labelledby": headingId },
-      h("div", { class: "bar" }, heading, h("label", { class: "sort" }, t("sort"), " ", sorter)),
-      formSlot,
-      list,
-      more,
-      status,
-    ),
+  const more = button(t("more"), () => load(false), { class: "more", hidden: true });
+  attachSection(
+    container,
+    env,
+    heading,
+    h("div", { class: "bar" }, heading, h("label", { class: "sort" }, t("sort"), " ", sorter)),
+    formSlot,
+    list,
+    more,
   );
 
   function saveOwn() {
@@ -76,13 +70,13 @@ function mountThread(container, env) {
     if (comment.status == "approved") {
       actions.append(likeButton(comment));
       if (!closed && comment.depth < env.settings.max_depth - 1) {
-        actions.append(h("button", { type: "button", onclick: (e) => openReply(comment, e.currentTarget) }, t("reply")));
+        actions.append(button(t("reply"), (event) => openReply(comment, event.currentTarget)));
       }
     }
     if (!gone && Date.parse(own[comment.id]?.exp) > Date.now()) {
       actions.append(
-        h("button", { type: "button", onclick: () => startEdit(comment) }, t("edit")),
-        h("button", { type: "button", onclick: () => remove(comment) }, t("del")),
+        button(t("edit"), () => startEdit(comment)),
+        button(t("del"), () => remove(comment)),
       );
     }
     return h(
@@ -101,7 +95,7 @@ function mountThread(container, env) {
             ? h("a", { class: "who", href: author.url, rel: "nofollow ugc noopener" }, name)
             : h("span", { class: "who" }, name),
           " ",
-          h("time", { datetime: comment.created_at, title: env.date(comment.created_at) }, env.ago(comment.created_at)),
+          h("time", { datetime: comment.created_at }, env.ago(comment.created_at)),
           comment.edited_at && ` ${t("edited")}`,
         ),
         text,
@@ -113,27 +107,24 @@ function mountThread(container, env) {
 
   function likeButton(comment) {
     const count = h("span", {}, env.num(comment.likes));
-    const button = h(
-      "button",
-      { type: "button", class: "like", "aria-pressed": liked.has(comment.id) },
-      h("span", { "aria-hidden": "true" }, "♥ "),
-      h("span", { class: "vh" }, `${t("like")} `),
-      count,
-    );
+    const toggle = button([h("span", { "aria-hidden": "true" }, "♥ "), h("span", { class: "vh" }, `${t("like")} `), count], null, {
+      class: "like",
+      "aria-pressed": liked.has(comment.id),
+    });
     const show = (on, likes) => {
       comment.likes = likes;
       count.textContent = env.num(likes);
-      button.setAttribute("aria-pressed", on);
+      toggle.setAttribute("aria-pressed", on);
       liked[on ? "add" : "delete"](comment.id);
       writeStore(likedKey, [...liked].slice(-500));
     };
-    button.onclick = () =>
-      toggleOptimistically(env, button, liked.has(comment.id), comment.likes, show, (on) =>
+    toggle.onclick = () =>
+      toggleOptimistically(env, toggle, liked.has(comment.id), comment.likes, show, (on) =>
         call(on ? "POST" : "DELETE", `/comments/${comment.id}/likes`, { asReader: true }).then((r) =>
           show(r.liked, r.likes),
         ),
       );
-    return button;
+    return toggle;
   }
 
   function place(comment) {
