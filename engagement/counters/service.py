@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Row, and_, delete, func, select, update
 
 from engagement import clock
 from engagement.clock import isoformat_z
@@ -158,10 +158,11 @@ def set_reader_action(*, site: Site, kind: CounterKind, target: str, reader: str
             changed = deleted.rowcount == 1
     if changed:
         _apply_change(counter_id, now, native_count=Counter.native_count + (1 if active else -1))
+    state = get_engagement(site=site, target=target, reader=reader)  # read in the same transaction
     db.session.commit()
     if changed:
         badge_counts().invalidate((site.slug, target, kind.value))
-    return get_engagement(site=site, target=target, reader=reader)
+    return state
 
 
 def push_external_count(
@@ -185,11 +186,14 @@ def push_external_count(
     if observed_at > now + OBSERVED_AT_TOLERANCE:
         raise ValidationFailed({"observed_at": ["This time is in the future."]})
     counter_id = _ensure_counter(site, target, kind, now, lock=True)
-    previous = db.session.scalar(
-        select(CounterSource).where(CounterSource.counter_id == counter_id, CounterSource.source == source)
-    )
+    # Plain columns, not an ORM object the upsert below would leave stale in the session.
+    previous = db.session.execute(
+        select(CounterSource.count, CounterSource.observed_at).where(
+            CounterSource.counter_id == counter_id, CounterSource.source == source
+        )
+    ).one_or_none()
     try:
-        _check_push(site, previous, count=count, observed_at=observed_at, force=force)
+        _check_push(site, source, previous, count=count, observed_at=observed_at, force=force)
     except Conflict:
         db.session.rollback()
         raise
@@ -209,10 +213,11 @@ def push_external_count(
             .scalar_subquery()
         )
         _apply_change(counter_id, now, external_count=total)
+    state = get_engagement(site=site, target=target, reader=None).counters[kind.value]
     db.session.commit()
     if changed:
         badge_counts().invalidate((site.slug, target, kind.value))
-    return get_engagement(site=site, target=target, reader=None).counters[kind.value]
+    return state
 
 
 def counter_history(*, site: Site, target: str, kind: CounterKind | None, days: int) -> History:
@@ -240,9 +245,10 @@ def counter_history(*, site: Site, target: str, kind: CounterKind | None, days: 
         and_(CounterHistory.counter_id == last_before.c.counter_id, CounterHistory.day == last_before.c.day),
     )
     rows: dict[str, dict[date, CounterHistory]] = {k.value: {} for k in kinds}
-    for statement in (carried_in, in_window) if counters else ():
-        for row in db.session.scalars(statement):
-            rows[counters[row.counter_id]][row.day] = row
+    if counters:
+        for statement in (carried_in, in_window):
+            for row in db.session.scalars(statement):
+                rows[counters[row.counter_id]][row.day] = row
     series = {}
     for kind_name, by_day in rows.items():
         latest = next((row for day, row in by_day.items() if day < start), None)
@@ -339,12 +345,18 @@ def _apply_change(counter_id: int, now: datetime, **values: Any) -> None:
 
 
 def _check_push(
-    site: Site, previous: CounterSource | None, *, count: int, observed_at: datetime, force: bool
+    site: Site,
+    source: str,
+    previous: Row[tuple[int, datetime]] | None,
+    *,
+    count: int,
+    observed_at: datetime,
+    force: bool,
 ) -> None:
     if previous is not None and observed_at < previous.observed_at:
         raise Conflict(
             "stale_observation",
-            f"{previous.source} already has a value observed at {isoformat_z(previous.observed_at)}; "
+            f"{source} already has a value observed at {isoformat_z(previous.observed_at)}; "
             "an older observation is ignored.",
         )
     if force:
