@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.counters import routes as counters
     from engagement.database import configure_engine
     from engagement.extensions import db, limiter, migrate
+    from engagement.moderation import routes as moderation
     from engagement.web import routes as web
 
     app = Flask(__name__, instance_relative_config=True)
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(counters.staff)
     app.register_blueprint(counters.badges)
     app.register_blueprint(comments.bp)
+    app.register_blueprint(moderation.bp)
     app.register_blueprint(web.bp)
     errors.register_error_handlers(app)
     cli.register(app)

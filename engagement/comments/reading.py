@@ -8,8 +8,6 @@ can never be stale, only unused.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 from collections import OrderedDict
@@ -19,14 +17,14 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from engagement.clock import isoformat_z
 from engagement.comments.schemas import CommentPageSchema
-from engagement.errors import ValidationFailed
 from engagement.extensions import db
 from engagement.hashing import avatar_hash
 from engagement.models import Comment, CommentStatus, Site, Thread
+from engagement.pagination import decode_cursor, encode_cursor, keyset_after
 
 VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
 FEED_SIZE = 50
@@ -112,14 +110,14 @@ def _render_page(
     limit: int,
     cursor: str | None,
 ) -> bytes:
-    after = _decode_cursor(cursor, sort) if cursor else None
+    after = decode_cursor(cursor, bool, int if sort == "top" else datetime, int) if cursor else None
     comments: list[dict[str, Any]] = []
     next_cursor = None
     if thread is not None:
         top = _top_level(thread, sort=sort, limit=limit, after=after)
         if len(top) > limit:
             top = top[:limit]
-            next_cursor = _encode_cursor(top[-1], sort)
+            next_cursor = encode_cursor(*_cursor_values(top[-1], sort))
         replies = _replies(top)
         comments = _tree(site, top, replies)
     page = {
@@ -137,31 +135,27 @@ def _render_page(
     return json.dumps(_PAGE_SCHEMA.dump(page), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _top_level(thread: Thread, *, sort: str, limit: int, after: tuple[Any, int] | None) -> list[Comment]:
+def _order(sort: str) -> tuple[list[Any], list[bool]]:
+    """Columns and directions of a sort; pinned comments always come first."""
+    if sort == "top":
+        return [Comment.pinned, Comment.likes, Comment.id], [True, True, True]
+    if sort == "newest":
+        return [Comment.pinned, Comment.created_at, Comment.id], [True, True, True]
+    return [Comment.pinned, Comment.created_at, Comment.id], [True, False, False]
+
+
+def _cursor_values(comment: Comment, sort: str) -> tuple[Any, ...]:
+    return (comment.pinned, comment.likes if sort == "top" else comment.created_at, comment.id)
+
+
+def _top_level(thread: Thread, *, sort: str, limit: int, after: tuple[Any, ...] | None) -> list[Comment]:
+    columns, descending = _order(sort)
     query = select(Comment).where(
         Comment.thread_id == thread.id, Comment.depth == 0, Comment.status.in_(VISIBLE)
     )
-    if sort == "top":
-        order = (Comment.likes.desc(), Comment.id.desc())
-        if after:
-            likes, last_id = after
-            query = query.where(
-                or_(Comment.likes < likes, and_(Comment.likes == likes, Comment.id < last_id))
-            )
-    elif sort == "newest":
-        order = (Comment.created_at.desc(), Comment.id.desc())
-        if after:
-            at, last_id = after
-            query = query.where(
-                or_(Comment.created_at < at, and_(Comment.created_at == at, Comment.id < last_id))
-            )
-    else:
-        order = (Comment.created_at, Comment.id)
-        if after:
-            at, last_id = after
-            query = query.where(
-                or_(Comment.created_at > at, and_(Comment.created_at == at, Comment.id > last_id))
-            )
+    if after:
+        query = query.where(keyset_after(columns, after, descending))
+    order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
     return list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
 
 
@@ -217,30 +211,6 @@ def public_comment(site: Site, comment: Comment) -> dict[str, Any]:
 
 def avatar_path(site: Site, email: str) -> str:
     return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(email)}.svg"
-
-
-def _encode_cursor(comment: Comment, sort: str) -> str:
-    value: Any = comment.likes if sort == "top" else comment.created_at.isoformat()
-    raw = json.dumps([value, comment.id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    invalid = ValidationFailed({"cursor": ["This cursor is not valid; start again from the first page."]})
-    try:
-        value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(last_id, int):
-            raise invalid
-        if sort == "top":
-            if not isinstance(value, int):
-                raise invalid
-            return value, last_id
-        at = datetime.fromisoformat(value)
-        if at.tzinfo is None:
-            raise invalid
-        return at, last_id
-    except (ValueError, TypeError, binascii.Error):
-        raise invalid from None
 
 
 def comment_counts(*, site: Site, keys: list[str]) -> dict[str, int]:

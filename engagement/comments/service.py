@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import delete, exists, select, update
 
 from engagement import clock
-from engagement.comments import tokens
+from engagement.comments import events, tokens
 from engagement.comments.spam import Submission, judge, refuse_duplicate, refuse_flood
 from engagement.database import insert_if_absent, insert_ignoring_conflicts
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.hashing import ip_hash
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
+from engagement.moderation import audit
 from engagement.rendering import render_comment
 
 VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
@@ -141,7 +143,7 @@ def post_comment(
     if thread is None:
         thread = _ensure_thread(site, key=thread_key, title=thread_title, url=thread_url)
     parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
-    verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()))
+    verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
 
     comment = Comment(
         site_id=site.id,
@@ -166,6 +168,18 @@ def post_comment(
     db.session.flush()
     if verdict.status == CommentStatus.APPROVED:
         change_thread_counts(thread.id, approved_delta=1, now=now)
+        events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
+    else:
+        audit.record(
+            actor=audit.SYSTEM,
+            action="marked_spam" if verdict.status == CommentStatus.SPAM else "held",
+            site_id=site.id,
+            comment=comment,
+            to_status=verdict.status,
+            reason=", ".join(verdict.reasons),
+        )
+        if verdict.status == CommentStatus.PENDING:
+            events.comment_held.send(current_app._get_current_object(), comment=comment, site=site)
     token, expires = tokens.issue_edit_token(
         comment_id=comment.id, site_id=site.id, window_seconds=site.settings.edit_window_seconds
     )
@@ -206,9 +220,19 @@ def edit_comment(
             ip_hash=comment.ip_hash,
             user_agent=comment.user_agent,
         )
-        verdict = judge(submission, site.settings, honeypot_filled=False)
+        verdict = judge(submission, site.settings, honeypot_filled=False, now=clock.now())
         # An edit can only make things stricter: a held comment is not approved by editing it.
-        if verdict.status != CommentStatus.APPROVED:
+        if verdict.status != CommentStatus.APPROVED and verdict.status != comment.status:
+            audit.record(
+                actor=audit.SYSTEM,
+                action="marked_spam" if verdict.status == CommentStatus.SPAM else "held",
+                site_id=site.id,
+                comment=comment,
+                from_status=comment.status,
+                to_status=verdict.status,
+                reason="edited: " + ", ".join(verdict.reasons),
+            )
+            comment.previous_status = comment.status
             comment.status = verdict.status
         comment.spam_reasons = verdict.reasons
     comment.body = body

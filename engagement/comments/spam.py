@@ -14,7 +14,8 @@ from sqlalchemy import exists, or_, select
 
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
-from engagement.models import Comment, CommentStatus, SiteSettings
+from engagement.models import BanAction, Comment, CommentStatus, SiteSettings
+from engagement.moderation.bans import active_bans, matching_bans
 from engagement.rendering import count_links
 
 
@@ -99,19 +100,30 @@ def _matches(words: Iterable[str], haystacks: Iterable[str]) -> str | None:
     return None
 
 
-def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bool) -> Verdict:
+def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bool, now: datetime) -> Verdict:
     """Decide approved / pending / spam for a new or edited comment; reasons say which rule decided."""
     verdict = Verdict()
     if honeypot_filled:
         verdict.mark_spam("honeypot")
-    fields = (
+    fields = [
         submission.author_name,
         submission.author_email,
         submission.author_url or "",
         submission.body,
         submission.ip or "",
         submission.user_agent,
-    )
+    ]
+    for ban in matching_bans(
+        active_bans(submission.site_id, now),
+        email=submission.author_email,
+        ip_hash=submission.ip_hash,
+        author_url=submission.author_url,
+        texts=fields,
+    ):
+        if ban.action == BanAction.SPAM:
+            verdict.mark_spam(f"ban:{ban.id}:{ban.kind}")
+        else:
+            verdict.hold(f"ban:{ban.id}:{ban.kind}")
     if (word := _matches(settings.disallowed_words, fields)) is not None:
         verdict.mark_spam(f"disallowed_word:{word}")
     if settings.max_links > 0 and count_links(submission.body) >= settings.max_links:

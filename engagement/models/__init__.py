@@ -9,10 +9,15 @@ from engagement.models.counters import (
     CounterReaderAction,
     CounterSource,
 )
+from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
 from engagement.models.sites import Site, SiteSettings
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
 
 __all__ = [
+    "AuditEntry",
+    "Ban",
+    "BanAction",
+    "BanKind",
     "Base",
     "Comment",
     "CommentLike",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engagement.errors import Conflict, NotFound
 from engagement.extensions import db
 from engagement.models import Site, SiteSettings
+from engagement.moderation import audit
 
 
 def get_site(slug: str) -> Site:
@@ -19,12 +20,18 @@ def get_site(slug: str) -> Site:
     return site
 
 
-def create_site(*, slug: str, name: str, origins: list[str], settings: dict[str, Any] | None = None) -> Site:
-    """Create a site; its settings start from the defaults."""
+def create_site(
+    *, slug: str, name: str, origins: list[str], settings: dict[str, Any] | None = None, actor: str = "cli"
+) -> Site:
+    """Create a site; its settings start from the defaults. Audited as ``actor``."""
     if db.session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise Conflict("site_exists", f"A site {slug!r} already exists.")
     site = Site(slug=slug, name=name, origins=[o.rstrip("/") for o in origins])
     site.settings = SiteSettings().replace(**(settings or {}))
     db.session.add(site)
+    db.session.flush()
+    audit.record(
+        actor=actor, action="site_created", site_id=site.id, details={"slug": slug, "origins": site.origins}
+    )
     db.session.commit()
     return site

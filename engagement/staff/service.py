@@ -12,6 +12,7 @@ from engagement import clock
 from engagement.errors import NotFound, Unauthorized
 from engagement.extensions import db
 from engagement.models import Site, StaffRole, StaffToken
+from engagement.moderation import audit
 
 TOKEN_PREFIX = "eng_"  # noqa: S105 (a public prefix, not a secret)
 
@@ -20,8 +21,10 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(*, role: StaffRole, site_slugs: list[str], label: str) -> tuple[StaffToken, str]:
-    """Issue a token; the secret is returned here and never again."""
+def create_token(
+    *, role: StaffRole, site_slugs: list[str], label: str, actor: str = "cli"
+) -> tuple[StaffToken, str]:
+    """Issue a token; the secret is returned here and never again. Audited as ``actor``."""
     sites = []
     for slug in site_slugs:
         site = db.session.scalar(select(Site).where(Site.slug == slug))
@@ -38,17 +41,25 @@ def create_token(*, role: StaffRole, site_slugs: list[str], label: str) -> tuple
         created_at=clock.now(),
     )
     db.session.add(token)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="token_created",
+        site_id=None,
+        details={"token_id": token.id, "role": role.value, "sites": site_slugs, "label": label},
+    )
     db.session.commit()
     return token, secret
 
 
-def revoke_token(*, token_id: int) -> StaffToken:
-    """Revoke a token; revoking twice keeps the first revocation time."""
+def revoke_token(*, token_id: int, actor: str = "cli") -> StaffToken:
+    """Revoke a token; revoking twice keeps the first revocation time. Audited as ``actor``."""
     token = db.session.get(StaffToken, token_id)
     if token is None:
         raise NotFound("token_not_found", f"There is no token {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
+        audit.record(actor=actor, action="token_revoked", site_id=None, details={"token_id": token.id})
         db.session.commit()
     return token
 

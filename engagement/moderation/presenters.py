@@ -1,0 +1,104 @@
+"""Models to the plain shapes the staff schemas dump."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engagement.clock import isoformat_z
+from engagement.models import AuditEntry, Ban, Comment, Site, StaffToken, Thread
+
+
+def staff_comment(comment: Comment) -> dict[str, Any]:
+    thread = comment.thread
+    return {
+        "id": comment.id,
+        "site": thread.site.slug,
+        "thread": {"key": thread.key, "title": thread.title, "url": thread.url},
+        "parent_id": comment.parent_id,
+        "depth": comment.depth,
+        "author": {"name": comment.author_name, "email": comment.author_email, "url": comment.author_url},
+        "ip_hash": comment.ip_hash,
+        "user_agent": comment.user_agent,
+        "body": comment.body,
+        "html": comment.html,
+        "status": comment.status,
+        "previous_status": comment.previous_status,
+        "spam_reasons": list(comment.spam_reasons or []),
+        "likes": comment.likes,
+        "pinned": comment.pinned,
+        "created_at": isoformat_z(comment.created_at),
+        "edited_at": isoformat_z(comment.edited_at),
+        "last_moderation": {"by": comment.moderated_by, "at": isoformat_z(comment.moderated_at)},
+    }
+
+
+def ban(item: Ban, site_slugs: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "site": site_slugs[item.site_id],
+        "kind": item.kind,
+        "value": item.value,
+        "action": item.action,
+        "expires_at": isoformat_z(item.expires_at),
+        "note": item.note,
+        "created_by": item.created_by,
+        "created_at": isoformat_z(item.created_at),
+    }
+
+
+def thread(item: Thread) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "title": item.title,
+        "url": item.url,
+        "closed": item.closed,
+        "comment_count": item.comment_count,
+        "created_at": isoformat_z(item.created_at),
+        "last_comment_at": isoformat_z(item.last_comment_at),
+    }
+
+
+def site(item: Site) -> dict[str, Any]:
+    return {
+        "slug": item.slug,
+        "name": item.name,
+        "origins": list(item.origins),
+        "settings": item.settings.to_json(),
+        "created_at": isoformat_z(item.created_at),
+    }
+
+
+def token(item: StaffToken) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "label": item.label,
+        "role": item.role,
+        "sites": [s.slug for s in item.sites],
+        "prefix": item.token_prefix,
+        "created_at": isoformat_z(item.created_at),
+        "last_used_at": isoformat_z(item.last_used_at),
+        "revoked_at": isoformat_z(item.revoked_at),
+    }
+
+
+def audit_entry(item: AuditEntry, site_slugs: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "at": isoformat_z(item.created_at),
+        "site": site_slugs.get(item.site_id) if item.site_id else None,
+        "actor": item.actor,
+        "action": item.action,
+        "comment_id": item.comment_id,
+        "from_status": item.from_status,
+        "to_status": item.to_status,
+        "reason": item.reason,
+        "details": item.details,
+    }
+
+
+def site_summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "site": row["site"].slug,
+        "counts": row["counts"],
+        "oldest_pending_at": isoformat_z(row["oldest_pending_at"]),
+    }

@@ -1,0 +1,278 @@
+"""Staff moderation API under /api/v1/moderation. Every route needs a staff bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from engagement.http import load_body, load_query
+from engagement.moderation import presenters, schemas
+from engagement.moderation import service as moderation
+from engagement.openapi import STAFF_SECURITY, documented
+from engagement.staff.auth import current_staff
+
+bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
+TAGS = ["moderation"]
+
+
+@bp.before_request
+def authenticate() -> None:
+    current_staff()
+
+
+def staff_doc(summary: str, **kwargs: Any):
+    return documented(summary, tags=TAGS, security=STAFF_SECURITY, **kwargs)
+
+
+def _listing(schema: type[schemas.Schema], listing: moderation.Listing, present: Any) -> Response:
+    return jsonify(
+        schema().dump({"items": [present(i) for i in listing.items], "next_cursor": listing.next_cursor})
+    )
+
+
+# --- comments ------------------------------------------------------------------------------------------
+
+
+@bp.get("/comments")
+@staff_doc(
+    "The moderation queue",
+    query=schemas.QueueQuery,
+    responses={200: schemas.CommentListSchema},
+    errors=(404, 422),
+)
+def comment_queue() -> Response:
+    args = load_query(schemas.QueueQuery())
+    listing = moderation.comment_queue(token=current_staff(), **args)
+    return _listing(schemas.CommentListSchema, listing, presenters.staff_comment)
+
+
+@bp.get("/comments/<int:comment_id>")
+@staff_doc("One comment in full", responses={200: schemas.StaffCommentSchema}, errors=(404,))
+def get_comment(comment_id: int) -> Response:
+    comment = moderation.get_comment(token=current_staff(), comment_id=comment_id)
+    return jsonify(schemas.StaffCommentSchema().dump(presenters.staff_comment(comment)))
+
+
+@bp.patch("/comments/<int:comment_id>")
+@staff_doc(
+    "Approve, hold, spam, trash or restore a comment; edit its body; pin it",
+    body=schemas.UpdateCommentSchema,
+    responses={200: schemas.StaffCommentSchema},
+    errors=(404, 409),
+)
+def update_comment(comment_id: int) -> Response:
+    data = load_body(schemas.UpdateCommentSchema())
+    comment = moderation.update_comment(token=current_staff(), comment_id=comment_id, **data)
+    return jsonify(schemas.StaffCommentSchema().dump(presenters.staff_comment(comment)))
+
+
+@bp.delete("/comments/<int:comment_id>")
+@staff_doc("Hard delete (admins; moderators use trash)", responses={204: None}, errors=(404,))
+def delete_comment(comment_id: int) -> tuple[str, int]:
+    moderation.delete_comment(token=current_staff(), comment_id=comment_id)
+    return "", 204
+
+
+@bp.post("/comments/bulk")
+@staff_doc(
+    "One action on many comments in one transaction",
+    body=schemas.BulkSchema,
+    responses={200: schemas.BulkResultSchema},
+)
+def bulk_moderate() -> Response:
+    data = load_body(schemas.BulkSchema())
+    updated, failed = moderation.bulk_moderate(token=current_staff(), **data)
+    return jsonify(schemas.BulkResultSchema().dump({"updated": updated, "failed": failed}))
+
+
+@bp.post("/comments/<int:comment_id>/ban-author")
+@staff_doc(
+    "Ban a comment's author by email and/or IP",
+    body=schemas.BanAuthorSchema,
+    responses={201: schemas.BanAuthorResultSchema},
+    errors=(404, 409),
+)
+def ban_author(comment_id: int) -> tuple[Response, int]:
+    data = load_body(schemas.BanAuthorSchema())
+    bans, trashed = moderation.ban_author(token=current_staff(), comment_id=comment_id, **data)
+    slugs = moderation.site_slugs()
+    body = {"bans": [presenters.ban(b, slugs) for b in bans], "trashed": trashed}
+    return jsonify(schemas.BanAuthorResultSchema().dump(body)), 201
+
+
+@bp.get("/summary")
+@staff_doc("Comments per status and oldest pending, per site", responses={200: schemas.SummarySchema})
+def summary() -> Response:
+    sites = [presenters.site_summary(row) for row in moderation.summary(token=current_staff())]
+    return jsonify(schemas.SummarySchema().dump({"sites": sites}))
+
+
+# --- bans ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/bans")
+@staff_doc(
+    "Bans of the token's sites", query=schemas.BanQuery, responses={200: schemas.BanListSchema}, errors=(404,)
+)
+def list_bans() -> Response:
+    args = load_query(schemas.BanQuery())
+    listing = moderation.list_bans(token=current_staff(), **args)
+    slugs = moderation.site_slugs()
+    return _listing(schemas.BanListSchema, listing, lambda b: presenters.ban(b, slugs))
+
+
+@bp.post("/bans")
+@staff_doc(
+    "Ban an email, IP, domain or word",
+    body=schemas.CreateBanSchema,
+    responses={201: schemas.BanSchema},
+    errors=(404,),
+)
+def create_ban() -> tuple[Response, int]:
+    data = load_body(schemas.CreateBanSchema())
+    ban = moderation.create_ban(token=current_staff(), **data)
+    return jsonify(schemas.BanSchema().dump(presenters.ban(ban, moderation.site_slugs()))), 201
+
+
+@bp.delete("/bans/<int:ban_id>")
+@staff_doc("Lift a ban", responses={204: None}, errors=(404,))
+def delete_ban(ban_id: int) -> tuple[str, int]:
+    moderation.delete_ban(token=current_staff(), ban_id=ban_id)
+    return "", 204
+
+
+# --- threads -------------------------------------------------------------------------------------------
+
+
+@bp.get("/sites/<site>/threads")
+@staff_doc(
+    "Threads of a site", query=schemas.ThreadsQuery, responses={200: schemas.ThreadListSchema}, errors=(404,)
+)
+def list_threads(site: str) -> Response:
+    args = load_query(schemas.ThreadsQuery())
+    listing = moderation.list_threads(token=current_staff(), site=site, **args)
+    return _listing(schemas.ThreadListSchema, listing, presenters.thread)
+
+
+@bp.patch("/sites/<site>/threads")
+@staff_doc(
+    "Close, reopen or retitle a thread (?key=KEY)",
+    query=schemas.ThreadKeyQuery,
+    body=schemas.UpdateThreadSchema,
+    responses={200: schemas.StaffThreadSchema},
+    errors=(404,),
+)
+def update_thread(site: str) -> Response:
+    key = load_query(schemas.ThreadKeyQuery())["key"]
+    data = load_body(schemas.UpdateThreadSchema())
+    thread = moderation.update_thread(
+        token=current_staff(), site=site, key=key, closed=data.get("closed"), title=data.get("title")
+    )
+    return jsonify(schemas.StaffThreadSchema().dump(presenters.thread(thread)))
+
+
+# --- sites ---------------------------------------------------------------------------------------------
+
+_SITE_FIELDS = ("slug", "name", "origins")
+
+
+@bp.get("/sites")
+@staff_doc("Sites the token may see", responses={200: schemas.SiteListSchema})
+def list_sites() -> Response:
+    items = [presenters.site(s) for s in moderation.list_sites(token=current_staff())]
+    return jsonify(schemas.SiteListSchema().dump({"items": items, "next_cursor": None}))
+
+
+@bp.post("/sites")
+@staff_doc(
+    "Create a site (admin)", body=schemas.CreateSiteSchema, responses={201: schemas.SiteSchema}, errors=(409,)
+)
+def create_site() -> tuple[Response, int]:
+    data = load_body(schemas.CreateSiteSchema())
+    settings = {k: v for k, v in data.items() if k not in _SITE_FIELDS}
+    site = moderation.create_site(
+        token=current_staff(),
+        slug=data["slug"],
+        name=data["name"],
+        origins=data["origins"],
+        settings=settings,
+    )
+    return jsonify(schemas.SiteSchema().dump(presenters.site(site))), 201
+
+
+@bp.get("/sites/<site>")
+@staff_doc("One site and its settings", responses={200: schemas.SiteSchema}, errors=(404,))
+def get_site(site: str) -> Response:
+    return jsonify(
+        schemas.SiteSchema().dump(presenters.site(moderation.site_in_scope(current_staff(), site)))
+    )
+
+
+@bp.patch("/sites/<site>")
+@staff_doc(
+    "Change a site's name, origins or settings (admin)",
+    body=schemas.UpdateSiteSchema,
+    responses={200: schemas.SiteSchema},
+    errors=(404,),
+)
+def update_site(site: str) -> Response:
+    data = load_body(schemas.UpdateSiteSchema())
+    settings = {k: v for k, v in data.items() if k not in _SITE_FIELDS}
+    updated = moderation.update_site(
+        token=current_staff(),
+        slug=site,
+        name=data.get("name"),
+        origins=data.get("origins"),
+        settings=settings,
+    )
+    return jsonify(schemas.SiteSchema().dump(presenters.site(updated)))
+
+
+# --- tokens --------------------------------------------------------------------------------------------
+
+
+@bp.get("/tokens")
+@staff_doc("Staff tokens, never their secrets (admin)", responses={200: schemas.TokenListSchema})
+def list_tokens() -> Response:
+    items = [presenters.token(t) for t in moderation.list_tokens(token=current_staff())]
+    return jsonify(schemas.TokenListSchema().dump({"items": items, "next_cursor": None}))
+
+
+@bp.post("/tokens")
+@staff_doc(
+    "Issue a token; its secret is shown once (admin)",
+    body=schemas.CreateTokenSchema,
+    responses={201: schemas.CreatedTokenSchema},
+    errors=(404,),
+)
+def create_token() -> tuple[Response, int]:
+    data = load_body(schemas.CreateTokenSchema())
+    created, secret = moderation.create_token(
+        token=current_staff(), role=data["role"], site_slugs=data["sites"], label=data["label"]
+    )
+    return jsonify(schemas.CreatedTokenSchema().dump({**presenters.token(created), "token": secret})), 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+@staff_doc("Revoke a token (admin)", responses={200: schemas.TokenSchema}, errors=(404,))
+def revoke_token(token_id: int) -> Response:
+    revoked = moderation.revoke_token(token=current_staff(), token_id=token_id)
+    return jsonify(schemas.TokenSchema().dump(presenters.token(revoked)))
+
+
+# --- audit ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@staff_doc(
+    "Every decision by staff or the spam rules",
+    query=schemas.AuditQuery,
+    responses={200: schemas.AuditListSchema},
+    errors=(404,),
+)
+def audit_log() -> Response:
+    args = load_query(schemas.AuditQuery())
+    listing = moderation.audit_log(token=current_staff(), **args)
+    slugs = moderation.site_slugs()
+    return _listing(schemas.AuditListSchema, listing, lambda e: presenters.audit_entry(e, slugs))

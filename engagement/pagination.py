@@ -1,0 +1,60 @@
+"""Keyset (cursor) pagination: stable under inserts, and O(page) however deep the reader goes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, literal, or_
+from sqlalchemy.sql import ColumnElement
+
+from engagement.errors import ValidationFailed
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque cursor for the last row of a page (datetimes kept exact, not as wire times)."""
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
+    """The values of a cursor, checked against the expected ``kinds`` (int, bool, datetime); 422 if bad."""
+    invalid = ValidationFailed({"cursor": ["This cursor is not valid; start again from the first page."]})
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise invalid from None
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise invalid
+    decoded: list[Any] = []
+    for value, kind in zip(values, kinds, strict=True):
+        if kind is datetime:
+            try:
+                value = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise invalid from None
+            if value.tzinfo is None:
+                raise invalid
+        elif type(value) is not kind:  # bool is an int subclass: compare types exactly
+            raise invalid
+        decoded.append(value)
+    return tuple(decoded)
+
+
+def keyset_after(
+    columns: Sequence[ColumnElement[Any]], values: Sequence[Any], descending: Sequence[bool]
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``columns`` (each ascending or descending)."""
+    clauses = []
+    for i, (column, value, desc) in enumerate(zip(columns, values, descending, strict=True)):
+        equal_prefix = [columns[j] == literal(values[j], columns[j].type) for j in range(i)]
+        # literal(): SQLAlchemy refuses "<" against a bare True/False.
+        bound = literal(value, column.type)
+        beyond = column < bound if desc else column > bound
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
