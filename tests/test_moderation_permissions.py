@@ -1,0 +1,137 @@
+"""Every moderation endpoint x every kind of caller gives the expected status.
+
+The routes are enumerated from the app, so a new endpoint without an entry here fails the test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engagement.models import StaffRole
+from engagement.staff.service import create_token, revoke_token
+from tests.factories import make_site, post
+
+# (method, path template, body, {caller: expected status}); callers not named expect DEFAULT[caller].
+DEFAULT = {
+    "none": 401,
+    "malformed": 401,
+    "unknown": 401,
+    "revoked": 401,
+    "other_moderator": 403,
+    "moderator": 200,
+    "admin": 200,
+}
+ADMIN_ONLY = {"moderator": 403, "other_moderator": 403}
+
+
+def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, int]]]:
+    c = ids["comment"]
+    return [
+        ("GET", "/api/v1/moderation/comments?site=news", None, {}),
+        ("GET", f"/api/v1/moderation/comments/{c}", None, {}),
+        ("PATCH", f"/api/v1/moderation/comments/{c}", {"pinned": True}, {}),
+        ("DELETE", "/api/v1/moderation/comments/{fresh}", None, {**ADMIN_ONLY, "admin": 204}),
+        # Bulk answers 200 to a moderator of another site, reporting the id as failed ("forbidden").
+        ("POST", "/api/v1/moderation/comments/bulk", {"ids": [c], "action": "spam"}, {"other_moderator": 200}),  # noqa: E501
+        ("POST", "/api/v1/moderation/comments/{fresh}/ban-author", {"kinds": ["email"]},
+         {"moderator": 201, "admin": 201}),
+        ("GET", "/api/v1/moderation/summary", None, {"other_moderator": 200}),
+        ("GET", "/api/v1/moderation/bans?site=news", None, {}),
+        ("POST", "/api/v1/moderation/bans", {"site": "news", "kind": "word", "value": "spam"},
+         {"moderator": 201, "admin": 201}),
+        ("DELETE", "/api/v1/moderation/bans/{ban}", None, {"moderator": 204, "admin": 204}),
+        ("GET", "/api/v1/moderation/sites/news/threads", None, {}),
+        ("PATCH", "/api/v1/moderation/sites/news/threads?key=t", {"title": "New"}, {}),
+        ("GET", "/api/v1/moderation/sites", None, {"other_moderator": 200}),
+        ("POST", "/api/v1/moderation/sites", {"slug": "{slug}", "name": "X"},
+         {**ADMIN_ONLY, "admin": 201}),
+        ("GET", "/api/v1/moderation/sites/news", None, {}),
+        ("PATCH", "/api/v1/moderation/sites/news", {"max_links": 3}, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/tokens", None, ADMIN_ONLY),
+        ("POST", "/api/v1/moderation/tokens", {"role": "admin", "label": "x"}, {**ADMIN_ONLY, "admin": 201}),
+        ("DELETE", "/api/v1/moderation/tokens/{token}", None, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/audit?site=news", None, {}),
+        ("PUT", "/api/v1/moderation/sites/news/engagement/fans", {"source": "facebook", "count": 10}, {}),
+        ("GET", "/api/v1/moderation/sites/news/engagement/history?kind=fans", None, {}),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def world(app, client):
+    make_site("news")
+    make_site("sport")
+    comment = post(client, thread="t").json["comment"]["id"]
+    tokens = {
+        "admin": create_token(role=StaffRole.ADMIN, site_slugs=[], label="admin")[1],
+        "moderator": create_token(role=StaffRole.MODERATOR, site_slugs=["news"], label="mod")[1],
+        "other_moderator": create_token(role=StaffRole.MODERATOR, site_slugs=["sport"], label="other")[1],
+    }
+    revoked, revoked_secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="old")
+    revoke_token(token_id=revoked.id)
+    headers = {
+        "none": {},
+        "malformed": {"Authorization": "Token abc"},
+        "unknown": {"Authorization": "Bearer eng_not_a_real_token"},
+        "revoked": {"Authorization": f"Bearer {revoked_secret}"},
+        **{name: {"Authorization": f"Bearer {secret}"} for name, secret in tokens.items()},
+    }
+    return {"comment": comment, "headers": headers, "admin": headers["admin"]}
+
+
+def _fill(template: str, client, world, n: int) -> str:
+    """Fresh objects for destructive calls, so every caller acts on something that exists."""
+    admin = world["admin"]
+    if "{fresh}" in template:
+        template = template.replace("{fresh}", str(post(client, thread="t").json["comment"]["id"]))
+    if "{ban}" in template:
+        ban = client.post(
+            "/api/v1/moderation/bans", json={"site": "news", "kind": "word", "value": f"w{n}"}, headers=admin
+        )
+        template = template.replace("{ban}", str(ban.json["id"]))
+    if "{token}" in template:
+        token = client.post(
+            "/api/v1/moderation/tokens", json={"role": "admin", "label": f"t{n}"}, headers=admin
+        )
+        template = template.replace("{token}", str(token.json["id"]))
+    return template.replace("{slug}", f"site-{n}")
+
+
+def test_permission_matrix_covers_every_moderation_route(app, client, world):
+    cases = _cases(world)
+    n = 0
+    failures = []
+    for method, template, body, overrides in cases:
+        for caller, headers in world["headers"].items():
+            n += 1
+            expected = {**DEFAULT, **overrides}[caller]
+            path = _fill(template, client, world, n)
+            if isinstance(body, dict):
+                payload = {
+                    k: (v.replace("{slug}", f"site-{n}") if isinstance(v, str) else v)
+                    for k, v in body.items()
+                }
+            else:
+                payload = None
+            response = client.open(path, method=method, json=payload, headers=headers)
+            if response.status_code != expected:
+                failures.append(
+                    f"{caller:16} {method} {path}: {response.status_code} != {expected} {response.json}"
+                )
+            if response.status_code == 401:
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert failures == []
+
+    # Every (endpoint, method) under /api/v1/moderation appears in the cases above.
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, template, _, _ in cases:
+        path = template.split("?")[0].replace("{fresh}", "1").replace("{ban}", "1").replace("{token}", "1")
+        endpoint, _args = adapter.match(path, method=method)
+        covered.add((endpoint, method))
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/moderation")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set()
