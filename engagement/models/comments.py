@@ -25,6 +25,8 @@ class CommentStatus(enum.StrEnum):
 
 # Stored as plain strings (not a database enum) so adding a status is a code change, not a type migration.
 STATUS_LENGTH = 16
+SOURCE_LENGTH = 16
+SOURCE_ID_LENGTH = 64
 
 
 class Thread(Base):
@@ -59,6 +61,9 @@ class Comment(Base):
         # Flood, duplicate and first-time checks.
         Index("ix_comments_site_email", "site_id", "author_email", "created_at"),
         Index("ix_comments_site_ip", "site_id", "ip_hash", "created_at"),
+        # An imported comment's origin, so importing the same file again updates instead of duplicating.
+        # NULLs never collide, so comments posted here are unaffected.
+        Index("ix_comments_source", "site_id", "source", "source_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +94,9 @@ class Comment(Base):
     edited_at: Mapped[datetime | None]
     moderated_at: Mapped[datetime | None]
     moderated_by: Mapped[str | None] = mapped_column(String(200))
+    # Where an imported comment came from ("wordpress", "disqus", "isso", "json") and its id there.
+    source: Mapped[str | None] = mapped_column(String(SOURCE_LENGTH))
+    source_id: Mapped[str | None] = mapped_column(String(SOURCE_ID_LENGTH))
 
     thread: Mapped[Thread] = relationship()
 
