@@ -9,7 +9,7 @@ function mountCounters(container, env) {
   let state;
   const item = (kind, label, action) => {
     counts[kind] = h("span", { class: "n" }, "–");
-    buttons[kind] = button(action, null, { "aria-pressed": false, disabled: true });
+    buttons[kind] = button(action, null, { "aria-pressed": "false", disabled: true });
     return h("li", {}, counts[kind], h("span", {}, label), buttons[kind]);
   };
   const show = (data) => {

@@ -109,7 +109,7 @@ function mountThread(container, env) {
     const count = h("span", {}, env.num(comment.likes));
     const toggle = button([h("span", { "aria-hidden": "true" }, "♥ "), h("span", { class: "vh" }, `${t("like")} `), count], null, {
       class: "like",
-      "aria-pressed": liked.has(comment.id),
+      "aria-pressed": String(liked.has(comment.id)),
     });
     const show = (on, likes) => {
       comment.likes = likes;
