@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from engagement import clock
 from engagement.errors import Forbidden
+from engagement.signing import serializer
 
 _SALT = "engagement.comment-edit"
 
 
-class _ClockSigner(TimestampSigner):
-    def get_timestamp(self) -> int:
-        return int(clock.now().timestamp())
-
-
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT, signer=_ClockSigner)
+    return serializer(_SALT)
 
 
 def issue_edit_token(*, comment_id: int, site_id: int, window_seconds: int) -> tuple[str, datetime]:
