@@ -158,10 +158,20 @@ def get_comment(*, token: StaffToken, comment_id: int) -> Comment:
     return comment
 
 
-def _transition(comment: Comment, target: str, *, site: Site, actor: str, reason: str, action: str) -> int:
+def _transition(
+    comment: Comment,
+    target: str,
+    *,
+    site: Site,
+    actor: str,
+    reason: str,
+    action: str,
+    audit_rows: list[dict[str, Any]],
+) -> int:
     """Move a comment to ``target`` (or back to its previous status for ``restore``).
 
-    Returns the change in the thread's approved count; the caller applies it (once per thread in bulk).
+    Returns the change in the thread's approved count and appends the audit row; the caller applies the
+    count and writes the rows (once per thread and once per call in bulk).
     """
     if comment.status == CommentStatus.DELETED:
         raise Conflict("comment_deleted", "A deleted placeholder cannot be moderated.")
@@ -176,14 +186,16 @@ def _transition(comment: Comment, target: str, *, site: Site, actor: str, reason
     comment.status = target
     comment.moderated_at = clock.now()
     comment.moderated_by = actor
-    audit.record(
-        actor=actor,
-        action=action,
-        site_id=comment.site_id,
-        comment=comment,
-        from_status=before,
-        to_status=target,
-        reason=reason,
+    audit_rows.append(
+        audit.entry(
+            actor=actor,
+            action=action,
+            site_id=comment.site_id,
+            comment=comment,
+            from_status=before,
+            to_status=target,
+            reason=reason,
+        )
     )
     if target == CommentStatus.APPROVED:
         events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
@@ -204,6 +216,7 @@ def update_comment(
     changed = False
     delta = 0
     if status is not None and status != comment.status:
+        rows: list[dict[str, Any]] = []
         delta = _transition(
             comment,
             status,
@@ -211,7 +224,9 @@ def update_comment(
             actor=token.label,
             reason=reason,
             action=f"status:{status}",
+            audit_rows=rows,
         )
+        audit.write(rows)
         changed = True
     if body is not None and body != comment.body:
         if comment.status == CommentStatus.DELETED:
@@ -275,6 +290,7 @@ def bulk_moderate(
     failed: dict[str, str] = {}
     deltas: dict[int, int] = defaultdict(int)
     touched_threads: set[int] = set()
+    rows: list[dict[str, Any]] = []
     for comment_id in unique_ids:
         comment = comments.get(comment_id)
         if comment is None:
@@ -288,13 +304,15 @@ def bulk_moderate(
             if not token.is_admin:
                 failed[str(comment_id)] = "forbidden"
                 continue
-            audit.record(
-                actor=token.label,
-                action="deleted",
-                site_id=comment.site_id,
-                comment=comment,
-                from_status=comment.status,
-                reason=reason,
+            rows.append(
+                audit.entry(
+                    actor=token.label,
+                    action="deleted",
+                    site_id=comment.site_id,
+                    comment=comment,
+                    from_status=comment.status,
+                    reason=reason,
+                )
             )
             remove_comment(comment)
             updated.append(comment_id)
@@ -308,6 +326,7 @@ def bulk_moderate(
                 actor=token.label,
                 reason=reason,
                 action=f"bulk:{action}",
+                audit_rows=rows,
             )
         except Conflict as conflict:
             failed[str(comment_id)] = conflict.code
@@ -316,6 +335,7 @@ def bulk_moderate(
         updated.append(comment_id)
     for thread_id in touched_threads:
         change_thread_counts(thread_id, approved_delta=deltas[thread_id])
+    audit.write(rows)
     db.session.commit()
     return updated, failed
 
@@ -483,6 +503,7 @@ def ban_author(
         if "ip" in kinds:
             same_author.append(Comment.ip_hash == values["ip"])
         deltas: dict[int, int] = defaultdict(int)
+        rows: list[dict[str, Any]] = []
         for other in db.session.scalars(
             select(Comment).where(
                 Comment.site_id == site.id,
@@ -497,10 +518,12 @@ def ban_author(
                 actor=token.label,
                 reason=note or "ban",
                 action="ban:trash",
+                audit_rows=rows,
             )
             trashed.append(other.id)
         for thread_id, delta in deltas.items():
             change_thread_counts(thread_id, approved_delta=delta)
+        audit.write(rows)
     db.session.commit()
     return bans, trashed
 
