@@ -263,17 +263,26 @@ def update_comment(
 def delete_comment(*, token: StaffToken, comment_id: int, reason: str = "") -> None:
     """Hard delete (admins only; moderators use trash). A comment with replies leaves a placeholder."""
     _require_admin(token)
-    comment = get_comment(token=token, comment_id=comment_id)
-    audit.record(
-        actor=token.label,
-        action="deleted",
-        site_id=comment.site_id,
-        comment=comment,
-        from_status=comment.status,
-        reason=reason,
+    rows: list[dict[str, Any]] = []
+    _hard_delete(
+        get_comment(token=token, comment_id=comment_id), actor=token.label, reason=reason, audit_rows=rows
+    )
+    audit.write(rows)
+    db.session.commit()
+
+
+def _hard_delete(comment: Comment, *, actor: str, reason: str, audit_rows: list[dict[str, Any]]) -> None:
+    audit_rows.append(
+        audit.entry(
+            actor=actor,
+            action="deleted",
+            site_id=comment.site_id,
+            comment=comment,
+            from_status=comment.status,
+            reason=reason,
+        )
     )
     remove_comment(comment)
-    db.session.commit()
 
 
 def bulk_moderate(
@@ -304,17 +313,7 @@ def bulk_moderate(
             if not token.is_admin:
                 failed[str(comment_id)] = "forbidden"
                 continue
-            rows.append(
-                audit.entry(
-                    actor=token.label,
-                    action="deleted",
-                    site_id=comment.site_id,
-                    comment=comment,
-                    from_status=comment.status,
-                    reason=reason,
-                )
-            )
-            remove_comment(comment)
+            _hard_delete(comment, actor=token.label, reason=reason, audit_rows=rows)
             updated.append(comment_id)
             continue
         try:

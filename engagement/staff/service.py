@@ -7,6 +7,7 @@ import hmac
 import secrets
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from engagement import clock
 from engagement.errors import NotFound, Unauthorized
@@ -85,6 +86,11 @@ def authenticate(authorization: str | None) -> StaffToken:
     now = clock.now()
     # Recording use on every request would turn every read into a write; once a minute is enough.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        db.session.execute(update(StaffToken).where(StaffToken.id == token.id).values(last_used_at=now))
-        db.session.commit()
+        try:
+            db.session.execute(update(StaffToken).where(StaffToken.id == token.id).values(last_used_at=now))
+            db.session.commit()
+        except OperationalError:
+            # Best effort: on SQLite a read transaction cannot always become a write one under contention,
+            # and a missed "last used" stamp must not fail the staff member's request.
+            db.session.rollback()
     return token
