@@ -9,6 +9,14 @@ from engagement.models.counters import (
     CounterReaderAction,
     CounterSource,
 )
+from engagement.models.mail import (
+    MailContact,
+    OutboxMessage,
+    OutboxStatus,
+    ReplySubscription,
+    Subscriber,
+    UsedMailLink,
+)
 from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
 from engagement.models.sites import Site, SiteSettings
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
@@ -27,10 +35,16 @@ __all__ = [
     "CounterKind",
     "CounterReaderAction",
     "CounterSource",
+    "MailContact",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ReplySubscription",
     "Site",
     "SiteSettings",
     "StaffRole",
     "StaffToken",
+    "Subscriber",
     "Thread",
+    "UsedMailLink",
     "staff_token_sites",
 ]

@@ -1,0 +1,109 @@
+"""Mail: the outbox every email goes through, readers' confirmed addresses and subscriptions, used links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.models.base import Base
+from engagement.models.counters import TARGET_LENGTH
+
+EMAIL_LENGTH = 254
+URL_LENGTH = 1000
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its next attempt (or claimed by a sender until next_attempt_at)
+    SENT = "sent"  # the SMTP server accepted it
+    FAILED = "failed"  # out of attempts, or refused for good: staff may retry it
+    SUPPRESSED = "suppressed"  # never to be sent (cooldown, rate limit, already confirmed): kept as a record
+
+
+class OutboxMessage(Base):
+    """One email, rendered when it was enqueued, in the transaction of the event that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # What the sender claims: due messages, oldest first.
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_site_id", "site_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    # Stable across retries, so a receiving server or client can drop a copy resent after a crash.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Set for messages that must exist once per event (a reply's notification to one reader).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    template: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    reply_to: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When a queued message is due; while a sender holds it, the end of that sender's lease.
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None]
+
+
+class MailContact(Base):
+    """An address that asked for reply notifications on a site; notified only once ``confirmed_at`` is set."""
+
+    __tablename__ = "mail_contacts"
+    __table_args__ = (UniqueConstraint("site_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # lower-cased
+    confirmed_at: Mapped[datetime | None]
+    confirmation_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ReplySubscription(Base):
+    """A contact wants to hear about replies to their comments in one thread."""
+
+    __tablename__ = "reply_subscriptions"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Subscriber(Base):
+    """An email subscription to a site (or a target in it); counted once ``confirmed_at`` is set."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        UniqueConstraint("site_id", "target", "email"),
+        Index("ix_subscribers_site_listing", "site_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(TARGET_LENGTH))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # lower-cased
+    confirmed_at: Mapped[datetime | None]
+    confirmation_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class UsedMailLink(Base):
+    """The nonce of a single-use link (a moderator's Approve/Spam/Trash) that has been used."""
+
+    __tablename__ = "used_mail_links"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(server_default=func.now())
