@@ -21,7 +21,10 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from engagement.config import utc_now
+from engagement.models import StaffRole
+from engagement.moderation.service import update_comment
 from engagement.sites.service import create_site
+from engagement.staff.service import create_token
 from tests.services import chromium_path, unavailable
 
 if TYPE_CHECKING:
@@ -150,6 +153,19 @@ class LiveService:
             f"/api/v1/sites/{site}/comments", json=payload | fields, headers={"Origin": self.host_origin}
         )
         return {"status_code": response.status_code, **response.get_json()}
+
+    def delete_comment(self, posted: dict[str, Any], *, site: str = SITE) -> None:
+        """Delete a comment the way its author can, with the edit token from posting it."""
+        response = self.app.test_client().delete(
+            f"/api/v1/sites/{site}/comments/{posted['comment']['id']}",
+            headers={"Origin": self.host_origin, "Authorization": f"Bearer {posted['edit_token']}"},
+        )
+        assert response.status_code == 204
+
+    def approve(self, comment_id: int) -> None:
+        with self.app.app_context():
+            moderator, _ = create_token(role=StaffRole.ADMIN, site_slugs=[], label="moderator")
+            update_comment(token=moderator, comment_id=comment_id, status="approved")
 
 
 @pytest.fixture

@@ -258,6 +258,24 @@ def test_like_and_unlike_toggle_the_count_and_survive_a_reload(
     expect(like).to_have_accessible_name("Like 0")
 
 
+def test_a_like_the_service_refuses_is_rolled_back(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    service.create_site()
+    posted = service.post_comment("Soon deleted by its author")
+    page = open_article(THREAD_MARKUP)
+    like = thread_widget(page).get_by_role("button", name=re.compile(r"^Like"))
+    expect(like).to_have_accessible_name("Like 0")
+    service.delete_comment(posted)
+
+    with page.expect_response(lambda response: response.url.endswith("/likes")):
+        like.click()
+
+    expect(like).to_have_attribute("aria-pressed", "false")
+    expect(like).to_have_accessible_name("Like 0")
+    expect(thread_widget(page).get_by_role("status")).to_have_text("Please try again.")
+
+
 def test_follow_and_unfollow_update_the_followers_count(
     browser: Browser, service: LiveService, open_article: Callable[..., Page]
 ) -> None:
@@ -360,14 +378,16 @@ def test_own_comment_can_be_edited_and_deleted_while_the_edit_window_is_open(
     expect(widget.locator("li.c")).to_have_count(0)
 
 
-def test_a_held_comment_shows_the_moderation_notice_to_its_author_only(
+def test_a_held_comment_shows_the_moderation_notice_to_its_author_only_until_approved(
     browser: Browser, service: LiveService, open_article: Callable[..., Page]
 ) -> None:
     service.create_site(moderation="all")
     page = open_article(THREAD_MARKUP)
     widget = thread_widget(page)
 
-    post_through_form(widget, "Please check me first")
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        post_through_form(widget, "Please check me first")
+    held_id = answer.value.json()["comment"]["id"]
 
     notice = widget.locator("li.c", has_text="Please check me first").get_by_text(
         "Your comment is awaiting moderation."
@@ -383,6 +403,38 @@ def test_a_held_comment_shows_the_moderation_notice_to_its_author_only(
     expect(other_widget.locator("li.c")).to_have_count(0)
     other_reader.context.close()
     assert errors == []
+
+    service.approve(held_id)
+    page.reload()
+    expect(widget.get_by_role("heading", name="1 Comment")).to_be_visible()
+    expect(widget.locator("li.c", has_text="Please check me first")).to_have_count(1)
+    expect(notice).to_have_count(0)
+
+
+def test_a_comment_can_be_written_and_posted_with_the_keyboard_alone(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    service.create_site()
+    page = open_article(THREAD_MARKUP)
+    widget = thread_widget(page)
+    form = comment_form(widget)
+    expect(form).to_be_visible()
+
+    page.keyboard.press("Tab")
+    expect(widget.get_by_role("combobox", name="Sort by")).to_be_focused()
+    for label, text in (("Comment", "Typed, not clicked"), ("Name", "Kim"), ("Email", "kim@example.org")):
+        page.keyboard.press("Tab")
+        expect(textbox(form, label)).to_be_focused()
+        page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    expect(textbox(form, "Website")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(form.get_by_role("checkbox")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(form.get_by_role("button", name="Post Comment")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(widget.locator("li.c", has_text="Typed, not clicked")).to_be_focused()
 
 
 def test_name_email_and_website_are_remembered_only_when_asked(
