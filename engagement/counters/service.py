@@ -165,6 +165,19 @@ def set_reader_action(*, site: Site, kind: CounterKind, target: str, reader: str
     return state
 
 
+def change_native_subscribers(*, site: Site, target: str, delta: int) -> None:
+    """Count a confirmed email subscription in (+1) or out (-1) of ``target``'s native subscribers.
+
+    Commits the current transaction, the caller's subscription change with it, then invalidates the
+    badge cache, as every counter write does.
+    """
+    now = clock.now()
+    counter_id = _ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
+    _apply_change(counter_id, now, native_count=Counter.native_count + delta)
+    db.session.commit()
+    badge_counts().invalidate((site.slug, target, CounterKind.SUBSCRIBERS.value))
+
+
 def push_external_count(
     *,
     site: Site,
