@@ -158,6 +158,25 @@ def get_comment(*, token: StaffToken, comment_id: int) -> Comment:
     return comment
 
 
+def moderate_by_link(*, comment: Comment, status: str, actor: str) -> Comment:
+    """A decision from the one-click links of a moderator alert email (checked by the caller), through
+    the same transition, counts and audit as a staff token's."""
+    rows: list[dict[str, Any]] = []
+    delta = _transition(
+        comment,
+        status,
+        site=comment.thread.site,
+        actor=actor,
+        reason="one-click link in the moderator alert email",
+        action=f"status:{status}",
+        audit_rows=rows,
+    )
+    audit.write(rows)
+    change_thread_counts(comment.thread_id, approved_delta=delta)
+    db.session.commit()
+    return comment
+
+
 def _transition(
     comment: Comment,
     target: str,
