@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.counters import routes as counters
     from engagement.database import configure_engine
     from engagement.extensions import db, limiter, migrate
+    from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
     from engagement.web import routes as web
 
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(counters.badges)
     app.register_blueprint(comments.bp)
     app.register_blueprint(moderation.bp)
+    init_mail(app)
     app.register_blueprint(web.bp)
     errors.register_error_handlers(app)
     cli.register(app)

@@ -85,6 +85,23 @@ def set_count_command(site_slug: str, kind: str, count: int, source: str, target
     )
 
 
+@group.command("send-mail")
+@click.option(
+    "--watch", is_flag=True, help="Keep running, delivering mail as it becomes due (until SIGTERM)."
+)
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between looks at an empty outbox.")
+def send_mail_command(watch: bool, interval: float) -> None:
+    """Deliver the outbox: every message due now, or (--watch) as a long-running process."""
+    from engagement.mail import sender
+
+    if watch:
+        click.echo("delivering mail until SIGTERM", err=True)
+        sender.watch_until_terminated(idle_seconds=interval)
+        return
+    report = sender.deliver_due_messages()
+    click.echo(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
+
+
 @group.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo site and article thread with a few comments (idempotent)."""

@@ -91,6 +91,41 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "The service's public origin, for links in feeds and mail (default: request host).",
     ),
+    Setting(
+        "SMTP_HOST", str, None, "SMTP server. Unset: mail is written to the log, still through the outbox."
+    ),
+    Setting(
+        "SMTP_PORT", int, None, "SMTP port. Default: 465 with `SMTP_SSL`, 587 with `SMTP_STARTTLS`, else 25."
+    ),
+    Setting("SMTP_USERNAME", str, None, "SMTP login (with `SMTP_PASSWORD`); unset: no authentication."),
+    Setting("SMTP_PASSWORD", str, None, "SMTP password."),
+    Setting("SMTP_STARTTLS", _parse_bool, False, "Upgrade the SMTP connection with STARTTLS."),
+    Setting("SMTP_SSL", _parse_bool, False, "Connect to the SMTP server over TLS from the start (port 465)."),
+    Setting(
+        "SMTP_FROM",
+        str,
+        "engagement@localhost",
+        "Sender address, optionally with a name: `News <news@daily.example>`. Required in production "
+        "when `SMTP_HOST` is set. Mail about a site shows the site's name.",
+    ),
+    Setting(
+        "SMTP_TIMEOUT", int, 10, "Seconds before an unresponsive SMTP server counts as a failed attempt."
+    ),
+    Setting(
+        "SMTP_MAX_ATTEMPTS", int, 8, "Delivery attempts (exponential backoff) before a message is failed."
+    ),
+    Setting(
+        "RATELIMIT_SUBSCRIBE",
+        str,
+        "5 per minute;20 per hour",
+        "Subscription requests per IP.",
+    ),
+    Setting(
+        "RATELIMIT_MAIL_ADDRESS",
+        str,
+        "3 per hour;10 per day",
+        "Confirmation mails per address, whatever the IP (requests above it are answered alike, unmailed).",
+    ),
 )
 
 
@@ -139,6 +174,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         if config["ENV"] == "production":
             raise RuntimeError("ENGAGEMENT_SECRET_KEY must be set when ENGAGEMENT_ENV=production")
         config["SECRET_KEY"] = _instance_secret(instance_path)
+    # Mail from the development default (@localhost) would be refused by every receiving server.
+    if config["ENV"] == "production" and config["SMTP_HOST"] and config["SMTP_FROM"].endswith("@localhost"):
+        raise RuntimeError("ENGAGEMENT_SMTP_FROM must be set when ENGAGEMENT_SMTP_HOST is in production")
     config["RATELIMIT_STORAGE_URI"] = (
         config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
     )

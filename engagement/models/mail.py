@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.models.base import Base
 from engagement.models.counters import TARGET_LENGTH
+from engagement.models.sites import Site
 
 EMAIL_LENGTH = 254
 URL_LENGTH = 1000
@@ -54,6 +55,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
+
+    site: Mapped[Site | None] = relationship()
 
 
 class MailContact(Base):

@@ -1,0 +1,83 @@
+"""Signed links in mail: confirm an address, unsubscribe, moderate a held comment.
+
+Nothing is stored for a link until it is used: its claims are signed (itsdangerous, one salt per purpose,
+so a confirmation link never works as a moderation link) and carry the time they were made. Every link
+opens a small confirmation page; only the POST its button sends acts, so a mail scanner that follows
+links changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from itsdangerous import BadSignature, SignatureExpired
+
+from engagement.errors import ApiError, BadRequest
+from engagement.signing import serializer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkPurpose:
+    salt: str
+    endpoint: str
+    max_age: timedelta | None  # None: the link works for as long as the secret key is unchanged
+
+
+CONFIRM = LinkPurpose("engagement.mail-confirm", "mail_links.confirm", timedelta(days=7))
+MODERATE = LinkPurpose("engagement.mail-moderate", "mail_links.moderate", timedelta(days=7))
+# An unsubscribe link must keep working for as long as the mails that carry it may be read.
+UNSUBSCRIBE = LinkPurpose("engagement.mail-unsubscribe", "mail_links.unsubscribe", None)
+
+
+class LinkExpired(ApiError):
+    status = 410
+
+    def __init__(self) -> None:
+        super().__init__("link_expired", "This link has expired.")
+
+
+def sign(purpose: LinkPurpose, claims: dict[str, Any]) -> str:
+    """A token carrying ``claims`` for one purpose."""
+    return serializer(purpose.salt).dumps(claims)
+
+
+def verify(purpose: LinkPurpose, token: str) -> dict[str, Any]:
+    """The claims of a token made for ``purpose``: 400 ``invalid_link``, 410 ``link_expired``."""
+    max_age = int(purpose.max_age.total_seconds()) if purpose.max_age else None
+    try:
+        claims = serializer(purpose.salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkExpired() from None
+    except BadSignature:
+        raise invalid_link() from None
+    if not isinstance(claims, dict):
+        raise invalid_link()
+    return claims
+
+
+def invalid_link() -> BadRequest:
+    return BadRequest("invalid_link", "This link is not valid; copy it again from the email.")
+
+
+def link_url(purpose: LinkPurpose, claims: dict[str, Any]) -> str:
+    """The absolute URL of a signed link, under ``PUBLIC_URL`` (or the host of the current request)."""
+    path = current_app.url_map.bind("localhost").build(purpose.endpoint, {"token": sign(purpose, claims)})
+    return public_base_url() + path
+
+
+def public_base_url() -> str:
+    """Where readers reach this service: ``PUBLIC_URL``, else the host the current request came to."""
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    # A mail enqueued from the CLI (an import, a retry) has no request to take a host from.
+    log.warning("ENGAGEMENT_PUBLIC_URL is not set; links in mail point to http://localhost")
+    return "http://localhost"

@@ -1,0 +1,198 @@
+"""Mail endpoints: subscribing (the widget), the pages mailed links open, and the staff outbox."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, stream_with_context
+
+from engagement.clock import isoformat_z
+from engagement.cors import current_site, enable_site_cors
+from engagement.errors import ApiError
+from engagement.extensions import limiter
+from engagement.http import load_body, load_query
+from engagement.mail import alerts, schemas, service
+from engagement.mail import staff as mail_staff
+from engagement.openapi import STAFF_SECURITY, documented
+from engagement.staff.auth import current_staff
+
+public = Blueprint("mail", __name__, url_prefix="/api/v1/sites/<site>")
+enable_site_cors(public)
+links = Blueprint("mail_links", __name__, url_prefix="/mail")
+staff = Blueprint("mail_staff", __name__, url_prefix="/api/v1/moderation")
+
+TAGS = ["mail"]
+_PAGE = "mail/pages/link.html"
+_HTML = "text/html"
+
+
+# --- public ----------------------------------------------------------------------------------------------
+
+
+@public.post("/subscribers")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBSCRIBE"])
+@documented(
+    "Subscribe an email address: 202 and a confirmation mail, the same answer for every address",
+    tags=TAGS,
+    body=schemas.SubscribeSchema,
+    responses={202: schemas.SubscribeAcceptedSchema},
+    errors=(403, 404),
+)
+def subscribe(site: str) -> tuple[Response, int]:
+    data = load_body(schemas.SubscribeSchema())
+    service.request_subscription(site=current_site(), target=data["target"], email=data["email"])
+    return jsonify(schemas.SubscribeAcceptedSchema().dump({})), 202
+
+
+# --- pages opened from mail ------------------------------------------------------------------------------
+# GET shows what the link would do and a button; only that button's POST (or a mail client's RFC 8058
+# one-click POST, which has no form fields) acts. Link scanners that fetch every URL change nothing.
+
+
+@links.get("/confirm/<token>")
+@documented("Page asking to confirm an address", tags=TAGS, responses={200: _HTML, 410: _HTML})
+def confirm_page(token: str) -> Response:
+    return _page(step="ask", purpose="confirm", subject=service.describe_confirmation(token))
+
+
+@links.post("/confirm/<token>")
+@documented("Confirm an address (subscription or reply notifications)", tags=TAGS, responses={200: _HTML})
+def confirm(token: str) -> Response:
+    return _page(step="done", purpose="confirm", subject=service.confirm(token))
+
+
+@links.get("/unsubscribe/<token>")
+@documented("Page asking to unsubscribe", tags=TAGS, responses={200: _HTML})
+def unsubscribe_page(token: str) -> Response:
+    return _page(step="ask", purpose="unsubscribe", subject=service.describe_unsubscribe(token))
+
+
+@links.post("/unsubscribe/<token>")
+@documented(
+    "Unsubscribe; also the RFC 8058 one-click target (no body needed)", tags=TAGS, responses={200: _HTML}
+)
+def unsubscribe(token: str) -> Response:
+    return _page(step="done", purpose="unsubscribe", subject=service.unsubscribe(token))
+
+
+@links.get("/moderate/<token>")
+@documented("Page asking to approve, spam or trash a held comment", tags=TAGS, responses={200: _HTML})
+def moderate_page(token: str) -> Response:
+    return _page(step="ask", purpose="moderate", subject=alerts.describe_moderation_link(token))
+
+
+@links.post("/moderate/<token>")
+@documented("Approve, spam or trash a held comment, once", tags=TAGS, responses={200: _HTML})
+def moderate(token: str) -> Response:
+    return _page(step="done", purpose="moderate", subject=alerts.moderate_by_link(token))
+
+
+@links.errorhandler(ApiError)
+def link_refused(error: ApiError) -> Response:
+    return _page(step="refused", purpose="", subject=None, error=error, status=error.status)
+
+
+@links.after_request
+def keep_tokens_private(response: Response) -> Response:
+    # The token in the URL is the reader's key: no caching, no Referer to other sites, no indexing.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _page(
+    *, step: str, purpose: str, subject: Any, error: ApiError | None = None, status: int = 200
+) -> Response:
+    html = render_template(_PAGE, step=step, purpose=purpose, subject=subject, error=error)
+    return Response(html, status=status, mimetype="text/html")
+
+
+# --- staff -----------------------------------------------------------------------------------------------
+
+
+@staff.before_request
+def authenticate() -> None:
+    current_staff()
+
+
+@staff.get("/outbox")
+@documented(
+    "Outgoing mail by status; failed messages wait here for a retry",
+    tags=TAGS,
+    query=schemas.OutboxQuery,
+    responses={200: schemas.OutboxListSchema},
+    security=STAFF_SECURITY,
+    errors=(404, 422),
+)
+def list_outbox() -> Response:
+    args = load_query(schemas.OutboxQuery())
+    listing = mail_staff.list_outbox(token=current_staff(), **args)
+    return jsonify(schemas.OutboxListSchema().dump(listing))
+
+
+@staff.post("/outbox/<int:message_id>/retry")
+@documented(
+    "Queue a failed message again, with a fresh set of attempts",
+    tags=TAGS,
+    responses={200: schemas.OutboxMessageSchema},
+    security=STAFF_SECURITY,
+    errors=(404, 409),
+)
+def retry_message(message_id: int) -> Response:
+    message = mail_staff.retry_message(token=current_staff(), message_id=message_id)
+    return jsonify(schemas.OutboxMessageSchema().dump(message))
+
+
+@staff.get("/sites/<site>/subscribers")
+@documented(
+    "A site's email subscribers (confirmed ones by default)",
+    tags=TAGS,
+    query=schemas.SubscribersQuery,
+    responses={200: schemas.SubscriberListSchema},
+    security=STAFF_SECURITY,
+    errors=(404, 422),
+)
+def list_subscribers(site: str) -> Response:
+    args = load_query(schemas.SubscribersQuery())
+    listing = mail_staff.list_subscribers(token=current_staff(), site=site, **args)
+    return jsonify(schemas.SubscriberListSchema().dump(listing))
+
+
+@staff.get("/sites/<site>/subscribers.csv")
+@documented(
+    "Export a site's subscribers as CSV (email, target, confirmed_at, created_at)",
+    tags=TAGS,
+    query=schemas.SubscriberFilter,
+    responses={200: "text/csv"},
+    security=STAFF_SECURITY,
+    errors=(404, 422),
+)
+def export_subscribers(site: str) -> Response:
+    args = load_query(schemas.SubscriberFilter())
+    rows = mail_staff.export_subscribers(token=current_staff(), site=site, **args)
+    response = Response(stream_with_context(_csv_lines(rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{site}-subscribers.csv"'
+    return response
+
+
+def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["email", "target", "confirmed_at", "created_at"])
+    for row in rows:
+        writer.writerow(
+            [_inert(row.email), row.target, isoformat_z(row.confirmed_at) or "", isoformat_z(row.created_at)]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _inert(value: str) -> str:
+    """Spreadsheets run a cell starting with = + - @ as a formula; "=1+2@example.org" is a valid address."""
+    return "'" + value if value.startswith(("=", "+", "-", "@")) else value

@@ -1,0 +1,299 @@
+"""Readers and mail: double opt-in for reply notifications and for subscriptions, the notifications
+themselves, and what confirmation and unsubscribe links do.
+
+Nobody is mailed who did not confirm: an address gets one confirmation mail (at most one an hour, and
+within ``RATELIMIT_MAIL_ADDRESS`` per address whatever the IP), and nothing else until its link is
+followed. A subscription request costs the same work and gets the same answer whether the address is
+new, pending or confirmed, so the API cannot be used to learn who subscribed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from limits import parse_many
+from sqlalchemy import delete, select, update
+
+from engagement import clock
+from engagement.counters.service import change_native_subscribers
+from engagement.database import insert_ignoring_conflicts
+from engagement.errors import NotFound
+from engagement.extensions import db, limiter
+from engagement.hashing import keyed_hash
+from engagement.mail import links
+from engagement.mail.outbox import enqueue_email
+from engagement.models import Comment, MailContact, ReplySubscription, Site, Subscriber, Thread
+from engagement.rendering import html_to_text
+
+log = logging.getLogger(__name__)
+
+CONFIRMATION_COOLDOWN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class LinkSubject:
+    """What a confirmation or unsubscribe link is about, for the page that asks before it acts."""
+
+    kind: str  # "subscription", "notifications" (every thread of a site) or "thread"
+    site_name: str
+    detail: str  # the subscription's target, or the thread's title
+    done: bool = False  # already in the state the link asks for
+
+
+# --- opt-in ----------------------------------------------------------------------------------------------
+
+
+def request_reply_notifications(*, site: Site, thread: Thread, email: str) -> None:
+    """The comment form's "notify me" box: replies in ``thread`` will be mailed to ``email`` once the
+    address is confirmed for the site; the first opt-in mails the confirmation link. Caller commits."""
+    email = email.lower()
+    now = clock.now()
+    contact = _locked_row(
+        MailContact, {"site_id": site.id, "email": email, "created_at": now}, keys=["site_id", "email"]
+    )
+    db.session.execute(
+        insert_ignoring_conflicts(
+            ReplySubscription.__table__,
+            {"contact_id": contact.id, "thread_id": thread.id, "created_at": now},
+            conflict_columns=["contact_id", "thread_id"],
+        )
+    )
+    claims = {"k": "contact", "id": contact.id, "e": email}
+    _mail_confirmation(
+        model=MailContact,
+        row=contact,
+        site=site,
+        subject=f"Confirm reply notifications from {site.name}",
+        template="confirm_notifications",
+        context={"site_name": site.name, "thread_title": thread.title or thread.key},
+        claims=claims,
+        now=now,
+    )
+
+
+def request_subscription(*, site: Site, target: str, email: str) -> None:
+    """``POST /subscribers``: mail a confirmation link; the subscription counts once it is followed."""
+    email = email.lower()
+    now = clock.now()
+    subscriber = _locked_row(
+        Subscriber,
+        {"site_id": site.id, "target": target, "email": email, "created_at": now},
+        keys=["site_id", "target", "email"],
+    )
+    _mail_confirmation(
+        model=Subscriber,
+        row=subscriber,
+        site=site,
+        subject=f"Confirm your subscription to {site.name}",
+        template="confirm_subscription",
+        context={"site_name": site.name, "target": target},
+        claims={"k": "subscriber", "id": subscriber.id, "e": email},
+        now=now,
+    )
+    db.session.commit()
+
+
+def _locked_row(model: type[Any], values: dict[str, Any], *, keys: list[str]) -> Any:
+    """The row with these ``keys``, created if absent, locked until commit (PostgreSQL) so that two
+    requests for one address cannot both decide to send a confirmation."""
+    db.session.execute(insert_ignoring_conflicts(model.__table__, values, conflict_columns=keys))
+    query = select(model).filter_by(**{key: values[key] for key in keys}).with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def _mail_confirmation(
+    *,
+    model: type[Any],
+    row: Any,
+    site: Site,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    claims: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Enqueue the confirmation mail, or record it as suppressed, with the same statements either way."""
+    allowed = _address_within_limit(row.email)  # consulted every time, so every request costs the same
+    if row.confirmed_at is not None:
+        held_back = "the address is already confirmed"
+    elif row.confirmation_sent_at is not None and now - row.confirmation_sent_at < CONFIRMATION_COOLDOWN:
+        held_back = "a confirmation was sent less than an hour ago"
+    elif not allowed:
+        held_back = "too many requests for this address"
+    else:
+        held_back = None
+    enqueue_email(
+        to=row.email,
+        subject=subject,
+        template=template,
+        context={**context, "confirm_url": links.link_url(links.CONFIRM, claims)},
+        site=site,
+        unsubscribe_url=links.link_url(links.UNSUBSCRIBE, claims),
+        suppressed_because=held_back,
+    )
+    sent_at = now if held_back is None else row.confirmation_sent_at
+    db.session.execute(update(model).where(model.id == row.id).values(confirmation_sent_at=sent_at))
+
+
+def _address_within_limit(email: str) -> bool:
+    """Count a request against ``RATELIMIT_MAIL_ADDRESS`` for this address (keyed by its hash)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    key = keyed_hash("mail-address", email)
+    try:
+        return all(
+            limiter.limiter.hit(item, "mail-address", key)
+            for item in parse_many(current_app.config["RATELIMIT_MAIL_ADDRESS"])
+        )
+    except Exception:  # the limit store (Redis) is down: the per-row cooldown still holds
+        log.warning("mail address rate limit unavailable", exc_info=True)
+        return True
+
+
+# --- notifications ---------------------------------------------------------------------------------------
+
+
+def notify_reply(*, comment: Comment, site: Site) -> None:
+    """A comment was published: if it replies to someone who confirmed reply notifications for this
+    thread, and is not their own, mail them once. Caller commits."""
+    if comment.parent_id is None:
+        return
+    parent = db.session.get(Comment, comment.parent_id)
+    email = parent.author_email.lower() if parent is not None else ""
+    if not email or email == comment.author_email.lower():
+        return
+    contact = db.session.scalar(
+        select(MailContact)
+        .join(ReplySubscription, ReplySubscription.contact_id == MailContact.id)
+        .where(
+            MailContact.site_id == site.id,
+            MailContact.email == email,
+            MailContact.confirmed_at.is_not(None),
+            ReplySubscription.thread_id == comment.thread_id,
+        )
+    )
+    if contact is None:
+        return
+    thread = comment.thread
+    claims = {"id": contact.id, "e": email}
+    enqueue_email(
+        to=email,
+        subject=f"{comment.author_name} replied to your comment on {thread.title or site.name}",
+        template="reply_notification",
+        context={
+            "site_name": site.name,
+            "thread_title": thread.title or thread.key,
+            "reply_author": comment.author_name,
+            "reply_text": html_to_text(comment.html),
+            "your_text": html_to_text(parent.html),
+            "reply_url": f"{thread.url}#comment-{comment.id}" if thread.url else None,
+            "unsubscribe_thread_url": links.link_url(
+                links.UNSUBSCRIBE, {"k": "thread", "t": thread.id, **claims}
+            ),
+        },
+        site=site,
+        unsubscribe_url=links.link_url(links.UNSUBSCRIBE, {"k": "contact", **claims}),
+        dedupe_key=f"reply:{comment.id}:{contact.id}",
+    )
+
+
+# --- links -----------------------------------------------------------------------------------------------
+
+_KINDS = {"subscriber": "subscription", "contact": "notifications", "thread": "thread"}
+
+
+def describe_confirmation(token: str) -> LinkSubject:
+    """What a confirmation link would confirm (nothing changes)."""
+    claims, row = _link(links.CONFIRM, token)
+    if row is None:
+        raise _stale()
+    return _subject(claims, row, done=row.confirmed_at is not None)
+
+
+def confirm(token: str) -> LinkSubject:
+    """Follow a confirmation link: the address is confirmed (a subscription starts counting)."""
+    claims, row = _link(links.CONFIRM, token)
+    if row is None:
+        raise _stale()
+    subject = _subject(claims, row, done=True)
+    model = type(row)
+    newly_confirmed = db.session.execute(
+        update(model)
+        .where(model.id == row.id, model.confirmed_at.is_(None))
+        .values(confirmed_at=clock.now())
+        .returning(model.id)
+    ).first()
+    if newly_confirmed is not None and isinstance(row, Subscriber):
+        change_native_subscribers(site=db.session.get(Site, row.site_id), target=row.target, delta=1)
+    else:
+        db.session.commit()
+    return subject
+
+
+def describe_unsubscribe(token: str) -> LinkSubject:
+    """What an unsubscribe link would stop (nothing changes)."""
+    claims, row = _link(links.UNSUBSCRIBE, token)
+    if row is None:
+        return LinkSubject(kind=_KINDS[claims["k"]], site_name="", detail="", done=True)
+    return _subject(claims, row)
+
+
+def unsubscribe(token: str) -> LinkSubject:
+    """Follow an unsubscribe link (or its one-click ``POST``); idempotent, and never an error for an
+    address that is already out. Leaving a whole site also forgets the confirmation, so a later
+    opt-in in someone else's comment needs the address's owner to confirm again."""
+    claims, row = _link(links.UNSUBSCRIBE, token)
+    if row is None:
+        return LinkSubject(kind=_KINDS[claims["k"]], site_name="", detail="", done=True)
+    subject = _subject(claims, row, done=True)
+    if isinstance(row, Subscriber):
+        was_confirmed = db.session.execute(
+            delete(Subscriber).where(Subscriber.id == row.id).returning(Subscriber.confirmed_at)
+        ).scalar_one_or_none()
+        if was_confirmed is not None:
+            change_native_subscribers(site=db.session.get(Site, row.site_id), target=row.target, delta=-1)
+            return subject
+    elif claims["k"] == "thread":
+        db.session.execute(
+            delete(ReplySubscription).where(
+                ReplySubscription.contact_id == row.id, ReplySubscription.thread_id == claims["t"]
+            )
+        )
+    else:
+        db.session.execute(delete(ReplySubscription).where(ReplySubscription.contact_id == row.id))
+        db.session.execute(update(MailContact).where(MailContact.id == row.id).values(confirmed_at=None))
+    db.session.commit()
+    return subject
+
+
+def _link(purpose: links.LinkPurpose, token: str) -> tuple[dict[str, Any], MailContact | Subscriber | None]:
+    """A link's claims and the row it names, if that row still belongs to the address the link was
+    sent to (SQLite may give a deleted row's id to a new one)."""
+    claims = links.verify(purpose, token)
+    if claims.get("k") not in _KINDS or not isinstance(claims.get("id"), int):
+        raise links.invalid_link()
+    if claims["k"] == "thread" and not isinstance(claims.get("t"), int):
+        raise links.invalid_link()
+    model = Subscriber if claims["k"] == "subscriber" else MailContact
+    row = db.session.get(model, claims["id"])
+    return claims, row if row is not None and row.email == claims.get("e") else None
+
+
+def _subject(claims: dict[str, Any], row: MailContact | Subscriber, *, done: bool = False) -> LinkSubject:
+    site = db.session.get(Site, row.site_id)
+    if isinstance(row, Subscriber):
+        detail = row.target
+    elif claims["k"] == "thread":
+        thread = db.session.get(Thread, claims["t"])
+        detail = (thread.title or thread.key) if thread is not None else ""
+    else:
+        detail = ""
+    return LinkSubject(kind=_KINDS[claims["k"]], site_name=site.name, detail=detail, done=done)
+
+
+def _stale() -> NotFound:
+    return NotFound("link_stale", "There is nothing left to confirm here; subscribe again from the site.")
