@@ -75,7 +75,7 @@ def public_settings(site: Site) -> dict[str, Any]:
         "max_depth": settings.max_depth,
         "max_body_length": settings.max_body_length,
         "edit_window_seconds": settings.edit_window_seconds,
-        "subscribe": False,
+        "subscribe": True,  # POST /subscribers works for every site since mail landed
     }
 
 

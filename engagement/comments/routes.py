@@ -93,6 +93,7 @@ def post_comment(site: str) -> tuple[Response, int]:
         author_url=data["author_url"],
         body=data["body"],
         honeypot=data["hp"],
+        notify_replies=data["notify_replies"],
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
     )

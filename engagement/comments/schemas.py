@@ -141,6 +141,9 @@ class PostCommentSchema(Schema):
     author_url = WebUrl(max_length=200, load_default=None, allow_none=True)
     body = CommentBody(required=True)
     hp = fields.String(load_default="", metadata={"description": "Honeypot: must stay empty"})
+    notify_replies = fields.Boolean(
+        load_default=False, metadata={"description": "Email me replies to my comments in this thread"}
+    )
 
 
 class EditCommentSchema(Schema):

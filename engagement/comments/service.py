@@ -20,6 +20,7 @@ from engagement.database import insert_if_absent, insert_ignoring_conflicts
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.hashing import ip_hash
+from engagement.mail import service as mail
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
 from engagement.moderation import audit
 from engagement.rendering import render_comment
@@ -118,8 +119,12 @@ def post_comment(
     honeypot: str,
     ip: str | None,
     user_agent: str,
+    notify_replies: bool = False,
 ) -> PostedComment:
-    """Store a reader's comment after the site's rules; the first comment creates the thread."""
+    """Store a reader's comment after the site's rules; the first comment creates the thread.
+
+    ``notify_replies``: the author opted in to mail about replies in this thread (confirmed first).
+    """
     now = clock.now()
     _check_body_length(site, body)
     _check_thread_url(site, thread_url)
@@ -180,6 +185,8 @@ def post_comment(
         )
         if verdict.status == CommentStatus.PENDING:
             events.comment_held.send(current_app._get_current_object(), comment=comment, site=site)
+    if notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
+        mail.request_reply_notifications(site=site, thread=thread, email=author_email)
     token, expires = tokens.issue_edit_token(
         comment_id=comment.id, site_id=site.id, window_seconds=site.settings.edit_window_seconds
     )
