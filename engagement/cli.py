@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TextIO
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -10,7 +14,10 @@ from marshmallow import ValidationError
 from engagement.counters.schemas import PushCountSchema
 from engagement.counters.service import push_external_count
 from engagement.errors import ApiError
+from engagement.importers import service as importers
+from engagement.importers.pipeline import THREAD_KEYS
 from engagement.models import CounterKind, StaffRole
+from engagement.portability.export import export_lines
 from engagement.sites import service as sites
 from engagement.staff import service as staff
 
@@ -109,6 +116,51 @@ def seed_demo_command() -> None:
 
     created = seed_demo()
     click.echo("seeded demo site" if created else "demo site already seeded")
+
+
+@group.command("import")
+@click.argument("format_name", metavar="FORMAT", type=click.Choice(sorted(importers.FORMATS)))
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", "site_slug", required=True, help="Slug of the site to import into.")
+@click.option("--dry-run", is_flag=True, help="Do all the work, then roll back: nothing is written.")
+@click.option(
+    "--thread-key",
+    type=click.Choice(THREAD_KEYS),
+    default="path",
+    show_default=True,
+    help="WordPress and Disqus: key threads by the post's path, permalink or id.",
+)
+def import_command(format_name: str, path: Path, site_slug: str, dry_run: bool, thread_key: str) -> None:
+    """Import comments: a WordPress WXR, a Disqus XML export, an Isso database or our JSON Lines export."""
+    try:
+        source = importers.open_source(format_name=format_name, path=path, thread_key=thread_key)
+        with click.progressbar(
+            length=source.total(),
+            label=f"importing {path.name}",
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),
+        ) as bar:
+            summary = importers.import_comments(
+                site_slug=site_slug, source=source, dry_run=dry_run, progress=bar.update
+            )
+    except ApiError as error:
+        _fail(error)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@group.command("export")
+@click.option("--site", "site_slug", required=True, help="Slug of the site to export.")
+@click.option(
+    "--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout)."
+)
+def export_command(site_slug: str, output: TextIO) -> None:
+    """Export a site as JSON Lines (emails included: keep it safe); `import json` restores it."""
+    try:
+        site = sites.get_site(site_slug)
+    except ApiError as error:
+        _fail(error)
+    output.writelines(export_lines(site=site))
 
 
 def register(app: Flask) -> None:

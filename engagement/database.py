@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.dml import Insert
@@ -83,6 +83,17 @@ def insert_if_absent(table: Any, values: dict[str, Any], *, conflict_columns: li
     statement = insert_ignoring_conflicts(table, values, conflict_columns=conflict_columns)
     first_key = table.c[conflict_columns[0]]
     return db.session.execute(statement.returning(first_key)).first() is not None
+
+
+def realign_id_sequence(table: Any) -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequence past them.
+
+    SQLite needs nothing: it gives the next row max(id) + 1.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    highest = select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
+    db.session.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)))
 
 
 def database_is_reachable() -> bool:

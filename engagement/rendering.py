@@ -92,6 +92,20 @@ def sanitize_html(html: str) -> str:
     return clean_html(_LINKER.linkify(clean_html(html))).strip()
 
 
+_BLOCK_HTML = re.compile(r"<\s*(?:p|div|ul|ol|blockquote|pre|table)\b", re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def sanitize_html_with_line_breaks(html: str) -> str:
+    """Imported HTML whose bare line breaks are meant (WordPress stores them and adds <p> and <br> only
+    when it displays a comment): paragraphs and breaks first, unless it has block markup; then the policy."""
+    text = html.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not _BLOCK_HTML.search(text):
+        paragraphs = (part.strip() for part in _PARAGRAPH_BREAK.split(text))
+        text = "".join("<p>" + "<br>".join(p.split("\n")) + "</p>" for p in paragraphs if p)
+    return sanitize_html(text)
+
+
 def count_links(text: str) -> int:
     """Count the links a raw comment body renders to (Markdown links and bare URLs), for spam rules."""
     return render_comment(text).count("<a ")

@@ -1,0 +1,92 @@
+"""Isso: its SQLite database (``threads`` and ``comments`` tables), opened read-only.
+
+Isso keeps each comment's Markdown source and renders it on every read, so bodies are rendered here the
+way new comments are. ``mode`` 1 is approved, 2 pending and 4 a deleted comment kept for its replies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from engagement.hashing import ip_hash
+from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped
+from engagement.importers.xml_stream import MalformedFile
+from engagement.models import CommentStatus
+from engagement.rendering import render_comment
+
+SOURCE = "isso"
+MODES = {1: CommentStatus.APPROVED, 2: CommentStatus.PENDING, 4: CommentStatus.DELETED}
+_COMMENTS = (
+    "SELECT id, parent, created, modified, mode, remote_addr, text, author, email, website, likes"
+    " FROM comments WHERE tid = ? ORDER BY id"
+)
+
+
+class IssoDatabase:
+    """Reads an Isso SQLite file without changing it."""
+
+    name = SOURCE
+    settle_per_thread = True  # comments are read thread by thread
+    limit_depth = True
+    restores_site = False
+
+    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
+        self.path = path  # Isso's thread uri is already the page's path
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise MalformedFile("not_isso_database", f"{self.path.name} is not an SQLite database.") from None
+        if not {"threads", "comments"} <= tables:
+            connection.close()
+            raise MalformedFile("not_isso_database", f"{self.path.name} has no Isso threads and comments.")
+        return connection
+
+    def total(self) -> int:
+        with closing(self._connect()) as connection:
+            return connection.execute("SELECT count(*) FROM comments").fetchone()[0]
+
+    def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
+        with closing(self._connect()) as connection:
+            threads = connection.execute("SELECT id, uri, title FROM threads ORDER BY id").fetchall()
+            for thread_id, uri, title in threads:
+                rows = connection.execute(_COMMENTS, (thread_id,)).fetchall()
+                if not rows:
+                    continue
+                ref = str(thread_id)
+                yield ImportedThread(ref=ref, key=uri or f"/isso-thread-{thread_id}", title=title or "")
+                for row in rows:
+                    yield _comment(row, thread_ref=ref)
+                    progress(1)
+
+
+def _comment(row: tuple, *, thread_ref: str) -> Record:
+    comment_id, parent, created, modified, mode, remote_addr, text, author, email, website, likes = row
+    status = MODES.get(mode)
+    if status is None:
+        return Skipped(f"unknown_mode_{mode}")
+    text = text or ""
+    return ImportedComment(
+        source=SOURCE,
+        source_id=str(comment_id),
+        ref=str(comment_id),
+        thread_ref=thread_ref,
+        parent_ref=str(parent) if parent is not None else None,
+        created_at=datetime.fromtimestamp(created, UTC),
+        edited_at=datetime.fromtimestamp(modified, UTC) if modified else None,
+        status=status,
+        body=text,
+        html=render_comment(text),
+        author_name=author or "",
+        author_email=email or "",
+        author_url=website or None,
+        ip_hash=ip_hash(remote_addr or None),
+        likes=max(0, likes or 0),
+    )

@@ -1,0 +1,253 @@
+"""Our own JSON Lines export (``engagement.portability.records``), read back: a restore.
+
+Comments keep their ids where those are free, so links to them survive; everything else the export holds
+(site settings, counters with their sources, history and readers, bans) is restored as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import func, select, update
+
+from engagement import clock
+from engagement.database import insert_ignoring_conflicts, insert_or_update
+from engagement.extensions import db
+from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record
+from engagement.importers.xml_stream import MalformedFile
+from engagement.models import Ban, Counter, CounterHistory, CounterReaderAction, CounterSource, SiteSettings
+from engagement.moderation import audit
+from engagement.portability.records import SCHEMAS
+from engagement.rendering import clean_html
+
+SOURCE = "json"
+READERS_PER_RECORD = 1000
+
+
+class JsonLinesFile:
+    """Reads an export written by ``flask engagement export`` or the admin export endpoint."""
+
+    name = SOURCE
+    settle_per_thread = True  # each thread's comments follow it
+    limit_depth = False  # a restore keeps replies where they were, even under a since-lowered max_depth
+    restores_site = True  # may create the site, from the file's first line
+
+    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
+        self.path = path
+
+    def total(self) -> int:
+        return self.path.stat().st_size
+
+    def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
+        readers: list[dict[str, Any]] = []
+        for kind, values in self._lines(progress):
+            if kind == "counter_reader":
+                readers.append(values)
+                if len(readers) < READERS_PER_RECORD:
+                    continue
+            if readers:
+                yield CounterReadersRestore(readers)
+                readers = []
+            if kind != "counter_reader":
+                yield _record(kind, values)
+        if readers:
+            yield CounterReadersRestore(readers)
+
+    def _lines(self, progress: Callable[[int], None]) -> Iterator[tuple[str, dict[str, Any]]]:
+        with self.path.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                progress(len(line))
+                if not line.strip():
+                    continue
+                try:
+                    document = json.loads(line)
+                except ValueError as error:
+                    raise MalformedFile("malformed_json", f"Line {number} is not JSON: {error}.") from None
+                kind = document.get("type") if isinstance(document, dict) else None
+                if kind not in SCHEMAS:
+                    raise MalformedFile("malformed_json", f"Line {number} has no known record type.")
+                if (number == 1) != (kind == "site"):
+                    raise MalformedFile("malformed_json", "The first line, and only it, must be the site.")
+                try:
+                    values = SCHEMAS[kind].load(document)
+                    values.pop("type")
+                except ValidationError as error:
+                    raise MalformedFile(
+                        "malformed_json", f"Line {number} ({kind}) is not valid: {error.messages}."
+                    ) from None
+                yield kind, values
+
+
+def _record(kind: str, values: dict[str, Any]) -> Record:
+    if kind == "thread":
+        return ImportedThread(
+            ref=values["key"],
+            key=values["key"],
+            title=values["title"],
+            url=values["url"],
+            closed=values["closed"],
+            created_at=values["created_at"],
+            last_comment_at=values["last_comment_at"],
+        )
+    if kind == "comment":
+        return _comment(values)
+    restorers: dict[str, type[Any]] = {"site": SiteRestore, "counter": CounterRestore, "ban": BanRestore}
+    return restorers[kind](values)
+
+
+def _comment(values: dict[str, Any]) -> ImportedComment:
+    return ImportedComment(
+        source=values["source"],
+        source_id=values["source_id"],
+        ref=str(values["id"]),
+        thread_ref=values["thread"],
+        parent_ref=str(values["parent_id"]) if values["parent_id"] is not None else None,
+        restore_id=values["id"],
+        created_at=values["created_at"],
+        status=values["status"],
+        previous_status=values["previous_status"],
+        body=values["body"],
+        # Our own HTML, but the file passed through other hands: the policy again (a no-op on ours).
+        html=clean_html(values["html"]),
+        author_name=values["author_name"],
+        author_email=values["author_email"],
+        author_url=values["author_url"],
+        ip_hash=values["ip_hash"],
+        user_agent=values["user_agent"],
+        spam_reasons=values["spam_reasons"],
+        likes=values["likes"],
+        liked_by=[(like["reader_hash"], like["created_at"]) for like in values["liked_by"]],
+        pinned=values["pinned"],
+        edited_at=values["edited_at"],
+        moderated_at=values["moderated_at"],
+        moderated_by=values["moderated_by"],
+    )
+
+
+@dataclass
+class SiteRestore:
+    values: dict[str, Any]
+
+    def restore(self, importer: ImportPipeline) -> None:
+        """The exported name, origins and settings replace the site's (the site may have been made empty)."""
+        site = importer.site
+        site.name = self.values["name"]
+        site.created_at = self.values["created_at"]
+        site.origins = [origin.rstrip("/") for origin in self.values["origins"]]
+        site.settings = SiteSettings.from_json(self.values["settings"])
+        audit.record(
+            actor=importer.actor, action="site_updated", site_id=site.id, details={"restored_from": "json"}
+        )
+        db.session.flush()
+        importer.summary.restored["site"] += 1
+
+
+def _counter_id(importer: ImportPipeline, target: str, kind: str) -> int:
+    find = select(Counter.id).where(
+        Counter.site_id == importer.site.id, Counter.target == target, Counter.kind == kind
+    )
+    counter_id = db.session.scalar(find)
+    if counter_id is None:
+        db.session.execute(
+            insert_ignoring_conflicts(
+                Counter.__table__,
+                {"site_id": importer.site.id, "target": target, "kind": kind, "updated_at": clock.now()},
+                conflict_columns=["site_id", "target", "kind"],
+            )
+        )
+        counter_id = db.session.scalar(find)
+    return counter_id
+
+
+@dataclass
+class CounterRestore:
+    values: dict[str, Any]
+
+    def restore(self, importer: ImportPipeline) -> None:
+        """The counter's native count, its sources (external = their sum, as always) and its history."""
+        values = self.values
+        counter_id = _counter_id(importer, values["target"], values["kind"])
+        for source in values["sources"]:
+            db.session.execute(
+                insert_or_update(
+                    CounterSource.__table__,
+                    {"counter_id": counter_id, **source},
+                    conflict_columns=["counter_id", "source"],
+                    update_columns=["count", "observed_at"],
+                )
+            )
+        for day in values["history"]:
+            db.session.execute(
+                insert_or_update(
+                    CounterHistory.__table__,
+                    {"counter_id": counter_id, **day},
+                    conflict_columns=["counter_id", "day"],
+                    update_columns=["count", "native", "external"],
+                )
+            )
+        external = (
+            select(func.coalesce(func.sum(CounterSource.count), 0))
+            .where(CounterSource.counter_id == counter_id)
+            .scalar_subquery()
+        )
+        db.session.execute(
+            update(Counter)
+            .where(Counter.id == counter_id)
+            .values(
+                native_count=values["native_count"], external_count=external, updated_at=values["updated_at"]
+            )
+            .execution_options(synchronize_session=False)
+        )
+        importer.changed_counters.add((values["target"], values["kind"]))
+        importer.summary.restored["counter"] += 1
+
+
+@dataclass
+class CounterReadersRestore:
+    """Up to READERS_PER_RECORD readers' likes and follows, written in one statement."""
+
+    readers: list[dict[str, Any]]
+
+    def restore(self, importer: ImportPipeline) -> None:
+        counter_ids: dict[tuple[str, str], int] = {}
+        rows = []
+        for reader in self.readers:
+            key = (reader["target"], reader["kind"])
+            if key not in counter_ids:
+                counter_ids[key] = _counter_id(importer, *key)
+            rows.append(
+                {
+                    "counter_id": counter_ids[key],
+                    "reader_hash": reader["reader_hash"],
+                    "created_at": reader["created_at"],
+                }
+            )
+        statement = insert_ignoring_conflicts(
+            CounterReaderAction.__table__, {}, conflict_columns=["counter_id", "reader_hash"]
+        )
+        db.session.execute(statement, rows)
+        importer.summary.restored["counter_reader"] += len(rows)
+
+
+@dataclass
+class BanRestore:
+    values: dict[str, Any]
+
+    def restore(self, importer: ImportPipeline) -> None:
+        """A ban, unless the site already has the same one."""
+        values = self.values
+        same = select(Ban.id).where(
+            Ban.site_id == importer.site.id,
+            Ban.kind == values["kind"],
+            Ban.value == values["value"],
+            Ban.action == values["action"],
+        )
+        if db.session.scalar(same) is None:
+            db.session.add(Ban(site_id=importer.site.id, **values))
+            db.session.flush()
+        importer.summary.restored["ban"] += 1

@@ -1,0 +1,568 @@
+"""The pipeline every import format feeds: records in, rows out, in one transaction.
+
+A format reader yields ``ImportedThread``, ``ImportedComment``, ``Skipped`` and (JSON only) ``SiteRecord``
+items. The pipeline
+
+- upserts threads by (site, key) and comments by (site, source, source_id), so importing the same file
+  again updates rows instead of duplicating them;
+- writes comments in batches with their tree fields empty, and rebuilds each thread's reply tree once all
+  of its comments are known (a reply may come before its parent in the file): parents are resolved by
+  the source's ids, replies deeper than the site's ``max_depth`` attach to the deepest allowed ancestor
+  (as new replies do), and a deleted comment stays only as a placeholder for replies it still has;
+- recounts every touched thread's approved comments in SQL and bumps its ``version`` (the ETag of its
+  public reads) at the end.
+
+Nothing here commits: the caller commits, or rolls back on an error or a dry run, so an import is all or
+nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import and_, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy.orm import aliased
+
+from engagement import clock
+from engagement.database import insert_ignoring_conflicts, realign_id_sequence
+from engagement.extensions import db
+from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
+from engagement.models.comments import SOURCE_ID_LENGTH
+
+BATCH_SIZE = 500
+# Column limits of the models; imported values are cut to fit instead of failing the whole import.
+NAME_LENGTH = 245
+EMAIL_LENGTH = 100
+URL_LENGTH = 200
+USER_AGENT_LENGTH = 400
+THREAD_KEY_LENGTH = 512
+THREAD_TITLE_LENGTH = 300
+THREAD_URL_LENGTH = 1000
+# Source ids of restored comments that were native where they came from (see ImportedComment.restore_id).
+RESTORED_SOURCE = "json"
+
+
+@dataclass(frozen=True)
+class ImportedThread:
+    """A thread as a source describes it. ``ref`` is how the source's comments point at it."""
+
+    ref: str
+    key: str
+    title: str = ""
+    url: str = ""
+    closed: bool | None = None  # None: the source does not say; an existing thread keeps its state
+    created_at: datetime | None = None  # None: the earliest imported comment's time
+    last_comment_at: datetime | None = None  # None: the newest approved comment's time
+
+
+@dataclass
+class ImportedComment:
+    """A comment as a source describes it; ``ref``/``parent_ref`` are its and its parent's ids there."""
+
+    source: str | None
+    source_id: str | None
+    ref: str
+    thread_ref: str
+    parent_ref: str | None
+    created_at: datetime
+    status: str
+    body: str = ""
+    html: str = ""
+    author_name: str = ""
+    author_email: str = ""
+    author_url: str | None = None
+    ip_hash: str | None = None
+    user_agent: str = ""
+    previous_status: str | None = None
+    spam_reasons: list[str] = field(default_factory=list)
+    likes: int = 0
+    liked_by: list[tuple[str, datetime]] = field(default_factory=list)
+    pinned: bool = False
+    edited_at: datetime | None = None
+    moderated_at: datetime | None = None
+    moderated_by: str | None = None
+    # A restore (JSON) keeps comment ids where they are free, so permalinks (#comment-123) survive.
+    restore_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source item deliberately not imported (a pingback, a post of an unknown thread, ...)."""
+
+    reason: str
+
+
+class SiteRecord(Protocol):
+    """A JSON-only record (site settings, counters, bans, ...) that restores itself."""
+
+    def restore(self, importer: ImportPipeline) -> None: ...
+
+
+Record = ImportedThread | ImportedComment | Skipped | SiteRecord
+THREAD_KEYS = ("path", "permalink", "post-id")
+
+
+class Source(Protocol):
+    """One file in one format, read as a stream of records."""
+
+    name: str
+    # The source gives each thread's comments right after the thread (WXR, Isso, JSON): trees are rebuilt
+    # thread by thread and memory stays flat. Otherwise (Disqus) once, at the end.
+    settle_per_thread: bool
+    # Replies deeper than the site's max_depth attach to the deepest allowed ancestor (not for a restore).
+    limit_depth: bool
+    # The site may be missing: the file describes it (JSON).
+    restores_site: bool
+
+    def total(self) -> int:
+        """The amount of work, in the units records() reports progress in (bytes, rows)."""
+        ...
+
+    def records(self, progress: Callable[[int], None]) -> Iterator[Record]: ...
+
+
+@dataclass
+class ImportSummary:
+    format: str
+    site: str
+    dry_run: bool = False
+    threads: int = 0
+    threads_created: int = 0
+    comments_created: int = 0
+    comments_updated: int = 0
+    comments: collections.Counter[str] = field(default_factory=collections.Counter)  # by status
+    skipped: collections.Counter[str] = field(default_factory=collections.Counter)  # by reason
+    notes: collections.Counter[str] = field(default_factory=collections.Counter)
+    restored: collections.Counter[str] = field(default_factory=collections.Counter)  # JSON: by record type
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "site": self.site,
+            "dry_run": self.dry_run,
+            "threads": self.threads,
+            "threads_created": self.threads_created,
+            "comments_created": self.comments_created,
+            "comments_updated": self.comments_updated,
+            "comments": dict(sorted(self.comments.items())),
+            "skipped": dict(sorted(self.skipped.items())),
+            "notes": dict(sorted(self.notes.items())),
+            "restored": dict(sorted(self.restored.items())),
+        }
+
+    def lines(self) -> list[str]:
+        """The summary as an operator reads it at the end of an import."""
+        total = sum(self.comments.values())
+        lines = [
+            f"{self.format} -> {self.site}: {self.threads} threads ({self.threads_created} new), "
+            f"{total} comments ({self.comments_created} new, {self.comments_updated} updated)",
+            "  by status: " + _listing(self.comments),
+        ]
+        if self.skipped:
+            lines.append(f"  skipped {sum(self.skipped.values())}: " + _listing(self.skipped))
+        if self.notes:
+            lines.append("  notes: " + _listing(self.notes))
+        if self.restored:
+            lines.append("  restored: " + _listing(self.restored))
+        if self.dry_run:
+            lines.append("dry run: nothing was written")
+        return lines
+
+
+def _listing(counts: collections.Counter[str]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
+
+
+class _Node:
+    """One imported comment's place in its thread while the tree is rebuilt."""
+
+    __slots__ = ("children", "comment_id", "depth", "parent", "parent_ref", "ref", "root_id", "status")
+
+    def __init__(self, comment_id: int, ref: str, parent_ref: str | None, status: str) -> None:
+        self.comment_id = comment_id
+        self.ref = ref
+        self.parent_ref = parent_ref
+        self.status = status
+        self.parent: _Node | None = None
+        self.children: list[_Node] = []
+        self.depth = 0
+        self.root_id: int | None = None
+
+
+class ImportPipeline:
+    """Feeds one source's records into one site (see the module docstring)."""
+
+    def __init__(
+        self, *, site: Site, summary: ImportSummary, settle_per_thread: bool, limit_depth: bool, actor: str
+    ) -> None:
+        self.site = site
+        self.summary = summary
+        self.settle_per_thread = settle_per_thread
+        self.limit_depth = limit_depth
+        self.actor = actor
+        # (target, kind) of counters a restore changed: their cached badges are dropped after commit.
+        self.changed_counters: set[tuple[str, str]] = set()
+        self._declared: dict[str, ImportedThread] = {}  # by source ref
+        self._threads: dict[str, int] = {}  # source ref -> thread id, once a comment needed it
+        self._touched: set[int] = set()
+        self._derived_last_comment: set[int] = set()
+        self._derived_created: set[int] = set()
+        self._pending: list[tuple[ImportedComment, int]] = []
+        self._pending_keys: dict[tuple[str | None, str | None, int | None], int] = {}
+        self._nodes: dict[int, list[_Node]] = collections.defaultdict(list)  # by thread id
+        self._restored_ids = False
+
+    # --- feeding ---------------------------------------------------------------------------------------
+
+    def feed(self, records: Iterable[Record]) -> ImportSummary:
+        """Consume every record, then rebuild what is left and recount. The caller commits."""
+        for record in records:
+            if isinstance(record, ImportedComment):
+                self._add_comment(record)
+            elif isinstance(record, ImportedThread):
+                if self.settle_per_thread:
+                    self._settle()
+                    self._declared.clear()
+                self._declared[record.ref] = record
+                self._threads.pop(record.ref, None)
+            elif isinstance(record, Skipped):
+                self.summary.skipped[record.reason] += 1
+            else:
+                self._flush()
+                record.restore(self)
+        self._settle()
+        self._recount()
+        return self.summary
+
+    def _thread_id(self, ref: str) -> int | None:
+        """The thread a comment belongs to, written by its first comment: a page nobody commented on
+        (Disqus lists every page its embed ever loaded on) does not become a thread."""
+        if ref not in self._threads and ref in self._declared:
+            self._threads[ref] = self._write_thread(self._declared[ref])
+        return self._threads.get(ref)
+
+    def _write_thread(self, thread: ImportedThread) -> int:
+        key = thread.key.strip()[:THREAD_KEY_LENGTH]
+        existing = db.session.scalar(select(Thread).where(Thread.site_id == self.site.id, Thread.key == key))
+        title, url = thread.title.strip()[:THREAD_TITLE_LENGTH], thread.url.strip()[:THREAD_URL_LENGTH]
+        if existing is None:
+            existing = Thread(
+                site_id=self.site.id,
+                key=key,
+                title=title,
+                url=url,
+                closed=bool(thread.closed),
+                comment_count=0,
+                version=1,
+                created_at=thread.created_at or clock.now(),
+                last_comment_at=thread.last_comment_at,
+            )
+            db.session.add(existing)
+            db.session.flush()
+            self.summary.threads_created += 1
+        else:
+            # A source that knows less than we do (no title, no closed state) leaves ours alone.
+            existing.title = title or existing.title
+            existing.url = url or existing.url
+            if thread.closed is not None:
+                existing.closed = thread.closed
+            if thread.created_at is not None:
+                existing.created_at = thread.created_at
+            if thread.last_comment_at is not None:
+                existing.last_comment_at = thread.last_comment_at
+            db.session.flush()
+        if thread.created_at is None:
+            self._derived_created.add(existing.id)
+        if thread.last_comment_at is None:
+            self._derived_last_comment.add(existing.id)
+        if existing.id not in self._touched:
+            self._touched.add(existing.id)
+            self.summary.threads += 1
+        # Only the id is needed from here on; holding the object would grow the session with the file.
+        db.session.expunge(existing)
+        return existing.id
+
+    def _add_comment(self, comment: ImportedComment) -> None:
+        thread_id = self._thread_id(comment.thread_ref)
+        if thread_id is None:
+            self.summary.skipped["unknown_thread"] += 1
+            return
+        key = (comment.source, comment.source_id, comment.restore_id)
+        if key in self._pending_keys:  # the same source id twice in one batch: the last one wins
+            self._pending[self._pending_keys[key]] = (comment, thread_id)
+            return
+        self._pending_keys[key] = len(self._pending)
+        self._pending.append((comment, thread_id))
+        if len(self._pending) >= BATCH_SIZE:
+            self._flush()
+
+    # --- writing comments -----------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Write the pending comments (tree fields empty) and remember each one's place for _settle."""
+        if not self._pending:
+            return
+        batch, self._pending, self._pending_keys = self._pending, [], {}
+        existing = self._existing_ids([c for c, _ in batch])
+        taken = self._taken_ids([c.restore_id for c, _ in batch if c.restore_id is not None])
+        updates: list[dict[str, Any]] = []
+        inserts: list[tuple[int, dict[str, Any]]] = []
+        for index, (comment, thread_id) in enumerate(batch):
+            row = _row(comment, site_id=self.site.id, thread_id=thread_id)
+            if index in existing:
+                updates.append({"id": existing[index], **row})
+                continue
+            if comment.restore_id is not None and comment.restore_id not in taken:
+                row["id"] = comment.restore_id
+                taken.add(comment.restore_id)
+            elif comment.source is None and comment.restore_id is not None:
+                # The id is someone else's: a new id, and a source id by which a re-import finds it.
+                row["source"], row["source_id"] = RESTORED_SOURCE, str(comment.restore_id)
+            inserts.append((index, {"parent_id": None, "root_id": None, "depth": 0, **row}))
+        if updates:
+            db.session.execute(update(Comment), updates)
+        ids = dict(existing)
+        ids.update(self._insert(inserts))
+        self.summary.comments_updated += len(updates)
+        self.summary.comments_created += len(inserts)
+        likes = []
+        for index, (comment, thread_id) in enumerate(batch):
+            self._nodes[thread_id].append(_Node(ids[index], comment.ref, comment.parent_ref, comment.status))
+            likes.extend(
+                {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
+                for reader, at in comment.liked_by
+            )
+        if likes:
+            statement = insert_ignoring_conflicts(
+                CommentLike.__table__, {}, conflict_columns=["comment_id", "reader_hash"]
+            )
+            db.session.execute(statement, likes)
+
+    def _insert(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
+        """Insert rows; those with a restored id apart, as one statement needs one set of columns."""
+        ids: dict[int, int] = {}
+        for with_id in (False, True):
+            group = [(index, row) for index, row in inserts if ("id" in row) is with_id]
+            if not group:
+                continue
+            statement = insert(Comment).returning(Comment.id, sort_by_parameter_order=True)
+            new_ids = db.session.scalars(statement, [row for _, row in group]).all()
+            ids.update({index: new_id for (index, _), new_id in zip(group, new_ids, strict=True)})
+            self._restored_ids |= with_id
+        return ids
+
+    def _existing_ids(self, batch: list[ImportedComment]) -> dict[int, int]:
+        """Batch index -> id of the comment each record updates, found by source id (or restored id)."""
+        keys: dict[tuple[str, str], int] = {}
+        restored: dict[int, int] = {}
+        for index, comment in enumerate(batch):
+            if comment.source is not None and comment.source_id is not None:
+                keys[(comment.source, comment.source_id)] = index
+            elif comment.restore_id is not None:
+                keys[(RESTORED_SOURCE, str(comment.restore_id))] = index
+                restored[comment.restore_id] = index
+        found: dict[int, int] = {}
+        if keys:
+            rows = db.session.execute(
+                select(Comment.id, Comment.source, Comment.source_id).where(
+                    Comment.site_id == self.site.id,
+                    tuple_(Comment.source, Comment.source_id).in_(list(keys)),
+                )
+            )
+            found = {keys[(source, source_id)]: comment_id for comment_id, source, source_id in rows}
+        if restored:
+            # A comment that was native where it was exported came back under its own id; it is the same
+            # comment only if it is still native here, on this site, with the same creation time.
+            rows = db.session.execute(
+                select(Comment.id, Comment.created_at).where(
+                    Comment.id.in_(list(restored)), Comment.site_id == self.site.id, Comment.source.is_(None)
+                )
+            )
+            for comment_id, created_at in rows:
+                index = restored[comment_id]
+                if created_at == batch[index].created_at:
+                    found.setdefault(index, comment_id)
+        return found
+
+    @staticmethod
+    def _taken_ids(ids: list[int]) -> set[int]:
+        if not ids:
+            return set()
+        return set(db.session.scalars(select(Comment.id).where(Comment.id.in_(ids))))
+
+    # --- rebuilding trees ---------------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """Rebuild the reply trees of every thread with comments written since the last settle."""
+        self._flush()
+        nodes_by_thread, self._nodes = self._nodes, collections.defaultdict(list)
+        # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
+        deepest_allowed = self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
+        for nodes in nodes_by_thread.values():
+            ordered = self._place(nodes, deepest_allowed)
+            kept, pruned = self._prune(ordered)
+            if kept:
+                db.session.execute(
+                    update(Comment),
+                    [
+                        {
+                            "id": n.comment_id,
+                            "parent_id": n.parent.comment_id if n.parent else None,
+                            "root_id": n.root_id,
+                            "depth": n.depth,
+                        }
+                        for n in kept
+                    ],
+                )
+            self._delete_placeholders(pruned)
+            for node in kept:
+                self.summary.comments[node.status] += 1
+            self.summary.skipped["deleted_without_replies"] += len(pruned)
+        self.summary.skipped += collections.Counter()  # drop zero counts
+
+    def _place(self, nodes: list[_Node], deepest_allowed: int) -> list[_Node]:
+        """Link nodes to their parents, parents first; returns them in that (breadth-first) order."""
+        by_ref = {node.ref: node for node in nodes}  # the same source id twice: the last one wins
+        children: dict[str, list[_Node]] = collections.defaultdict(list)
+        roots: list[_Node] = []
+        for node in by_ref.values():
+            parent = by_ref.get(node.parent_ref) if node.parent_ref is not None else None
+            if parent is None or parent is node:
+                if node.parent_ref is not None:
+                    self.summary.notes["reply_to_missing_parent_shown_top_level"] += 1
+                roots.append(node)
+            else:
+                children[parent.ref].append(node)
+        ordered: list[_Node] = []
+        placed: set[int] = set()
+
+        def walk(start: _Node) -> None:
+            queue: collections.deque[tuple[_Node, _Node | None]] = collections.deque([(start, None)])
+            while queue:
+                node, parent = queue.popleft()
+                if node.comment_id in placed:
+                    continue
+                placed.add(node.comment_id)
+                self._attach(node, parent, deepest_allowed)
+                ordered.append(node)
+                queue.extend((child, node) for child in children.get(node.ref, ()))
+
+        for root in roots:
+            walk(root)
+        for node in by_ref.values():
+            if node.comment_id not in placed:  # parents in a cycle: none is a root, so break it here
+                self.summary.notes["reply_cycle_broken"] += 1
+                walk(node)
+        return ordered
+
+    def _attach(self, node: _Node, parent: _Node | None, deepest_allowed: int) -> None:
+        """Place a reply under its parent, or its deepest ancestor within max_depth (as new replies)."""
+        if parent is None:
+            node.parent, node.depth, node.root_id = None, 0, None
+            return
+        target = parent
+        while target.depth >= deepest_allowed and target.parent is not None:
+            target = target.parent
+        if target is not parent:
+            self.summary.notes["reply_attached_to_ancestor_within_max_depth"] += 1
+        node.parent = target
+        node.depth = target.depth + 1
+        node.root_id = target.root_id or target.comment_id
+        target.children.append(node)
+
+    def _prune(self, ordered: list[_Node]) -> tuple[list[_Node], list[_Node]]:
+        """A deleted comment is kept only as a placeholder for replies it still has (children first)."""
+        kept_ids: set[int] = set()
+        for node in reversed(ordered):
+            if node.status != CommentStatus.DELETED or any(c.comment_id in kept_ids for c in node.children):
+                kept_ids.add(node.comment_id)
+        kept = [n for n in ordered if n.comment_id in kept_ids]
+        pruned = [n for n in reversed(ordered) if n.comment_id not in kept_ids]
+        return kept, pruned
+
+    @staticmethod
+    def _delete_placeholders(pruned: list[_Node]) -> None:
+        """Delete pruned placeholders children first; one a reader replied to here stays."""
+        reply = aliased(Comment)
+        for node in pruned:
+            db.session.execute(
+                delete(Comment).where(
+                    Comment.id == node.comment_id, ~exists().where(reply.parent_id == Comment.id)
+                )
+            )
+
+    # --- the end ----------------------------------------------------------------------------------------
+
+    def _recount(self) -> None:
+        """Exact approved counts and a version bump for every touched thread, in SQL."""
+        if self._restored_ids:
+            realign_id_sequence(Comment.__table__)
+        if not self._touched:
+            return
+        approved = and_(Comment.thread_id == Thread.id, Comment.status == CommentStatus.APPROVED)
+        count = select(func.count()).where(approved).scalar_subquery()
+        touched = list(self._touched)
+        for chunk in _chunks(touched, BATCH_SIZE):
+            db.session.execute(
+                update(Thread)
+                .where(Thread.id.in_(chunk))
+                .values(comment_count=count, version=Thread.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+        newest = select(func.max(Comment.created_at)).where(approved).scalar_subquery()
+        oldest = select(func.min(Comment.created_at)).where(Comment.thread_id == Thread.id).scalar_subquery()
+        for chunk in _chunks(sorted(self._derived_last_comment), BATCH_SIZE):
+            db.session.execute(
+                update(Thread)
+                .where(Thread.id.in_(chunk))
+                .values(last_comment_at=func.coalesce(newest, Thread.last_comment_at))
+                .execution_options(synchronize_session=False)
+            )
+        for chunk in _chunks(sorted(self._derived_created), BATCH_SIZE):
+            db.session.execute(
+                update(Thread)
+                .where(Thread.id.in_(chunk), Thread.created_at > oldest)
+                .values(created_at=oldest)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _row(comment: ImportedComment, *, site_id: int, thread_id: int) -> dict[str, Any]:
+    """The columns an import sets; a deleted placeholder keeps nothing about its author or text."""
+    deleted = comment.status == CommentStatus.DELETED
+    return {
+        "site_id": site_id,
+        "thread_id": thread_id,
+        "source": comment.source,
+        "source_id": comment.source_id[:SOURCE_ID_LENGTH] if comment.source_id else None,
+        "author_name": "" if deleted else comment.author_name.strip()[:NAME_LENGTH],
+        "author_email": "" if deleted else _fitting(comment.author_email.strip(), EMAIL_LENGTH) or "",
+        "author_url": None if deleted else _fitting((comment.author_url or "").strip(), URL_LENGTH),
+        "ip_hash": None if deleted else comment.ip_hash,
+        "user_agent": "" if deleted else comment.user_agent[:USER_AGENT_LENGTH],
+        "body": "" if deleted else comment.body,
+        "html": "" if deleted else comment.html,
+        "status": comment.status,
+        "previous_status": comment.previous_status,
+        "spam_reasons": list(comment.spam_reasons),
+        "likes": comment.likes,
+        "pinned": comment.pinned,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+        "moderated_at": comment.moderated_at,
+        "moderated_by": comment.moderated_by,
+    }
+
+
+def _fitting(value: str, limit: int) -> str | None:
+    """A value that fits its column, or None: a cut email address or URL would be a wrong one."""
+    return value if value and len(value) <= limit else None
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,129 @@
+"""WordPress: a WXR export (Tools > Export), one ``<item>`` per post with its ``<wp:comment>`` elements.
+
+Each post with comments becomes a thread keyed by its path (as the widget's default ``location.pathname``),
+its permalink or its post id. Pingbacks and trackbacks are not reader comments and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
+
+from engagement.hashing import ip_hash
+from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped
+from engagement.importers.xml_stream import (
+    child_texts,
+    children_named,
+    elements_at_depth,
+    local_name,
+    parse_utc,
+)
+from engagement.models import CommentStatus
+from engagement.rendering import sanitize_html_with_line_breaks
+
+SOURCE = "wordpress"
+THREAD_KEYS = ("path", "permalink", "post-id")
+# wp:comment_approved -> our status; "post-trashed" is WordPress trashing a post's comments with it.
+STATUSES = {
+    "1": CommentStatus.APPROVED,
+    "0": CommentStatus.PENDING,
+    "spam": CommentStatus.SPAM,
+    "trash": CommentStatus.TRASH,
+    "post-trashed": CommentStatus.TRASH,
+}
+SKIPPED_TYPES = ("pingback", "trackback")
+
+
+class WordPressFile:
+    """Reads a WXR file; ``thread_key`` is ``path`` (default), ``permalink`` or ``post-id``."""
+
+    name = SOURCE
+    settle_per_thread = True  # an item holds all of its post's comments
+    limit_depth = True
+    restores_site = False
+
+    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
+        self.path = path
+        self.thread_key = thread_key
+
+    def total(self) -> int:
+        return self.path.stat().st_size
+
+    def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
+        for element in elements_at_depth(self.path, 2, progress=progress):  # <rss><channel><item>
+            if local_name(element) == "item":
+                yield from self._item(element)
+
+    def _item(self, item: Element) -> Iterator[Record]:
+        comments = children_named(item, "comment")
+        if not comments:
+            return
+        fields = child_texts(item)
+        link = fields.get("link") or fields.get("guid", "")
+        post_id = fields.get("post_id", "")
+        ref = post_id or link
+        yield ImportedThread(
+            ref=ref,
+            key=self._key(link=link, post_id=post_id),
+            title=fields.get("title", ""),
+            url=link if link.startswith(("http://", "https://")) else "",
+            closed={"closed": True, "open": False}.get(fields.get("comment_status", "")),
+            created_at=parse_utc(fields.get("post_date_gmt", "")) or parse_utc(fields.get("post_date", "")),
+        )
+        for comment in comments:
+            yield _comment(comment, thread_ref=ref)
+
+    def _key(self, *, link: str, post_id: str) -> str:
+        if self.thread_key == "post-id" and post_id:
+            return post_id
+        if self.thread_key == "permalink" and link:
+            return link
+        return urlsplit(link).path or (f"/?p={post_id}" if post_id else "/")
+
+
+def _comment(element: Element, *, thread_ref: str) -> Record:
+    fields = child_texts(element)
+    kind = fields.get("comment_type", "")
+    if kind in SKIPPED_TYPES:
+        return Skipped(kind)
+    comment_id = fields.get("comment_id", "")
+    if not comment_id:
+        return Skipped("missing_comment_id")
+    created_at = parse_utc(fields.get("comment_date_gmt", "")) or parse_utc(fields.get("comment_date", ""))
+    if created_at is None:
+        return Skipped("unreadable_date")
+    status = STATUSES.get(fields.get("comment_approved", "0"), CommentStatus.PENDING)
+    content = fields.get("comment_content", "")
+    parent = fields.get("comment_parent", "0")
+    return ImportedComment(
+        source=SOURCE,
+        source_id=comment_id,
+        ref=comment_id,
+        thread_ref=thread_ref,
+        parent_ref=parent if parent not in ("", "0") else None,
+        created_at=created_at,
+        status=status,
+        previous_status=_status_before(element, status),
+        body=content,
+        html=sanitize_html_with_line_breaks(content),
+        author_name=fields.get("comment_author", ""),
+        author_email=fields.get("comment_author_email", ""),
+        author_url=fields.get("comment_author_url") or None,
+        ip_hash=ip_hash(fields.get("comment_author_IP") or None),
+    )
+
+
+def _status_before(element: Element, status: str) -> str | None:
+    """What "restore" returns a spam or trashed comment to: WordPress's record of a trashed comment's
+    status, else the moderation queue."""
+    if status not in (CommentStatus.SPAM, CommentStatus.TRASH):
+        return None
+    for meta in children_named(element, "commentmeta"):
+        fields = child_texts(meta)
+        if fields.get("meta_key") == "_wp_trash_meta_status":
+            before = STATUSES.get(fields.get("meta_value", ""))
+            if before in (CommentStatus.APPROVED, CommentStatus.PENDING):
+                return before
+    return CommentStatus.PENDING
