@@ -180,10 +180,23 @@ def _listing(counts: collections.Counter[str]) -> str:
 class _Node:
     """One imported comment's place in its thread while the tree is rebuilt."""
 
-    __slots__ = ("children", "comment_id", "depth", "parent", "parent_ref", "ref", "root_id", "status")
+    __slots__ = (
+        "children",
+        "comment_id",
+        "created",
+        "depth",
+        "parent",
+        "parent_ref",
+        "ref",
+        "root_id",
+        "status",
+    )
 
-    def __init__(self, comment_id: int, ref: str, parent_ref: str | None, status: str) -> None:
+    def __init__(
+        self, comment_id: int, ref: str, parent_ref: str | None, status: str, *, created: bool
+    ) -> None:
         self.comment_id = comment_id
+        self.created = created  # inserted by this import (else an earlier import's row, updated)
         self.ref = ref
         self.parent_ref = parent_ref
         self.status = status
@@ -327,11 +340,12 @@ class ImportPipeline:
             db.session.execute(update(Comment), updates)
         ids = dict(existing)
         ids.update(self._insert(inserts))
-        self.summary.comments_updated += len(updates)
-        self.summary.comments_created += len(inserts)
         likes = []
         for index, (comment, thread_id) in enumerate(batch):
-            self._nodes[thread_id].append(_Node(ids[index], comment.ref, comment.parent_ref, comment.status))
+            node = _Node(
+                ids[index], comment.ref, comment.parent_ref, comment.status, created=index not in existing
+            )
+            self._nodes[thread_id].append(node)
             likes.extend(
                 {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
                 for reader, at in comment.liked_by
@@ -421,8 +435,14 @@ class ImportPipeline:
             self._delete_placeholders(pruned)
             for node in kept:
                 self.summary.comments[node.status] += 1
+                if node.created:
+                    self.summary.comments_created += 1
+                else:
+                    self.summary.comments_updated += 1
             self.summary.skipped["deleted_without_replies"] += len(pruned)
+            self.summary.notes["placeholder_without_replies_removed"] += sum(not n.created for n in pruned)
         self.summary.skipped += collections.Counter()  # drop zero counts
+        self.summary.notes += collections.Counter()
 
     def _place(self, nodes: list[_Node], deepest_allowed: int) -> list[_Node]:
         """Link nodes to their parents, parents first; returns them in that (breadth-first) order."""

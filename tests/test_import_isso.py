@@ -1,0 +1,112 @@
+"""Isso import: its SQLite database read as is, Markdown rendered like new comments, likes kept."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from engagement.errors import ApiError
+from engagement.extensions import db
+from engagement.hashing import ip_hash
+from engagement.importers.service import import_comments, open_source
+from engagement.models import Comment, Thread
+from tests.factories import make_site
+from tests.import_files import UNICODE_BODY, UNICODE_NAME, newsroom_isso
+
+
+def run_import(path, *, dry_run=False):
+    source = open_source(format_name="isso", path=path)
+    return import_comments(site_slug="news", source=source, dry_run=dry_run)
+
+
+def by_source_id() -> dict[str, Comment]:
+    return {c.source_id: c for c in db.session.scalars(select(Comment).where(Comment.source == "isso"))}
+
+
+@pytest.fixture
+def isso_db(tmp_path):
+    return newsroom_isso(tmp_path / "comments.db")
+
+
+def test_modes_become_statuses_and_a_deleted_comment_stays_only_for_its_replies(app, isso_db):
+    make_site("news")
+    summary = run_import(isso_db)
+    rows = by_source_id()
+
+    assert {k: rows[k].status for k in ("1", "2", "3", "4", "5")} == {
+        "1": "approved",
+        "2": "approved",
+        "3": "deleted",
+        "4": "approved",
+        "5": "pending",
+    }
+    assert "7" not in rows  # deleted in Isso with no reply: nothing to hold in place
+    assert rows["4"].parent_id == rows["3"].id and rows["2"].parent_id == rows["1"].id
+    assert summary.comments == {"approved": 4, "deleted": 1, "pending": 1}
+    assert summary.skipped == {"deleted_without_replies": 1}
+
+
+def test_threads_keep_isso_uris_and_titles(app, isso_db):
+    make_site("news")
+    run_import(isso_db)
+    threads = {t.key: t.title for t in db.session.scalars(select(Thread))}
+    assert threads == {"/2024/05/xi-putin/": "Xi to join Putin", "/2024/05/unicode/": "Ünïcödé 日本"}
+
+
+def test_markdown_is_rendered_like_a_new_comment_and_raw_html_shown_as_text(app, isso_db):
+    make_site("news")
+    run_import(isso_db)
+    first = by_source_id()["1"]
+    assert first.body == "First! **bold** and <script>alert(1)</script>"
+    assert "<strong>bold</strong>" in first.html
+    assert "<script" not in first.html and "&lt;script&gt;" in first.html
+
+
+def test_likes_times_unicode_website_and_hashed_ips_are_kept(app, client, isso_db):
+    make_site("news")
+    run_import(isso_db)
+    rows = by_source_id()
+    assert (rows["1"].likes, rows["2"].likes) == (3, 1)
+    assert rows["6"].created_at == datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
+    assert rows["6"].edited_at == datetime(2024, 5, 2, 11, 0, tzinfo=UTC)
+    assert (rows["6"].author_name, rows["6"].author_url) == (UNICODE_NAME, "https://zoe.example")
+    assert UNICODE_BODY in rows["6"].html
+    assert rows["1"].ip_hash == ip_hash("192.0.2.0")
+
+    page = client.get("/api/v1/sites/news/comments?thread=/2024/05/xi-putin/&sort=top").json
+    assert page["comments"][0]["likes"] == 3
+    assert page["thread"]["comment_count"] == 3
+
+
+def test_the_isso_database_is_not_changed_and_reimport_is_idempotent(app, isso_db):
+    make_site("news")
+    before = isso_db.read_bytes()
+    run_import(isso_db)
+    summary = run_import(isso_db)
+    assert isso_db.read_bytes() == before
+    assert (summary.comments_created, summary.comments_updated) == (0, 6)
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 6
+
+
+def test_dry_run_writes_nothing(app, isso_db):
+    make_site("news")
+    summary = run_import(isso_db, dry_run=True)
+    assert summary.comments_created == 6
+    assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
+
+
+def test_a_file_that_is_not_an_isso_database_is_refused(app, tmp_path):
+    make_site("news")
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("just text, long enough to not be mistaken for an empty database" * 10)
+    with pytest.raises(ApiError) as refused:
+        run_import(not_sqlite)
+    assert refused.value.code == "not_isso_database"
+
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).executescript("CREATE TABLE posts (id INTEGER PRIMARY KEY);").close()
+    with pytest.raises(ApiError, match="no Isso threads and comments"):
+        run_import(other)
