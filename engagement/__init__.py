@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.extensions import db, limiter, migrate
     from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
+    from engagement.portability import routes as portability
     from engagement.web import routes as web
 
     app = Flask(__name__, instance_relative_config=True)
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(counters.badges)
     app.register_blueprint(comments.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(portability.bp)
     init_mail(app)
     app.register_blueprint(web.bp)
     errors.register_error_handlers(app)

@@ -53,6 +53,7 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("GET", "/api/v1/moderation/audit?site=news", None, {}),
         ("PUT", "/api/v1/moderation/sites/news/engagement/fans", {"source": "facebook", "count": 10}, {}),
         ("GET", "/api/v1/moderation/sites/news/engagement/history?kind=fans", None, {}),
+        ("GET", "/api/v1/moderation/sites/news/export", None, ADMIN_ONLY),
     ]  # fmt: skip
 
 
