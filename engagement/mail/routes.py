@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from engagement.clock import isoformat_z
 from engagement.cors import current_site, enable_site_cors
@@ -174,12 +174,13 @@ def list_subscribers(site: str) -> Response:
 def export_subscribers(site: str) -> Response:
     args = load_query(schemas.SubscriberFilter())
     rows = mail_staff.export_subscribers(token=current_staff(), site=site, **args)
-    response = Response(stream_with_context(_csv_lines(rows)), mimetype="text/csv")
+    # Built whole rather than streamed: a streamed body outlives the request's database session.
+    response = Response(_csv(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{site}-subscribers.csv"'
     return response
 
 
-def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
+def _csv(rows: Iterator[Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["email", "target", "confirmed_at", "created_at"])
@@ -187,10 +188,7 @@ def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
         writer.writerow(
             [_inert(row.email), row.target, isoformat_z(row.confirmed_at) or "", isoformat_z(row.created_at)]
         )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+    return buffer.getvalue()
 
 
 def _inert(value: str) -> str:
