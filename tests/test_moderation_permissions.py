@@ -26,6 +26,7 @@ ADMIN_ONLY = {"moderator": 403, "other_moderator": 403}
 
 def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, int]]]:
     c = ids["comment"]
+    m = ids["message"]
     return [
         ("GET", "/api/v1/moderation/comments?site=news", None, {}),
         ("GET", f"/api/v1/moderation/comments/{c}", None, {}),
@@ -53,6 +54,10 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("GET", "/api/v1/moderation/audit?site=news", None, {}),
         ("PUT", "/api/v1/moderation/sites/news/engagement/fans", {"source": "facebook", "count": 10}, {}),
         ("GET", "/api/v1/moderation/sites/news/engagement/history?kind=fans", None, {}),
+        ("GET", "/api/v1/moderation/outbox?site=news", None, {}),
+        ("POST", f"/api/v1/moderation/outbox/{m}/retry", None, {}),
+        ("GET", "/api/v1/moderation/sites/news/subscribers", None, {}),
+        ("GET", "/api/v1/moderation/sites/news/subscribers.csv", None, {}),
         ("GET", "/api/v1/moderation/sites/news/export", None, ADMIN_ONLY),
     ]  # fmt: skip
 
@@ -76,7 +81,9 @@ def world(app, client):
         "revoked": {"Authorization": f"Bearer {revoked_secret}"},
         **{name: {"Authorization": f"Bearer {secret}"} for name, secret in tokens.items()},
     }
-    return {"comment": comment, "headers": headers, "admin": headers["admin"]}
+    client.post("/api/v1/sites/news/subscribers", json={"email": "reader@example.org"})
+    message = client.get("/api/v1/moderation/outbox", headers=headers["admin"]).json["items"][0]["id"]
+    return {"comment": comment, "message": message, "headers": headers, "admin": headers["admin"]}
 
 
 def _fill(template: str, client, world, n: int) -> str:
