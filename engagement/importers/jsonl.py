@@ -1,7 +1,8 @@
 """Our own JSON Lines export (``engagement.portability.records``), read back: a restore.
 
 Comments keep their ids where those are free, so links to them survive; everything else the export holds
-(site settings, counters with their sources, history and readers, bans) is restored as it was.
+(site settings, counters with their sources, history and readers, bans, subscribers and reply-notification
+contacts) is restored as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ from engagement.database import insert_ignoring_conflicts, insert_or_update
 from engagement.extensions import db
 from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record
 from engagement.importers.xml_stream import MalformedFile
-from engagement.models import Ban, Counter, CounterHistory, CounterReaderAction, CounterSource, SiteSettings
+from engagement.models import (
+    Ban,
+    Counter,
+    CounterHistory,
+    CounterReaderAction,
+    CounterSource,
+    MailContact,
+    ReplySubscription,
+    SiteSettings,
+    Subscriber,
+    Thread,
+)
 from engagement.moderation import audit
 from engagement.portability.records import SCHEMAS
 from engagement.rendering import clean_html
@@ -96,7 +108,13 @@ def _record(kind: str, values: dict[str, Any]) -> Record:
         )
     if kind == "comment":
         return _comment(values)
-    restorers: dict[str, type[Any]] = {"site": SiteRestore, "counter": CounterRestore, "ban": BanRestore}
+    restorers: dict[str, type[Any]] = {
+        "site": SiteRestore,
+        "counter": CounterRestore,
+        "ban": BanRestore,
+        "subscriber": SubscriberRestore,
+        "mail_contact": MailContactRestore,
+    }
     return restorers[kind](values)
 
 
@@ -251,3 +269,58 @@ class BanRestore:
             db.session.add(Ban(site_id=importer.site.id, **values))
             db.session.flush()
         importer.summary.restored["ban"] += 1
+
+
+@dataclass
+class SubscriberRestore:
+    """An email subscription as it was. Counts come from the counter records, so none change here."""
+
+    values: dict[str, Any]
+
+    def restore(self, importer: ImportPipeline) -> None:
+        db.session.execute(
+            insert_or_update(
+                Subscriber.__table__,
+                {"site_id": importer.site.id, **self.values},
+                conflict_columns=["site_id", "target", "email"],
+                update_columns=["confirmed_at", "confirmation_sent_at"],
+            )
+        )
+        importer.summary.restored["subscriber"] += 1
+
+
+@dataclass
+class MailContactRestore:
+    """An address that asked for reply notifications, and the threads it follows (restored before it)."""
+
+    values: dict[str, Any]
+
+    def restore(self, importer: ImportPipeline) -> None:
+        values = dict(self.values)
+        followed = values.pop("threads")
+        contact_id = db.session.execute(
+            insert_or_update(
+                MailContact.__table__,
+                {"site_id": importer.site.id, **values},
+                conflict_columns=["site_id", "email"],
+                update_columns=["confirmed_at", "confirmation_sent_at"],
+            ).returning(MailContact.id)
+        ).scalar_one()
+        thread_ids = dict(
+            db.session.execute(
+                select(Thread.key, Thread.id).where(
+                    Thread.site_id == importer.site.id, Thread.key.in_([t["key"] for t in followed])
+                )
+            ).all()
+        )
+        rows = [
+            {"contact_id": contact_id, "thread_id": thread_ids[t["key"]], "created_at": t["created_at"]}
+            for t in followed
+            if t["key"] in thread_ids
+        ]
+        if rows:
+            statement = insert_ignoring_conflicts(
+                ReplySubscription.__table__, {}, conflict_columns=["contact_id", "thread_id"]
+            )
+            db.session.execute(statement, rows)
+        importer.summary.restored["mail_contact"] += 1

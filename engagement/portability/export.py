@@ -24,8 +24,11 @@ from engagement.models import (
     CounterHistory,
     CounterReaderAction,
     CounterSource,
+    MailContact,
+    ReplySubscription,
     Site,
     StaffToken,
+    Subscriber,
     Thread,
 )
 from engagement.moderation.service import site_in_scope
@@ -66,6 +69,7 @@ def export_lines(*, site: Site) -> Iterator[str]:
         select(Ban.__table__).where(Ban.site_id == site.id).order_by(Ban.id)
     ).mappings():
         yield _line("ban", ban)
+    yield from _mail(site)
 
 
 def _threads_and_comments(site: Site) -> Iterator[str]:
@@ -134,6 +138,28 @@ def _counters(site: Site) -> Iterator[str]:
                     "created_at": created_at,
                 },
             )
+
+
+def _mail(site: Site) -> Iterator[str]:
+    subscribers = db.session.execute(
+        select(Subscriber.__table__)
+        .where(Subscriber.site_id == site.id)
+        .order_by(Subscriber.id)
+        .execution_options(yield_per=ROWS_PER_FETCH)
+    ).mappings()
+    for subscriber in subscribers:
+        yield _line("subscriber", subscriber)
+    contacts = db.session.execute(
+        select(MailContact.__table__).where(MailContact.site_id == site.id).order_by(MailContact.id)
+    ).mappings()
+    for contact in contacts.all():
+        followed = db.session.execute(
+            select(Thread.key, ReplySubscription.created_at)
+            .join(Thread, Thread.id == ReplySubscription.thread_id)
+            .where(ReplySubscription.contact_id == contact["id"])
+            .order_by(Thread.key)
+        ).mappings()
+        yield _line("mail_contact", {**contact, "threads": list(followed)})
 
 
 def _line(kind: str, values: Any) -> str:

@@ -8,6 +8,8 @@ Version 1, in this order (``import json`` reads them back in the same order):
 - ``counter`` (with its sources and daily history), then its ``counter_reader``s (one line each: a
   counter may have millions).
 - ``ban``.
+- ``subscriber`` (an email subscription to a target) and ``mail_contact`` (an address that asked for reply
+  notifications, with the threads it follows).
 
 Times are ISO 8601 with offset and microseconds, so a restore reproduces the order of equal seconds.
 One schema per record type serves both directions, so what the export writes is what the import checks.
@@ -23,6 +25,7 @@ from engagement.models import BanAction, BanKind, CommentStatus, CounterKind
 from engagement.models.comments import SOURCE_ID_LENGTH, SOURCE_LENGTH
 from engagement.models.counters import SOURCE_LENGTH as COUNTER_SOURCE_LENGTH
 from engagement.models.counters import TARGET_LENGTH
+from engagement.models.mail import EMAIL_LENGTH
 from engagement.moderation.schemas import SLUG, SettingsSchema
 
 FORMAT = "engagement-export"
@@ -137,6 +140,29 @@ class BanRecord(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
+class SubscriberRecord(Schema):
+    type = fields.Constant("subscriber")
+    target = fields.String(required=True, validate=validate.Length(min=1, max=TARGET_LENGTH))
+    email = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_LENGTH))
+    confirmed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    confirmation_sent_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class FollowedThreadRecord(Schema):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    created_at = fields.AwareDateTime(required=True)
+
+
+class MailContactRecord(Schema):
+    type = fields.Constant("mail_contact")
+    email = fields.String(required=True, validate=validate.Length(min=3, max=EMAIL_LENGTH))
+    confirmed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    confirmation_sent_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    threads = fields.List(fields.Nested(FollowedThreadRecord), load_default=list)
+
+
 SCHEMAS: dict[str, Schema] = {
     "site": SiteRecord(),
     "thread": ThreadRecord(),
@@ -144,4 +170,6 @@ SCHEMAS: dict[str, Schema] = {
     "counter": CounterRecord(),
     "counter_reader": CounterReaderRecord(),
     "ban": BanRecord(),
+    "subscriber": SubscriberRecord(),
+    "mail_contact": MailContactRecord(),
 }
