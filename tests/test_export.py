@@ -35,7 +35,7 @@ def build_newsroom(client, clock, admin) -> None:
         ids[name] = response.json["comment"]["id"]
 
     comment("top", author_name="Zoë 李雷", body="First! **bold** https://example.org")
-    comment("reply", parent="top", body="A reply")
+    comment("reply", parent="top", body="A reply", notify_replies=True)
     comment("deep", parent="reply", body="A deeper reply")
     comment("deeper", parent="deep", body="Beyond max depth: attached to its ancestor")
     comment("doomed", body="This one is deleted but has a reply")
@@ -153,7 +153,18 @@ def test_export_lines_hold_everything_needed_to_restore(app, client, clock, admi
     kinds = [r["type"] for r in records]
     assert kinds[0] == "site" and records[0]["format"] == "engagement-export" and records[0]["version"] == 1
     assert records[0]["settings"]["max_depth"] == 3 and records[0]["origins"] == ["https://news.example"]
-    assert set(kinds) == {"site", "thread", "comment", "counter", "counter_reader", "ban", "subscriber"}
+    assert set(kinds) == {
+        "site",
+        "thread",
+        "comment",
+        "counter",
+        "counter_reader",
+        "ban",
+        "subscriber",
+        "mail_contact",
+    }
+    contact = next(r for r in records if r["type"] == "mail_contact")
+    assert [t["key"] for t in contact["threads"]] == [THREADS[0]]
     comments = [r for r in records if r["type"] == "comment"]
     top = next(c for c in comments if c["author_name"] == "Zoë 李雷")
     assert top["author_email"].endswith("@example.org") and top["ip_hash"]
