@@ -16,6 +16,8 @@ from email.policy import default as default_policy
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.services import unavailable
 
 _URL = re.compile(r"https?://[^\s<>\"]+")
@@ -87,6 +89,13 @@ def running_smtp_server() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(name="smtp")
+def smtp_fixture() -> Iterator[SmtpServer]:
+    """``smtp``: a running server for one test. Import ``smtp_fixture`` to use it in a test module."""
+    with running_smtp_server() as server:
+        yield server
 
 
 def text_of(message: EmailMessage) -> str:

@@ -8,18 +8,15 @@ from engagement.mail.sender import deliver_due_messages
 from engagement.models import StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site, post
-from tests.smtp import running_smtp_server, text_of
+from tests.smtp import (
+    smtp_fixture,  # noqa: F401 (the "smtp" fixture)
+    text_of,
+)
 
 pytestmark = pytest.mark.smtp
 
 MOD = "desk@news.example"
 THREAD = "2025/05/xi-putin-moscow"
-
-
-@pytest.fixture
-def smtp():
-    with running_smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

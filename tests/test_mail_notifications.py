@@ -13,17 +13,17 @@ from engagement.models import OutboxMessage, StaffRole
 from engagement.sites.service import create_site
 from engagement.staff.service import create_token
 from tests.factories import post
-from tests.smtp import html_of, link_path, link_paths, running_smtp_server, text_of
+from tests.smtp import (
+    html_of,
+    link_path,
+    link_paths,
+    smtp_fixture,  # noqa: F401 (the "smtp" fixture)
+    text_of,
+)
 
 pytestmark = pytest.mark.smtp
 
 ADA = "ada@example.org"
-
-
-@pytest.fixture
-def smtp():
-    with running_smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

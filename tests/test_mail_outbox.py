@@ -15,15 +15,9 @@ from engagement.mail.sender import deliver_due_messages, watch
 from engagement.models import OutboxMessage, OutboxStatus, StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site
-from tests.smtp import running_smtp_server
+from tests.smtp import smtp_fixture  # noqa: F401 (the "smtp" fixture)
 
 pytestmark = pytest.mark.smtp
-
-
-@pytest.fixture
-def smtp():
-    with running_smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

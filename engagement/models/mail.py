@@ -59,18 +59,24 @@ class OutboxMessage(Base):
     site: Mapped[Site | None] = relationship()
 
 
-class MailContact(Base):
-    """An address that asked for reply notifications on a site; notified only once ``confirmed_at`` is set."""
+class _DoubleOptIn:
+    """An address that asked for mail; nothing but a confirmation is sent to it before ``confirmed_at``."""
+
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # lower-cased
+    confirmed_at: Mapped[datetime | None]
+    # When the last confirmation mail went out: a second one waits an hour.
+    confirmation_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MailContact(_DoubleOptIn, Base):
+    """An address that asked for reply notifications on a site."""
 
     __tablename__ = "mail_contacts"
     __table_args__ = (UniqueConstraint("site_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # lower-cased
-    confirmed_at: Mapped[datetime | None]
-    confirmation_sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class ReplySubscription(Base):
@@ -85,8 +91,8 @@ class ReplySubscription(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class Subscriber(Base):
-    """An email subscription to a site (or a target in it); counted once ``confirmed_at`` is set."""
+class Subscriber(_DoubleOptIn, Base):
+    """An email subscription to a site (or a target in it), counted once confirmed."""
 
     __tablename__ = "subscribers"
     __table_args__ = (
@@ -97,10 +103,6 @@ class Subscriber(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(TARGET_LENGTH))
-    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # lower-cased
-    confirmed_at: Mapped[datetime | None]
-    confirmation_sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class UsedMailLink(Base):
