@@ -203,3 +203,19 @@ def test_without_an_smtp_host_mail_is_logged_and_marked_sent(make_app):
         (record,) = [r for r in logged if r.getMessage() == "mail"]
         assert record.fields["to"] == ADA and "/mail/confirm/" in record.fields["text"]
         assert db.session.scalar(select(OutboxMessage.status)) == "sent"
+
+
+def test_a_title_with_line_breaks_cannot_add_headers_and_a_long_one_is_cut(client, smtp, site):
+    title = "Line one\r\nBcc: everyone@example.org\r\n" + "x" * 260
+    parent = ada_comment(client, thread_title=title)
+    confirm_by_mail(client, smtp)
+    reply(client, parent)
+    deliver_due_messages()
+    message = smtp.one_to(ADA)
+    assert message["Bcc"] is None
+    # Folding a long header may add blanks on the way (RFC 5322 folding white space); the words arrive.
+    assert " ".join(message["Subject"].split()).startswith("Grace replied to your comment on Line one Bcc:")
+    stored = db.session.scalar(
+        select(OutboxMessage.subject).where(OutboxMessage.to_address == ADA).order_by(OutboxMessage.id.desc())
+    )
+    assert len(stored) == 300 and stored.endswith("…") and "\n" not in stored

@@ -33,6 +33,7 @@ CLAIM_LEASE = timedelta(minutes=15)
 RETRY_BASE = timedelta(minutes=5)
 RETRY_CAP = timedelta(hours=6)
 MAX_ERROR_LENGTH = 2000
+SUBJECT_LENGTH = OutboxMessage.__table__.c.subject.type.length
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ def enqueue_email(
     ``suppressed_because``: the message is recorded but never sent (kept so staff can see why).
     """
     now = clock.now()
+    # Titles and names come from readers: one line (a header cannot hold a line break), and within the column.
+    subject = " ".join(subject.split())
+    if len(subject) > SUBJECT_LENGTH:
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
     variables = {"subject": subject, "unsubscribe_url": unsubscribe_url, **context}
     values = {
         "site_id": site.id if site is not None else None,

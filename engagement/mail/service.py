@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import current_app
 from limits import parse_many
+from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
 from engagement import clock
@@ -62,7 +63,8 @@ def request_reply_notifications(*, site: Site, thread: Thread, email: str) -> No
             conflict_columns=["contact_id", "thread_id"],
         )
     )
-    claims = {"k": "contact", "id": contact.id, "e": email}
+    if contact.confirmed_at is not None:
+        return  # a regular's every opt-in is not a mail request (nothing here answers a stranger)
     _mail_confirmation(
         model=MailContact,
         row=contact,
@@ -70,7 +72,7 @@ def request_reply_notifications(*, site: Site, thread: Thread, email: str) -> No
         subject=f"Confirm reply notifications from {site.name}",
         template="confirm_notifications",
         context={"site_name": site.name, "thread_title": thread.title or thread.key},
-        claims=claims,
+        claims={"k": "contact", "id": contact.id, "e": email},
         now=now,
     )
 
@@ -149,7 +151,7 @@ def _address_within_limit(email: str) -> bool:
             limiter.limiter.hit(item, "mail-address", key)
             for item in parse_many(current_app.config["RATELIMIT_MAIL_ADDRESS"])
         )
-    except Exception:  # the limit store (Redis) is down: the per-row cooldown still holds
+    except (RedisError, OSError):  # the limit store is down: the per-subscription cooldown still holds
         log.warning("mail address rate limit unavailable", exc_info=True)
         return True
 
