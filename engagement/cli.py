@@ -107,6 +107,8 @@ def send_mail_command(watch: bool, interval: float) -> None:
         return
     report = sender.deliver_due_messages()
     click.echo(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
+    if report.unreachable:
+        click.echo(f"SMTP server unreachable: {report.unreachable}", err=True)
 
 
 @group.command("seed-demo")

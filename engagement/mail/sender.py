@@ -15,7 +15,7 @@ import smtplib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -39,11 +39,16 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
+    unreachable: str | None = None  # why the SMTP server could not be reached, when it could not
 
     @property
     def attempted(self) -> int:
         return self.sent + self.retrying + self.failed
+
+    @property
+    def more_may_be_due(self) -> bool:
+        """A full batch went to a reachable server: the next one may be waiting."""
+        return self.unreachable is None and self.attempted >= BATCH_SIZE
 
 
 class Transport(Protocol):
@@ -82,8 +87,9 @@ def deliver_due_messages() -> DeliveryReport:
         report.sent += batch.sent
         report.retrying += batch.retrying
         report.failed += batch.failed
-        report.errors += batch.errors
-        if batch.attempted < BATCH_SIZE:
+        report.unreachable = batch.unreachable
+        # A server that is down is tried once per run, not once per batch of the backlog.
+        if not batch.more_may_be_due:
             return report
 
 
@@ -100,8 +106,9 @@ def deliver_one_batch() -> DeliveryReport:
                 _deliver(transport, remaining[0], report)
                 remaining.pop(0)
     except OSError as error:  # connection refused, timed out or dropped (smtplib errors are OSErrors too)
+        report.unreachable = _describe(error)
         for unsent in remaining:
-            _record(report, unsent, _describe(error), permanent=False)
+            _record(report, unsent, report.unreachable, permanent=False)
     return report
 
 
@@ -139,7 +146,7 @@ def watch(*, stop: threading.Event, idle_seconds: float) -> None:
             report = DeliveryReport()
         finally:
             db.session.remove()
-        if report.attempted < BATCH_SIZE:
+        if not report.more_may_be_due:
             stop.wait(idle_seconds)
 
 
@@ -149,7 +156,6 @@ def _record(report: DeliveryReport, claimed: outbox.ClaimedMessage, error: str, 
         report.failed += 1
     else:
         report.retrying += 1
-    report.errors.append(error)
     log.warning(
         "mail not delivered",
         extra={"fields": {"outbox_id": claimed.id, "error": error, "status": str(status)}},
