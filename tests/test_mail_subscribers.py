@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import event, select
 
@@ -181,6 +183,15 @@ def test_the_confirmation_mail_says_what_it_is_and_carries_the_standard_headers(
     assert message["Message-ID"].startswith("<") and message["Date"]
     assert "News" in text_of(message) and "ignore this email" in text_of(message)
     assert message["List-Unsubscribe"].startswith("<http://localhost/mail/unsubscribe/")
+
+
+def test_links_do_not_carry_the_address_in_readable_form(client, smtp):
+    subscribe(client, "ada@example.org")
+    deliver_due_messages()
+    message = smtp.one_to("ada@example.org")
+    for path in (link_path(message, "/mail/confirm/"), message["List-Unsubscribe"].strip("<>")):
+        payload = path.rsplit("/", 1)[1].split(".")[0]
+        assert b"ada" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
 
 
 def test_staff_list_and_export_confirmed_subscribers(client, smtp):

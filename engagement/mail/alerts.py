@@ -43,7 +43,7 @@ def alert_moderators(*, comment: Comment, site: Site) -> None:
         nonce = secrets.token_urlsafe(16)
         urls = {
             f"{action}_url": links.link_url(
-                links.MODERATE, {"c": comment.id, "a": action, "e": email, "n": nonce}
+                links.MODERATE, {"c": comment.id, "a": action, "h": links.address_tag(email), "n": nonce}
             )
             for action in ACTIONS
         }
@@ -91,8 +91,8 @@ def moderate_by_link(token: str) -> ModerationLink:
 
 def _usable_link(token: str) -> tuple[ModerationLink, str]:
     claims = links.verify(links.MODERATE, token)
-    comment_id, action, email, nonce = (claims.get(k) for k in ("c", "a", "e", "n"))
-    if not isinstance(comment_id, int) or action not in ACTIONS or not email or not nonce:
+    comment_id, action, tag, nonce = (claims.get(k) for k in ("c", "a", "h", "n"))
+    if not isinstance(comment_id, int) or action not in ACTIONS or not tag or not nonce:
         raise links.invalid_link()
     if db.session.scalar(select(exists().where(UsedMailLink.nonce == nonce))):
         raise _used()
@@ -100,7 +100,9 @@ def _usable_link(token: str) -> tuple[ModerationLink, str]:
     if comment is None:
         raise NotFound("comment_not_found", "This comment no longer exists.")
     site = db.session.get(Site, comment.site_id)
-    if email not in {address.lower() for address in site.settings.notify_emails}:
+    moderators = {links.address_tag(address): address.lower() for address in site.settings.notify_emails}
+    email = moderators.get(tag)
+    if email is None:
         raise Forbidden("link_revoked", "This address no longer moderates this site.")
     if comment.status != CommentStatus.PENDING:
         raise Conflict(

@@ -17,6 +17,7 @@ from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, SignatureExpired
 
 from engagement.errors import ApiError, BadRequest
+from engagement.hashing import keyed_hash
 from engagement.signing import serializer
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,11 @@ def verify(purpose: LinkPurpose, token: str) -> dict[str, Any]:
 
 def invalid_link() -> BadRequest:
     return BadRequest("invalid_link", "This link is not valid; copy it again from the email.")
+
+
+def address_tag(email: str) -> str:
+    """Names an address inside a link without putting it in the URL (links end up in logs and history)."""
+    return keyed_hash("mail-link", email.lower())[:24]
 
 
 def link_url(purpose: LinkPurpose, claims: dict[str, Any]) -> str:

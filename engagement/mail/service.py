@@ -72,7 +72,7 @@ def request_reply_notifications(*, site: Site, thread: Thread, email: str) -> No
         subject=f"Confirm reply notifications from {site.name}",
         template="confirm_notifications",
         context={"site_name": site.name, "thread_title": thread.title or thread.key},
-        claims={"k": "contact", "id": contact.id, "e": email},
+        claims={"k": "contact", "id": contact.id, "h": links.address_tag(email)},
         now=now,
     )
 
@@ -93,7 +93,7 @@ def request_subscription(*, site: Site, target: str, email: str) -> None:
         subject=f"Confirm your subscription to {site.name}",
         template="confirm_subscription",
         context={"site_name": site.name, "target": target},
-        claims={"k": "subscriber", "id": subscriber.id, "e": email},
+        claims={"k": "subscriber", "id": subscriber.id, "h": links.address_tag(email)},
         now=now,
     )
     db.session.commit()
@@ -181,7 +181,7 @@ def notify_reply(*, comment: Comment, site: Site) -> None:
     if contact is None:
         return
     thread = comment.thread
-    claims = {"id": contact.id, "e": email}
+    claims = {"id": contact.id, "h": links.address_tag(email)}
     enqueue_email(
         to=email,
         subject=f"{comment.author_name} replied to your comment on {thread.title or site.name}",
@@ -282,7 +282,8 @@ def _link(purpose: links.LinkPurpose, token: str) -> tuple[dict[str, Any], MailC
         raise links.invalid_link()
     model = Subscriber if claims["k"] == "subscriber" else MailContact
     row = db.session.get(model, claims["id"])
-    return claims, row if row is not None and row.email == claims.get("e") else None
+    still_theirs = row is not None and links.address_tag(row.email) == claims.get("h")
+    return claims, row if still_theirs else None
 
 
 def _subject(claims: dict[str, Any], row: MailContact | Subscriber, *, done: bool = False) -> LinkSubject:
