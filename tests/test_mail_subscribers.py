@@ -230,3 +230,14 @@ def test_suppressed_requests_stay_visible_to_staff_with_the_reason(client, smtp)
         ("ada@example.org", "a confirmation was sent less than an hour ago", "news")
     ]
     assert db.session.scalar(select(OutboxMessage.status).order_by(OutboxMessage.id)) == OutboxStatus.QUEUED
+
+
+def test_links_use_the_public_url_when_one_is_set(make_app, smtp):
+    app = make_app(**smtp.settings, PUBLIC_URL="https://comments.example/")
+    with app.app_context():
+        make_site("news")
+        subscribe(app.test_client(), "ada@example.org")
+        deliver_due_messages()
+    message = smtp.one_to("ada@example.org")
+    assert "https://comments.example/mail/confirm/" in text_of(message)
+    assert message["List-Unsubscribe"].startswith("<https://comments.example/mail/unsubscribe/")
