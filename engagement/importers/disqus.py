@@ -17,7 +17,7 @@ from engagement.importers.xml_stream import (
     attribute,
     child_named,
     child_texts,
-    elements_at_depth,
+    elements_down_to,
     is_true,
     local_name,
     parse_utc,
@@ -46,8 +46,8 @@ class DisqusFile:
         return self.path.stat().st_size
 
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
-        for element in elements_at_depth(self.path, 1, progress=progress):
-            name = local_name(element)
+        for depth, element, _parent in elements_down_to(self.path, 1, progress=progress):
+            name = local_name(element) if depth == 1 else ""
             if name == "thread":
                 thread = self._thread(element)
                 if thread is not None:

@@ -419,7 +419,7 @@ class ImportPipeline:
         for nodes in nodes_by_thread.values():
             ordered = self._place(nodes, deepest_allowed)
             kept, pruned = self._prune(ordered)
-            if kept:
+            for start in range(0, len(kept), BATCH_SIZE):  # batches: a huge thread costs no more memory
                 db.session.execute(
                     update(Comment),
                     [
@@ -429,7 +429,7 @@ class ImportPipeline:
                             "root_id": n.root_id,
                             "depth": n.depth,
                         }
-                        for n in kept
+                        for n in kept[start : start + BATCH_SIZE]
                     ],
                 )
             self._delete_placeholders(pruned)

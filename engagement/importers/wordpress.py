@@ -1,7 +1,8 @@
 """WordPress: a WXR export (Tools > Export), one ``<item>`` per post with its ``<wp:comment>`` elements.
 
 Each post with comments becomes a thread keyed by its path (as the widget's default ``location.pathname``),
-its permalink or its post id. Pingbacks and trackbacks are not reader comments and are skipped.
+its permalink or its post id. Pingbacks and trackbacks are not reader comments and are skipped. The file
+is read one comment at a time, so a post with tens of thousands of comments costs no more memory than one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from engagement.importers.pipeline import ImportedComment, ImportedThread, Recor
 from engagement.importers.xml_stream import (
     child_texts,
     children_named,
-    elements_at_depth,
+    elements_down_to,
     local_name,
     parse_utc,
 )
@@ -52,28 +53,37 @@ class WordPressFile:
         return self.path.stat().st_size
 
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
-        for element in elements_at_depth(self.path, 2, progress=progress):  # <rss><channel><item>
-            if local_name(element) == "item":
-                yield from self._item(element)
+        fields: dict[str, str] = {}  # the parts of the current <item> read so far
+        thread: ImportedThread | None = None
+        items = 0
+        # <rss><channel><item><wp:comment>: each part of an item is handed over alone, never the item.
+        for depth, element, parent in elements_down_to(self.path, 3, progress=progress):
+            if depth == 2:  # an <item> (or another part of the channel) is over
+                fields, thread = {}, None
+                items += 1
+                continue
+            if depth != 3 or parent is None or local_name(parent) != "item":
+                continue
+            name = local_name(element)
+            if name != "comment":
+                fields.setdefault(name, (element.text or "").strip())
+                continue
+            if thread is None:  # WordPress writes a post's own fields before its comments
+                thread = self._thread(fields, fallback_ref=f"item-{items}")
+                yield thread
+            yield _comment(element, thread_ref=thread.ref)
 
-    def _item(self, item: Element) -> Iterator[Record]:
-        comments = children_named(item, "comment")
-        if not comments:
-            return
-        fields = child_texts(item)
+    def _thread(self, fields: dict[str, str], *, fallback_ref: str) -> ImportedThread:
         link = fields.get("link") or fields.get("guid", "")
         post_id = fields.get("post_id", "")
-        ref = post_id or link
-        yield ImportedThread(
-            ref=ref,
+        return ImportedThread(
+            ref=post_id or link or fallback_ref,
             key=self._key(link=link, post_id=post_id),
             title=fields.get("title", ""),
             url=link if link.startswith(("http://", "https://")) else "",
             closed={"closed": True, "open": False}.get(fields.get("comment_status", "")),
             created_at=parse_utc(fields.get("post_date_gmt", "")) or parse_utc(fields.get("post_date", "")),
         )
-        for comment in comments:
-            yield _comment(comment, thread_ref=ref)
 
     def _key(self, *, link: str, post_id: str) -> str:
         if self.thread_key == "post-id" and post_id:

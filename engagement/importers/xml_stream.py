@@ -40,8 +40,13 @@ class _CountingReader:
         return chunk
 
 
-def elements_at_depth(path: Path, depth: int, *, progress: Callable[[int], None]) -> Iterator[Element]:
-    """Each complete element ``depth`` levels below the root (1: the root's children), freed after use."""
+def elements_down_to(
+    path: Path, depth: int, *, progress: Callable[[int], None]
+) -> Iterator[tuple[int, Element, Element | None]]:
+    """(depth, element, parent) for each element at most ``depth`` levels below the root (1: the root's
+    children), as soon as it is complete. It is freed after use, so an element's children that were
+    handed over before it are gone by the time it is: a WXR ``<item>`` arrives empty, after its parts,
+    and a post with 20,000 comments never sits in memory whole."""
     stack: list[Element] = []
     with path.open("rb") as raw:
         events = iterparse(_CountingReader(raw, progress), events=("start", "end"))
@@ -51,10 +56,12 @@ def elements_at_depth(path: Path, depth: int, *, progress: Callable[[int], None]
                     stack.append(element)
                     continue
                 stack.pop()
-                if len(stack) == depth:
-                    yield element
+                if len(stack) <= depth:
+                    parent = stack[-1] if stack else None
+                    yield len(stack), element, parent
                     element.clear()
-                    stack[-1].remove(element)
+                    if parent is not None:
+                        parent.remove(element)
         except EntitiesForbidden:
             raise UnsafeXml(
                 "unsafe_xml", "Refused: the file declares XML entities (a possible entity expansion attack)."
