@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql.dml import Insert
 
 from engagement.extensions import db
+
+log = logging.getLogger(__name__)
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(app: Flask) -> None:
-    """Apply SQLite pragmas and transaction mode; PostgreSQL needs nothing beyond pool pre-ping."""
+    """Apply SQLite pragmas and transaction mode; survive a connection lost after the answer is ready."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    _release_session_even_if_its_connection_died(app)
+
+
+def _release_session_even_if_its_connection_died(app: Flask) -> None:
+    # Flask-SQLAlchemy ends each request with session.remove(), whose ROLLBACK raises when the server
+    # closed the connection (a restart, pg_terminate_backend) after the view finished; that exception
+    # would escape the app and gunicorn would answer 500 HTML instead of the answer already made.
+    # Registered after Flask-SQLAlchemy's teardown, so it runs first (teardowns run in reverse).
+    @app.teardown_appcontext
+    def remove_session(_error: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            # SQLAlchemy has already invalidated the connection; the pool replaces it on next checkout.
+            log.warning("database connection lost at the end of a request: %s", error.__class__.__name__)
+            db.session.registry.clear()
 
 
 def _configure_sqlite(engine: Engine) -> None:
