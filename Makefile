@@ -35,8 +35,13 @@ check-migrations: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
 
+# The benchmark report (README, "Benchmarks"). wrk is Debian's package: installed here when missing and
+# apt-get can (as root); elsewhere install it yourself. BENCH_ARGS: e.g. --seconds 10 --no-isso.
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.run
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "make bench needs wrk (Debian: apt-get install -y wrk)"; exit 1; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,182 @@
+"""The bench's output: one table, the goals from issue 9 as PASS/MISS, and a PNG chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+OURS = "engagement"
+ISSO = "isso"
+HELLO = "hello"
+GOAL_LEVEL = 16  # the issue's goals were measured with wrk at 16 connections
+
+
+@dataclass(frozen=True)
+class Goal:
+    text: str
+    status: str  # PASS, MISS or n/a
+    measured: str
+
+
+def _index(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {(r["server"], r["database"], r["scenario"], r["connections"]): r for r in rows}
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if not numerator or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _fmt(value: float | None, pattern: str = "{:,.0f}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    """One line per (database, scenario, concurrency) of ours, with Isso's and the ceiling beside it."""
+    rows = results["runs"]
+    index = _index(rows)
+    labels = {s["name"]: s["label"] for s in results["scenarios"]}
+    header = (
+        f"{'scenario':<44} {'db':<6} {'c':>3} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+        f" {'Isso r/s':>9} {'Isso p99':>9} {'ours/Isso':>9} {'ours/ceiling':>12}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        if row["server"] != OURS:
+            continue
+        isso = index.get((ISSO, "sqlite", row["scenario"], row["connections"]))
+        hello = index.get((HELLO, None, HELLO, row["connections"]))
+        vs_isso = _ratio(row["rps"], isso["rps"] if isso else None)
+        vs_hello = _ratio(row["rps"], hello["rps"] if hello else None)
+        lines.append(
+            f"{labels[row['scenario']]:<44} {_db(row['database']):<6} {row['connections']:>3}"
+            f" {row['rps']:>8,.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6}"
+            f" {_fmt(isso['rps'] if isso else None):>9} {_fmt(isso['p99_ms'] if isso else None, '{:.1f}'):>9}"
+            f" {_fmt(vs_isso, '{:.1f}x'):>9} {_fmt(vs_hello, '{:.0%}'):>12}"
+        )
+    for row in rows:
+        if row["server"] == HELLO:
+            lines.append(
+                f"{'Flask hello (the ceiling)':<44} {'-':<6} {row['connections']:>3} {row['rps']:>8,.0f}"
+                f" {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6}"
+            )
+    return "\n".join(lines)
+
+
+def _db(database: str | None) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PG"}.get(database or "", "-")
+
+
+def goals(results: dict[str, Any]) -> list[Goal]:
+    """The issue's goals at 16 connections, for every database the service ran on."""
+    index = _index(results["runs"])
+    databases = sorted({r["database"] for r in results["runs"] if r["server"] == OURS})
+    found: list[Goal] = []
+    for database in databases:
+
+        def ours(scenario: str, database: str = database) -> dict[str, Any] | None:
+            return index.get((OURS, database, scenario, GOAL_LEVEL))
+
+        def isso(scenario: str) -> dict[str, Any] | None:
+            return index.get((ISSO, "sqlite", scenario, GOAL_LEVEL))
+
+        hello = index.get((HELLO, None, HELLO, GOAL_LEVEL))
+        tag = f"[{_db(database)}] "
+        for scenario, times in (("read_full_200", 20.0), ("post_comment", 1.5)):
+            mine, theirs = ours(scenario), isso(scenario)
+            ratio = _ratio(mine["rps"] if mine else None, theirs["rps"] if theirs else None)
+            found.append(
+                Goal(
+                    f"{tag}{scenario}: >= {times:g}x Isso",
+                    "n/a" if ratio is None else ("PASS" if ratio >= times else "MISS"),
+                    "Isso not measured"
+                    if ratio is None
+                    else f"{mine['rps']:,.0f} vs {theirs['rps']:,.0f} req/s = {ratio:.1f}x",
+                )
+            )
+        for scenario in ("counts_50", "badge_svg", "read_304"):
+            mine = ours(scenario)
+            share = _ratio(mine["rps"] if mine else None, hello["rps"] if hello else None)
+            found.append(
+                Goal(
+                    f"{tag}{scenario}: >= 60% of the hello ceiling",
+                    "n/a" if share is None else ("PASS" if share >= 0.6 else "MISS"),
+                    "not measured"
+                    if share is None
+                    else f"{mine['rps']:,.0f} vs {hello['rps']:,.0f} req/s = {share:.0%}",
+                )
+            )
+        long, short = ours("read_10k_first_page"), ours("read_first_page")
+        if long and short:
+            factor = long["p99_ms"] / short["p99_ms"]
+            found.append(
+                Goal(
+                    f"{tag}p99 first page, 10,000-comment thread <= 2x the 200-comment one",
+                    "PASS" if factor <= 2 else "MISS",
+                    f"{long['p99_ms']:.1f} vs {short['p99_ms']:.1f} ms = {factor:.2f}x",
+                )
+            )
+    return found
+
+
+def goal_lines(found: list[Goal]) -> str:
+    return "\n".join(f"{g.status:<4} {g.text}: {g.measured}" for g in found)
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Requests per second per scenario, one panel per concurrency; the dashed line is the ceiling."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = results["runs"]
+    index = _index(rows)
+    levels = results["settings"]["levels"]
+    scenarios = results["scenarios"]
+    # (server, database, legend, colour): ours in blues, Isso in orange.
+    series = [
+        (OURS, d, f"engagement ({_db(d)})", "#1f6fb2" if d == "sqlite" else "#7db8e8")
+        for d in sorted({r["database"] for r in rows if r["server"] == OURS}, key=lambda d: d != "sqlite")
+    ]
+    if any(r["server"] == ISSO for r in rows):
+        series.append((ISSO, "sqlite", "Isso 0.14 (SQLite)", "#d9822b"))
+    height = 0.8 / len(series)
+
+    figure, axes = plt.subplots(
+        1, len(levels), figsize=(5 * len(levels) + 2, 0.55 * len(scenarios) + 2), sharey=True, squeeze=False
+    )
+    for axis, level in zip(axes[0], levels, strict=True):
+        for n, (server, database, label, colour) in enumerate(series):
+            values = [
+                (index.get((server, database, s["name"], level)) or {}).get("rps", 0) for s in scenarios
+            ]
+            positions = [i + n * height for i in range(len(scenarios))]
+            axis.barh(positions, values, height=height, label=label, color=colour)
+        hello = index.get((HELLO, None, HELLO, level))
+        if hello:
+            axis.axvline(
+                hello["rps"], color="black", linestyle="--", linewidth=1, label="Flask hello (ceiling)"
+            )
+        axis.set_xscale("log")
+        axis.set_title(f"{level} connection{'s' if level > 1 else ''}")
+        axis.set_xlabel("requests/s (log scale)")
+        axis.grid(axis="x", which="both", alpha=0.3)
+    first = axes[0][0]
+    first.set_yticks([i + height * (len(series) - 1) / 2 for i in range(len(scenarios))])
+    first.set_yticklabels([s["label"] for s in scenarios])
+    first.invert_yaxis()
+    handles, labels = first.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    machine = results["machine"]
+    figure.suptitle(
+        f"Requests/s under wrk: gunicorn with {results['settings']['workers']} sync workers, "
+        f"{results['settings']['seconds']} s per point\n{machine['cpus']} CPUs ({machine['cpu']}), "
+        f"{machine['memory']} RAM, wrk and the servers on the same machine"
+    )
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,425 @@
+"""`make bench`: the service, Isso 0.14 and a Flask hello app, same machine, same run, driven by wrk.
+
+    .venv/bin/python -m bench.run [--seconds 5] [--levels 1,16,64] [--no-isso] [--no-browser]
+
+The service runs under gunicorn.conf.py (2 sync workers) on SQLite and, when
+ENGAGEMENT_BENCH_DATABASE_URL names a PostgreSQL server, on a fresh database created there (and dropped
+after). Rate limits are off (ENGAGEMENT_RATELIMIT_ENABLED=false), as behind a limiting proxy. Results go
+to bench/results/bench-<time>.json and .png; the table and the goals are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bench import browser, isso, report, servers
+from bench.data import COUNTS_PER_REQUEST, POST_THREAD, THREAD_10K, THREAD_200, thread_key
+from bench.seed import seed_service
+from bench.wrk import Measurement, Request, measure
+
+RESULTS = servers.ROOT / "bench" / "results"
+WORKERS = 2
+WARM_UP_SECONDS = 1
+API = "/api/v1/sites/demo"
+JSON_TYPE = ("Content-Type", "application/json")
+READER = ("X-Engagement-Reader", "0f3c9a2b7d1e4c5fa6b8c9d0e1f2a3b4")
+ETAG_PLACEHOLDER = "{etag}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    label: str
+    ours: Request
+    isso: Request | None = None
+
+
+def _counted_threads() -> list[str]:
+    return [thread_key(n) for n in range(COUNTS_PER_REQUEST)]
+
+
+SCENARIOS = (
+    Scenario(
+        "read_first_page",
+        "thread read, first page (200-comment thread)",
+        Request(f"{API}/comments?thread={THREAD_200}"),
+        Request(f"/?uri=/{THREAD_200}&limit=50"),
+    ),
+    Scenario(
+        "read_full_200",
+        "thread read, all 200 comments",
+        Request(f"{API}/comments?thread={THREAD_200}&limit=200"),
+        Request(f"/?uri=/{THREAD_200}"),
+    ),
+    Scenario(
+        "read_304",
+        "thread read answered 304",
+        Request(f"{API}/comments?thread={THREAD_200}", headers=(("If-None-Match", ETAG_PLACEHOLDER),)),
+    ),
+    Scenario(
+        "read_page_20",
+        "thread read, 20-comment page",
+        Request(f"{API}/comments?thread={THREAD_200}&limit=20"),
+        Request(f"/?uri=/{THREAD_200}&limit=20"),
+    ),
+    Scenario(
+        "read_10k_first_page",
+        "first page of the 10,000-comment thread",
+        Request(f"{API}/comments?thread={THREAD_10K}"),
+        Request(f"/?uri=/{THREAD_10K}&limit=50"),
+    ),
+    Scenario(
+        "post_comment",
+        "post a comment",
+        Request(
+            f"{API}/comments",
+            method="POST",
+            body=json.dumps(
+                {
+                    "thread": POST_THREAD,
+                    "author_name": "Bench {n}",
+                    "author_email": "bench-{n}@example.org",
+                    "body": "Load test comment {n} with *some* Markdown.",
+                }
+            ),
+            headers=(JSON_TYPE,),
+        ),
+        Request(
+            f"/new?uri=/{POST_THREAD}",
+            method="POST",
+            body=json.dumps(
+                {
+                    "text": "Load test comment {n} with *some* Markdown.",
+                    "author": "Bench {n}",
+                    "email": "bench-{n}@example.org",
+                    "title": f"Article {POST_THREAD}",
+                }
+            ),
+            headers=(JSON_TYPE,),
+        ),
+    ),
+    Scenario(
+        "counts_50",
+        "comment counts of 50 threads",
+        Request(f"{API}/counts?" + "&".join(f"thread={quote(k, safe='/')}" for k in _counted_threads())),
+        Request(
+            "/count",
+            method="POST",
+            body=json.dumps([f"/{k}" for k in _counted_threads()]),
+            headers=(JSON_TYPE,),
+        ),
+    ),
+    Scenario("badge_svg", "badge SVG", Request("/badges/demo/followers.svg")),
+    Scenario(
+        "engagement_read",
+        "engagement counters read",
+        Request(f"{API}/engagement?target=site", headers=(READER,)),
+    ),
+    Scenario(
+        "follow",
+        "follow (a new reader each time)",
+        Request(
+            f"{API}/engagement/followers",
+            method="POST",
+            headers=(("X-Engagement-Reader", "bench-reader-{n}"),),
+        ),
+    ),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per scenario and level")
+    parser.add_argument("--levels", default="1,16,64", help="concurrency levels (wrk connections)")
+    parser.add_argument("--no-isso", action="store_true", help="skip Isso")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium time to first comment")
+    args = parser.parse_args(argv)
+    levels = [int(level) for level in args.levels.split(",")]
+
+    started = datetime.now(UTC)
+    results: dict[str, Any] = {
+        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "machine": machine(),
+        "settings": {"seconds": args.seconds, "levels": levels, "workers": WORKERS, "rate_limits": "off"},
+        "scenarios": [{"name": s.name, "label": s.label, "isso": s.isso is not None} for s in SCENARIOS],
+        "runs": [],
+        "isso": {"version": isso.REQUIREMENTS[0].split("==")[1], "error": None},
+        "widget": {},
+        "browser": {},
+    }
+    run_id = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="engagement-bench-") as scratch:
+        workdir = Path(scratch)
+        for database, url in databases(workdir):
+            _say(f"== engagement on {database}: seeding")
+            seeded = seed_service(url, servers.BENCH_SECRET)
+            _say(f"   {seeded.comments:,} comments in {seeded.threads:,} threads")
+            port = servers.free_port()
+            server = servers.start(
+                f"engagement-{database}",
+                servers.gunicorn_command(sys.executable),
+                port=port,
+                env=servers.service_environment(
+                    port=port, database_url=url, workers=WORKERS, RATELIMIT_ENABLED="false"
+                ),
+                log_dir=workdir,
+            )
+            try:
+                etag = _etag(port, SCENARIOS[0].ours.path)
+                for scenario in SCENARIOS:
+                    request = _with_etag(scenario.ours, etag)
+                    results["runs"] += _drive(
+                        server.url, request, "engagement", database, scenario, levels, args, run_id
+                    )
+                if database == "sqlite":
+                    results["widget"] = widget_sizes(port)
+                    if not args.no_browser:
+                        results["browser"] = first_comment(server.url)
+            finally:
+                server.stop()
+        if not args.no_isso:
+            results["runs"] += run_isso(workdir, levels, args, run_id, results)
+        results["runs"] += run_hello(workdir, levels, args, run_id)
+
+    results["table"] = report.table(results)
+    results["goals"] = [asdict(g) for g in report.goals(results)]
+    RESULTS.mkdir(exist_ok=True)
+    stem = RESULTS / f"bench-{started:%Y%m%dT%H%M%SZ}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    report.chart(results, stem.with_suffix(".png"))
+    print()
+    print(results["table"])
+    print()
+    print(report.goal_lines(report.goals(results)))
+    print()
+    print(summary_lines(results))
+    print(f"\nwrote {stem.with_suffix('.json').relative_to(servers.ROOT)} and .png")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def databases(workdir: Path) -> Iterator[tuple[str, str]]:
+    """SQLite always; PostgreSQL too when ENGAGEMENT_BENCH_DATABASE_URL names a server."""
+    yield "sqlite", f"sqlite:///{workdir / 'engagement.db'}"
+    server_url = os.environ.get("ENGAGEMENT_BENCH_DATABASE_URL")
+    if server_url:
+        with postgres_database(server_url) as url:
+            yield "postgresql", url
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new database on the server for this run only, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"engagement_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _drive(
+    url: str,
+    request: Request,
+    server: str,
+    database: str | None,
+    scenario: Scenario,
+    levels: list[int],
+    args: argparse.Namespace,
+    run_id: str,
+) -> list[dict[str, Any]]:
+    """Warm the workers up (not recorded), then one wrk run per concurrency level."""
+    measure(url, request, connections=16, seconds=WARM_UP_SECONDS, run_id=f"{run_id}w{server[0]}")
+    rows = []
+    for level in levels:
+        result = measure(
+            url, request, connections=level, seconds=args.seconds, run_id=f"{run_id}{server[0]}{level}"
+        )
+        rows.append(_row(server, database, scenario.name, result))
+        _say(
+            f"   {server:<10} {scenario.name:<20} c={level:<3} {result.rps:>8,.0f} req/s"
+            f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
+        )
+    return rows
+
+
+def _row(server: str, database: str | None, scenario: str, result: Measurement) -> dict[str, Any]:
+    return {
+        "server": server,
+        "database": database,
+        "scenario": scenario,
+        "connections": result.connections,
+        "requests": result.requests,
+        "seconds": round(result.seconds, 3),
+        "rps": round(result.rps, 1),
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "errors": result.errors,
+        "statuses": result.statuses,
+    }
+
+
+def _etag(port: int, path: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.headers["ETag"]
+    finally:
+        connection.close()
+
+
+def _with_etag(request: Request, etag: str) -> Request:
+    headers = tuple((name, etag if value == ETAG_PLACEHOLDER else value) for name, value in request.headers)
+    return Request(request.path, request.method, request.body, headers)
+
+
+def run_isso(
+    workdir: Path, levels: list[int], args: argparse.Namespace, run_id: str, results: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Isso's scenarios, or nothing (with the reason in the results) when it cannot run here."""
+    _say("== Isso 0.14: installing (once), seeding")
+    rows: list[dict[str, Any]] = []
+    try:
+        isso.ensure_installed()
+        embed = isso.embed_script()
+        results["widget"]["isso_embed_min_js"] = {"raw": len(embed), "gzip": len(gzip.compress(embed, 9))}
+        directory = workdir / "isso"
+        directory.mkdir()
+        port = servers.free_port()
+        settings = isso.settings_file(directory, port)
+        isso.seed(settings)
+        server = isso.start(settings, port=port, workers=WORKERS, log_dir=workdir)
+    except isso.IssoUnavailable as error:
+        results["isso"]["error"] = str(error)
+        _say(f"   Isso unavailable, compared with nothing: {error}")
+        return rows
+    try:
+        for scenario in SCENARIOS:
+            if scenario.isso is not None:
+                rows += _drive(server.url, scenario.isso, "isso", "sqlite", scenario, levels, args, run_id)
+    finally:
+        server.stop()
+    return rows
+
+
+def run_hello(
+    workdir: Path, levels: list[int], args: argparse.Namespace, run_id: str
+) -> list[dict[str, Any]]:
+    _say("== Flask hello under the same gunicorn config (the ceiling)")
+    port = servers.free_port()
+    server = servers.start(
+        "hello",
+        servers.gunicorn_command(sys.executable, "bench.hello:app"),
+        port=port,
+        env=servers.service_environment(port=port, database_url="sqlite://", workers=WORKERS),
+        log_dir=workdir,
+        ready_path="/",
+    )
+    hello = Scenario("hello", "Flask hello", Request("/"))
+    try:
+        return _drive(server.url, hello.ours, "hello", None, hello, levels, args, run_id)
+    finally:
+        server.stop()
+
+
+def widget_sizes(port: int) -> dict[str, Any]:
+    """Bytes of /widget.js as served, plain and gzipped."""
+    sizes = {}
+    for name, headers in (("raw", {}), ("gzip", {"Accept-Encoding": "gzip"})):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/widget.js", headers=headers)
+            sizes[name] = len(connection.getresponse().read())
+        finally:
+            connection.close()
+    return {"engagement_widget_js": sizes}
+
+
+def first_comment(url: str) -> dict[str, Any]:
+    _say("== time to first comment in headless Chromium (demo page, 200-comment thread)")
+    try:
+        timing = browser.time_to_first_comment(f"{url}/")
+    except Exception as error:  # a missing browser must not lose the load numbers
+        _say(f"   not measured: {error}")
+        return {"error": str(error)}
+    _say(f"   median {timing.median_ms:.0f} ms over {timing.runs_ms}")
+    return asdict(timing)
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True, check=False).stdout.splitlines()
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.split(
+        " ["
+    )[0]
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory[1].split()[1] if len(memory) > 1 else "?",
+        "python": platform.python_version(),
+        "wrk": wrk_version,
+        "kernel": platform.release(),
+    }
+
+
+def summary_lines(results: dict[str, Any]) -> str:
+    widget = results["widget"]
+    lines = []
+    ours = widget.get("engagement_widget_js")
+    if ours:
+        lines.append(f"widget.js: {ours['raw']:,} bytes, {ours['gzip']:,} gzipped")
+    theirs = widget.get("isso_embed_min_js")
+    if theirs:
+        lines.append(f"Isso embed.min.js: {theirs['raw']:,} bytes, {theirs['gzip']:,} gzipped (gzip -9 here)")
+    timing = results["browser"]
+    if "median_ms" in timing:
+        lines.append(
+            f"time to first comment (Chromium, 200-comment thread): median {timing['median_ms']:.0f} ms"
+        )
+    if results["isso"]["error"]:
+        lines.append(f"Isso not measured: {results['isso']['error']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    status = main()
+    print(f"bench took {time.monotonic() - started:.0f}s")
+    sys.exit(status)

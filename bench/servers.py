@@ -1,0 +1,128 @@
+"""Start and stop gunicorn servers on free localhost ports (the benchmark and the load tests use these)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_SECRET = "bench-secret-key-not-for-production"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the kernel picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 35) -> int:
+        """SIGTERM (gunicorn's graceful shutdown), then SIGKILL if it outlives ``timeout``."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start(
+    name: str,
+    command: Sequence[str],
+    *,
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    ready_path: str = "/healthz",
+    timeout: float = 30,
+) -> Server:
+    """Run ``command`` (a server bound to ``port``) and wait until ``ready_path`` answers."""
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            list(command),
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C on the bench must not hit the servers mid-measurement
+        )
+    server = Server(name=name, port=port, process=process, log_path=log_path)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{server.log()[-3000:]}")
+        return answers(port, ready_path)
+
+    if not wait_until(ready, timeout):
+        server.stop()
+        raise RuntimeError(f"{name} did not answer {ready_path} within {timeout}s:\n{server.log()[-3000:]}")
+    return server
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``condition`` until it holds (True) or ``timeout`` seconds pass (False): for processes
+    starting up, which say nothing when they are ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def answers(port: int, path: str) -> bool:
+    """True once something on ``port`` answers ``GET path`` with any HTTP status below 500."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status < 500
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def service_environment(
+    *, port: int, database_url: str, workers: int = 2, secret_key: str = BENCH_SECRET, **settings: str
+) -> dict[str, str]:
+    """The environment gunicorn.conf.py and the app read, for a server on ``port``; ``settings`` are
+    further ``ENGAGEMENT_*`` variables without the prefix (``RATELIMIT_ENABLED="false"``)."""
+    return {
+        "ENGAGEMENT_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "ENGAGEMENT_ENV": "production",
+        "ENGAGEMENT_DATABASE_URL": database_url,
+        "ENGAGEMENT_SECRET_KEY": secret_key,
+        # Empty: gunicorn.conf.py makes a metrics directory of this server's own.
+        "PROMETHEUS_MULTIPROC_DIR": "",
+        **{f"ENGAGEMENT_{name}": value for name, value in settings.items()},
+    }
+
+
+def gunicorn_command(python: str, *args: str) -> list[str]:
+    """Our production gunicorn config, run by ``python``; ``args`` may name another app (the hello app)."""
+    return [python, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *args]
