@@ -59,6 +59,9 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("GET", "/api/v1/moderation/sites/news/subscribers", None, {}),
         ("GET", "/api/v1/moderation/sites/news/subscribers.csv", None, {}),
         ("GET", "/api/v1/moderation/sites/news/export", None, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/people?email=nobody@example.org", None, {"other_moderator": 200}),
+        ("POST", "/api/v1/moderation/people/erase", {"email": "nobody@example.org", "mode": "anonymize"},
+         {"other_moderator": 200}),
     ]  # fmt: skip
 
 

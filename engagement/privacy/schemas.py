@@ -1,0 +1,62 @@
+"""Privacy API inputs and outputs."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from engagement.comments.schemas import AuthorEmail
+from engagement.moderation.schemas import StaffCommentSchema
+from engagement.privacy.service import ERASE_MODES, REQUESTS
+
+
+class PersonQuery(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+
+
+class EraseSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    mode = fields.String(
+        required=True,
+        validate=validate.OneOf(ERASE_MODES),
+        metadata={"description": "anonymize: keep the words under 'Anonymous'; delete: remove them"},
+    )
+
+
+class SubscriptionSchema(Schema):
+    site = fields.String()
+    target = fields.String()
+    confirmed_at = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class ReplyNotificationsSchema(Schema):
+    site = fields.String()
+    confirmed_at = fields.String(allow_none=True)
+    created_at = fields.String()
+    threads = fields.List(fields.String(), metadata={"description": "Keys of the threads followed"})
+
+
+class PersonSchema(Schema):
+    email = fields.String()
+    comments = fields.List(fields.Nested(StaffCommentSchema))
+    subscriptions = fields.List(fields.Nested(SubscriptionSchema))
+    reply_notifications = fields.List(fields.Nested(ReplyNotificationsSchema))
+
+
+class ErasureSchema(Schema):
+    email = fields.String()
+    mode = fields.String()
+    comments = fields.Integer(metadata={"description": "Comments anonymized or deleted"})
+    subscriptions = fields.Integer()
+    reply_notifications = fields.Integer()
+
+
+class PrivacyRequestSchema(Schema):
+    email = AuthorEmail(required=True)
+    request = fields.String(required=True, validate=validate.OneOf(REQUESTS))
+
+
+class PrivacyAcceptedSchema(Schema):
+    message = fields.String(
+        dump_default="If this address has comments or subscriptions here, a link is on its way."
+    )

@@ -1,0 +1,287 @@
+"""Privacy requests about one email address: what we hold (access) and forgetting it (erasure).
+
+Staff answer them across their token's sites; a reader asks for one site and proves the address is theirs
+by following a signed link mailed to it. Erasure either anonymizes (the words stay, under "Anonymous",
+with no name, email, URL, IP hash or user agent) or deletes the comments (a comment with replies stays as a
+``deleted`` placeholder, as any deletion). Either way the address's subscriptions, reply-notification
+opt-ins and mail still queued for it go too. Every erased comment gets an audit entry; the audit log
+never stores the address itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from engagement import clock
+from engagement.comments.service import change_thread_counts, remove_comment
+from engagement.counters.service import change_native_subscribers
+from engagement.errors import Forbidden
+from engagement.extensions import db
+from engagement.hashing import keyed_hash
+from engagement.mail import links
+from engagement.mail.outbox import enqueue_email
+from engagement.models import (
+    Comment,
+    MailContact,
+    OutboxMessage,
+    ReplySubscription,
+    Site,
+    StaffToken,
+    Subscriber,
+    Thread,
+)
+from engagement.moderation import audit
+from engagement.moderation.service import _scoped_site_ids
+
+ANONYMOUS = "Anonymous"
+ERASE_MODES = ("anonymize", "delete")
+REQUESTS = ("export", "erase")
+# A reader's link works for two days; one mail per address, site and kind of request an hour.
+LINK_LIFETIME = timedelta(days=2)
+EXPORT_LINK = links.LinkPurpose("engagement.privacy-export", "privacy_links.export_own_data", LINK_LIFETIME)
+ERASE_LINK = links.LinkPurpose("engagement.privacy-erase", "privacy_links.erase_page", LINK_LIFETIME)
+
+
+@dataclass(frozen=True)
+class FollowedThreads:
+    contact: MailContact
+    thread_keys: list[str]
+
+
+@dataclass(frozen=True)
+class Person:
+    """Everything held about one address in the sites asked about."""
+
+    email: str
+    comments: list[Comment]
+    subscriptions: list[Subscriber]
+    reply_notifications: list[FollowedThreads]
+    site_slugs: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    email: str
+    mode: str
+    comments: int
+    subscriptions: int
+    reply_notifications: int
+
+
+@dataclass(frozen=True)
+class ErasureLink:
+    """What an erase link would do, for the page that asks before it acts."""
+
+    site_name: str
+    email: str
+    comments: int
+    done: bool = False
+
+
+# --- staff ---------------------------------------------------------------------------------------------
+
+
+def find_person(*, token: StaffToken, email: str) -> Person:
+    """Every comment, subscription and reply-notification opt-in of ``email`` in the token's sites."""
+    return _person(email, _scoped_site_ids(token, None))
+
+
+def erase_person(*, token: StaffToken, email: str, mode: str) -> Erasure:
+    """Anonymize (any staff, in its sites) or delete (admins) everything of ``email``."""
+    if mode == "delete" and not token.is_admin:
+        raise Forbidden("forbidden", "Only an admin token may delete comments; anonymize them instead.")
+    erasure = _erase(email, _scoped_site_ids(token, None), mode=mode, actor=token.label)
+    db.session.commit()
+    return erasure
+
+
+# --- a reader's own request ------------------------------------------------------------------------------
+
+
+def request_by_email(*, site: Site, email: str, request: str) -> None:
+    """Mail a signed export or erase link to ``email`` if this site holds anything about it.
+
+    The caller answers the same whatever happens here, so nobody learns whether an address is known;
+    an address this site knows nothing about is not mailed (nor stored).
+    """
+    email = email.strip().lower()
+    person = _person(email, [site.id])
+    if person.comments or person.subscriptions or person.reply_notifications:
+        purpose = EXPORT_LINK if request == "export" else ERASE_LINK
+        hour = int(clock.now().timestamp() // 3600)
+        subject = {"export": "Your data at", "erase": "Erase your data at"}[request]
+        enqueue_email(
+            to=email,
+            subject=f"{subject} {site.name}",
+            template=f"privacy_{request}",
+            context={"site_name": site.name, "link_url": links.link_url(purpose, {"s": site.id, "e": email})},
+            site=site,
+            dedupe_key=f"privacy:{request}:{site.id}:{keyed_hash('privacy', email)[:40]}:{hour}",
+        )
+    db.session.commit()
+
+
+def export_by_link(token: str) -> tuple[Site, Person]:
+    """What the site holds about the address an export link was mailed to."""
+    site, email = _link_claims(EXPORT_LINK, token)
+    return site, _person(email, [site.id])
+
+
+def describe_erase_link(token: str) -> ErasureLink:
+    """What following an erase link would do (nothing changes)."""
+    site, email = _link_claims(ERASE_LINK, token)
+    person = _person(email, [site.id])
+    held = person.comments or person.subscriptions or person.reply_notifications
+    return ErasureLink(site_name=site.name, email=email, comments=len(person.comments), done=not held)
+
+
+def erase_by_link(token: str) -> ErasureLink:
+    """Follow an erase link: anonymize the address's comments on the site and forget its mail; idempotent."""
+    site, email = _link_claims(ERASE_LINK, token)
+    erasure = _erase(email, [site.id], mode="anonymize", actor="privacy-request")
+    db.session.commit()
+    return ErasureLink(site_name=site.name, email=email, comments=erasure.comments, done=True)
+
+
+def _link_claims(purpose: links.LinkPurpose, token: str) -> tuple[Site, str]:
+    claims = links.verify(purpose, token)
+    site = db.session.get(Site, claims.get("s")) if isinstance(claims.get("s"), int) else None
+    if site is None or not isinstance(claims.get("e"), str):
+        raise links.invalid_link()
+    return site, claims["e"]
+
+
+# --- shared --------------------------------------------------------------------------------------------
+
+
+def _comments_of(email: str, site_ids: list[int] | None) -> list[Comment]:
+    query = (
+        select(Comment)
+        .options(joinedload(Comment.thread).joinedload(Thread.site))
+        .where(func.lower(Comment.author_email) == email.strip().lower())
+        .order_by(Comment.created_at, Comment.id)
+    )
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(site_ids))
+    return list(db.session.scalars(query))
+
+
+def _in_sites(column: Any, site_ids: list[int] | None) -> Any:
+    return column.in_(site_ids) if site_ids is not None else column.is_not(None)
+
+
+def _person(email: str, site_ids: list[int] | None) -> Person:
+    email = email.strip().lower()
+    subscriptions = list(
+        db.session.scalars(
+            select(Subscriber)
+            .where(Subscriber.email == email, _in_sites(Subscriber.site_id, site_ids))
+            .order_by(Subscriber.id)
+        )
+    )
+    contacts = list(
+        db.session.scalars(
+            select(MailContact)
+            .where(MailContact.email == email, _in_sites(MailContact.site_id, site_ids))
+            .order_by(MailContact.id)
+        )
+    )
+    followed: dict[int, list[str]] = defaultdict(list)
+    if contacts:
+        rows = db.session.execute(
+            select(ReplySubscription.contact_id, Thread.key)
+            .join(Thread, Thread.id == ReplySubscription.thread_id)
+            .where(ReplySubscription.contact_id.in_([c.id for c in contacts]))
+            .order_by(Thread.key)
+        )
+        for contact_id, key in rows:
+            followed[contact_id].append(key)
+    return Person(
+        email=email,
+        comments=_comments_of(email, site_ids),
+        subscriptions=subscriptions,
+        reply_notifications=[FollowedThreads(c, followed[c.id]) for c in contacts],
+        site_slugs=dict(db.session.execute(select(Site.id, Site.slug)).all()),
+    )
+
+
+def _erase(email: str, site_ids: list[int] | None, *, mode: str, actor: str) -> Erasure:
+    """Erase in the current transaction (committed by the caller, or earlier: see _forget_subscriptions)."""
+    email = email.strip().lower()
+    comments = _comments_of(email, site_ids)
+    if mode == "anonymize":
+        _anonymize(comments, actor=actor)
+    else:
+        # Replies first: a parent removed after its replies leaves no placeholder behind.
+        for comment in sorted(comments, key=lambda c: (-c.depth, c.id)):
+            audit.record(
+                actor=actor,
+                action="privacy_deleted",
+                site_id=comment.site_id,
+                comment=comment,
+                from_status=comment.status,
+            )
+            remove_comment(comment)
+    contacts = db.session.execute(
+        delete(MailContact)
+        .where(MailContact.email == email, _in_sites(MailContact.site_id, site_ids))
+        .returning(MailContact.site_id)
+    ).all()
+    db.session.execute(
+        delete(OutboxMessage).where(
+            func.lower(OutboxMessage.to_address) == email,
+            or_(OutboxMessage.site_id.is_(None), _in_sites(OutboxMessage.site_id, site_ids)),
+        )
+    )
+    for site_id in {site_id for (site_id,) in contacts}:
+        audit.record(actor=actor, action="privacy_mail_forgotten", site_id=site_id, details={"mode": mode})
+    subscriptions = _forget_subscriptions(email, site_ids, actor=actor)
+    return Erasure(
+        email=email,
+        mode=mode,
+        comments=len(comments),
+        subscriptions=subscriptions,
+        reply_notifications=len(contacts),
+    )
+
+
+def _anonymize(comments: list[Comment], *, actor: str) -> None:
+    threads: set[int] = set()
+    for comment in comments:
+        audit.record(
+            actor=actor,
+            action="privacy_anonymized",
+            site_id=comment.site_id,
+            comment=comment,
+            from_status=comment.status,
+            to_status=comment.status,
+        )
+        comment.author_name = ANONYMOUS
+        comment.author_email = ""
+        comment.author_url = None
+        comment.ip_hash = None
+        comment.user_agent = ""
+        threads.add(comment.thread_id)
+    for thread_id in sorted(threads):
+        change_thread_counts(thread_id)  # name and avatar changed: readers' cached pages must go
+
+
+def _forget_subscriptions(email: str, site_ids: list[int] | None, *, actor: str) -> int:
+    """Delete the address's subscriptions. A confirmed one leaves its counter through the counters
+    service, which commits (with everything erased so far) and drops the cached badge."""
+    removed = db.session.execute(
+        delete(Subscriber)
+        .where(Subscriber.email == email, _in_sites(Subscriber.site_id, site_ids))
+        .returning(Subscriber.site_id, Subscriber.target, Subscriber.confirmed_at)
+    ).all()
+    for site_id, target, confirmed_at in removed:
+        audit.record(actor=actor, action="privacy_unsubscribed", site_id=site_id, details={"target": target})
+        if confirmed_at is not None:
+            change_native_subscribers(site=db.session.get(Site, site_id), target=target, delta=-1)
+    return len(removed)
