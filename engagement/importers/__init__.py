@@ -1,0 +1,1 @@
+"""Importers: WordPress WXR, Disqus XML, Isso SQLite and our own JSON Lines, through one pipeline."""

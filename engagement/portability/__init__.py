@@ -1,0 +1,1 @@
+"""Export of a site as JSON Lines, and the record format the JSON importer reads back."""

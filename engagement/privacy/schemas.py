@@ -57,6 +57,7 @@ class PrivacyRequestSchema(Schema):
 
 
 class PrivacyAcceptedSchema(Schema):
-    message = fields.String(
-        dump_default="If this address has comments or subscriptions here, a link is on its way."
+    status = fields.String(
+        dump_default="accepted",
+        metadata={"description": "Always 'accepted': a link is mailed only if the site knows the address"},
     )
