@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from engagement.demo import seed_demo
+from engagement.extensions import db
+from engagement.models.mail import MailContact, OutboxMessage, ReplySubscription, Subscriber
 from tests.browser.conftest import ARTIFACTS, SITE, THREAD, LiveService, new_page
 from tests.services import in_ci
 
@@ -304,7 +307,54 @@ def test_follow_and_unfollow_update_the_followers_count(
         follow.click()
     expect(follow).to_have_attribute("aria-pressed", "false")
     expect(followers).to_have_text("0")
-    expect(counters.get_by_role("button", name="Subscribe")).to_be_hidden()
+
+
+def test_subscribe_asks_for_an_email_and_the_service_mails_a_confirmation(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    service.create_site()
+    page = open_article(COUNTERS_MARKUP)
+    counters = page.locator("[data-engagement=counters]")
+    subscribe = counters.get_by_role("list").get_by_role("button", name="Subscribe")
+    expect(subscribe).to_have_attribute("aria-expanded", "false")
+    subscribe.click()
+    expect(subscribe).to_have_attribute("aria-expanded", "true")
+    form = counters.locator("form")
+    textbox(form, "Email").fill("not an address")
+    form.get_by_role("button", name="Subscribe").click()
+    expect(form.locator(".err")).to_have_text("Please enter a valid email address.")
+
+    textbox(form, "Email").fill("fan@example.org")
+    with page.expect_response(
+        lambda response: response.url.endswith("/subscribers") and response.status == 202
+    ):
+        form.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("status")).to_have_text("Check your inbox to confirm.")
+    with service.app.app_context():
+        [subscriber] = db.session.scalars(select(Subscriber)).all()
+        assert (subscriber.email, subscriber.confirmed_at) == ("fan@example.org", None)
+        [message] = db.session.scalars(select(OutboxMessage)).all()
+        assert message.to_address == "fan@example.org"
+    expect(counters.locator("li", has_text="Subscribers").locator(".n")).to_have_text("0")
+
+
+def test_notify_me_of_follow_up_comments_opts_in_by_email(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    service.create_site()
+    widget = thread_widget(open_article(THREAD_MARKUP))
+    form = comment_form(widget)
+    notify = form.get_by_role("checkbox", name="Notify me of follow-up comments by email.")
+    expect(notify).not_to_be_checked()
+    fill_comment(form, "Tell me when someone answers.", email="curious@example.org")
+    notify.check()
+    form.get_by_role("button", name="Post Comment").click()
+    expect(textbox(form, "Comment")).to_have_value("")
+    with service.app.app_context():
+        [contact] = db.session.scalars(select(MailContact)).all()
+        assert (contact.email, contact.confirmed_at) == ("curious@example.org", None)
+        assert len(db.session.scalars(select(ReplySubscription)).all()) == 1
+        assert [m.to_address for m in db.session.scalars(select(OutboxMessage))] == ["curious@example.org"]
 
 
 def test_load_more_pages_through_the_top_level_comments(
@@ -429,7 +479,9 @@ def test_a_comment_can_be_written_and_posted_with_the_keyboard_alone(
     page.keyboard.press("Tab")
     expect(textbox(form, "Website")).to_be_focused()
     page.keyboard.press("Tab")
-    expect(form.get_by_role("checkbox")).to_be_focused()
+    expect(form.get_by_role("checkbox", name="Save my name")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(form.get_by_role("checkbox", name="Notify me")).to_be_focused()
     page.keyboard.press("Tab")
     expect(form.get_by_role("button", name="Post Comment")).to_be_focused()
     page.keyboard.press("Enter")

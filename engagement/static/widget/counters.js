@@ -43,9 +43,8 @@ function mountCounters(container, env) {
         (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }).then(show),
       );
   }
-  // TODO(issue 7): show Subscribe when the mail endpoints exist and the site enables them (the
-  // settings.subscribe flag); until then only a page that opts in with data-subscribe="true" gets it.
-  const subscribe = container.dataset.subscribe == "true" && subscribeForm(env, target, buttons.subscribers);
+  // Subscribe is a double opt-in by email; a page can leave it out with data-subscribe="false".
+  const subscribe = container.dataset.subscribe != "false" && subscribeForm(env, target, buttons.subscribers);
   buttons.subscribers.hidden = !subscribe;
   attachSection(container, env, heading, heading, list, subscribe);
   call("GET", "/engagement", { query: { target }, asReader: true }).then(show, (error) =>

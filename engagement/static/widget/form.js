@@ -60,6 +60,8 @@ function createForm(env, { heading, names, value, label, send, onCancel }) {
     return row;
   });
   const remember = h("input", { type: "checkbox", checked: !!saved });
+  // Opt-in only: the server mails a confirmation link before any notification.
+  const notify = h("input", { type: "checkbox" });
   // Forgetting happens as soon as the box is unticked, not only with the next comment.
   remember.onchange = () => remember.checked || writeStore("author", null);
   const honeypot = h("input", { name: "hp", tabindex: "-1", autocomplete: "off" });
@@ -68,6 +70,7 @@ function createForm(env, { heading, names, value, label, send, onCancel }) {
       rows.shift(),
       h("div", { class: "trio" }, rows),
       h("label", { class: "chk" }, remember, t("remember")),
+      h("label", { class: "chk" }, notify, t("notify")),
       h("div", { class: "hp", "aria-hidden": "true" }, honeypot),
     );
   } else form.append(...rows);
@@ -95,7 +98,7 @@ function createForm(env, { heading, names, value, label, send, onCancel }) {
     if (!showProblems(problems)) return;
     submit.disabled = true;
     try {
-      await send({ ...values, hp: honeypot.value });
+      await send(identity ? { ...values, hp: honeypot.value, notify_replies: notify.checked } : values);
       if (identity) {
         const { author_name, author_email, author_url } = values;
         writeStore("author", remember.checked ? { author_name, author_email, author_url } : null);
