@@ -13,6 +13,8 @@ timeout = 30
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+# The access log redacts the signed tokens of mailed links (see engagement/gunicorn_logging.py).
+logger_class = "engagement.gunicorn_logging.RedactingLogger"
 errorlog = "-"
 wsgi_app = "wsgi:app"
 # Trust X-Forwarded-* only from the proxies the app trusts; with no trusted hops gunicorn trusts none either.

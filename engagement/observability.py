@@ -35,6 +35,15 @@ LATENCY = Histogram(
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Mailed links carry signed tokens in their path (/mail/confirm/<token>); logs must not keep usable ones.
+_MAIL_TOKEN = re.compile(r"^(/mail/[a-z-]+/)[^/?#]+")
+
+
+def redact_path(path: str) -> str:
+    """The path as logs may keep it: the token of a mailed link replaced."""
+    return _MAIL_TOKEN.sub(r"\1[redacted]", path)
+
+
 access_log = logging.getLogger("engagement.request")
 
 
@@ -87,7 +96,7 @@ def init_request_tracking(app: Flask) -> None:
             extra={
                 "fields": {
                     "method": request.method,
-                    "path": request.path,
+                    "path": redact_path(request.path),
                     "status": response.status_code,
                     "duration_ms": round(duration * 1000, 2),
                     "request_id": g.request_id,

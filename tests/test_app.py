@@ -155,3 +155,23 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     missing = [s.env_var for s in SETTINGS if f"`{s.env_var}`" not in readme]
     assert missing == []
+
+
+def test_request_logs_redact_the_tokens_of_mailed_links(client, caplog):
+    with caplog.at_level(logging.INFO, logger="engagement.request"):
+        client.get("/mail/unsubscribe/eyJzZWNyZXQiOjF9.abc.def")
+    [record] = [r for r in caplog.records if r.name == "engagement.request"]
+    assert record.fields["path"] == "/mail/unsubscribe/[redacted]"
+
+
+def test_gunicorn_access_log_redacts_the_tokens_of_mailed_links():
+    from engagement.gunicorn_logging import _redact_request_line
+
+    assert (
+        _redact_request_line("GET /mail/moderate/tok.en?x=1 HTTP/1.1")
+        == "GET /mail/moderate/[redacted]?x=1 HTTP/1.1"
+    )
+    assert (
+        _redact_request_line("GET /api/v1/sites/a/comments HTTP/1.1")
+        == "GET /api/v1/sites/a/comments HTTP/1.1"
+    )
