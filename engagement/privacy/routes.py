@@ -20,6 +20,8 @@ links = Blueprint("privacy_links", __name__, url_prefix="/privacy")
 TAGS = ["privacy"]
 _PAGE = "privacy/erase.html"
 _HTML = "text/html"
+# A forged or mangled link (400 invalid_link) or an old one (410 link_expired): a page saying so.
+_REFUSED = {400: _HTML, 410: _HTML}
 # What a reader downloads about themselves: their data, not staff's notes about it.
 _OWN_DATA = schemas.PersonSchema(exclude=("comments.last_moderation", "comments.spam_reasons"))
 
@@ -85,7 +87,9 @@ def request_privacy(site: str) -> tuple[Response, int]:
 
 @links.get("/export/<token>")
 @documented(
-    "Download what a site holds about your address (JSON)", tags=TAGS, responses={200: schemas.PersonSchema}
+    "Download what a site holds about your address (JSON)",
+    tags=TAGS,
+    responses={200: schemas.PersonSchema, **_REFUSED},
 )
 def export_own_data(token: str) -> Response:
     site, found = service.export_by_link(token)
@@ -95,14 +99,18 @@ def export_own_data(token: str) -> Response:
 
 
 @links.get("/erase/<token>")
-@documented("Page asking to confirm erasing your data on a site", tags=TAGS, responses={200: _HTML})
+@documented(
+    "Page asking to confirm erasing your data on a site", tags=TAGS, responses={200: _HTML, **_REFUSED}
+)
 def erase_page(token: str) -> Response:
     return _page(step="ask", subject=service.describe_erase_link(token))
 
 
 @links.post("/erase/<token>")
 @documented(
-    "Erase your data on a site: comments anonymized, subscriptions removed", tags=TAGS, responses={200: _HTML}
+    "Erase your data on a site: comments anonymized, subscriptions removed",
+    tags=TAGS,
+    responses={200: _HTML, **_REFUSED},
 )
 def erase_own_data(token: str) -> Response:
     return _page(step="done", subject=service.erase_by_link(token))
