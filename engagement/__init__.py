@@ -16,7 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.comments import routes as comments
     from engagement.config import load_config
     from engagement.counters import routes as counters
-    from engagement.database import configure_engine
+    from engagement.database import RowIdConverter, configure_engine
     from engagement.extensions import db, limiter, migrate
     from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     observability.init_request_tracking(app)
+    app.url_map.converters["int"] = RowIdConverter
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(counters.public)

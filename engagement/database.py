@@ -10,10 +10,29 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql.dml import Insert
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from engagement.extensions import db
 
 log = logging.getLogger(__name__)
+
+# Ids are INTEGER columns: 32 bits on PostgreSQL (64 on SQLite). A larger id cannot name a row, and the
+# drivers refuse to send one (SQLite: OverflowError, a 500; PostgreSQL: out of range, a 503).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in a route is a row id: one beyond ``MAX_ROW_ID`` names nothing, so 404."""
+
+    def to_python(self, value: str) -> int:
+        row_id = super().to_python(value)
+        if row_id > MAX_ROW_ID:
+            # Not werkzeug's ValidationError, which would try the path's other rules and could answer
+            # 405 with their methods; a plain 404, through the app's JSON error handler.
+            raise NotFound()
+        return row_id
+
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

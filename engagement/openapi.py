@@ -16,6 +16,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from marshmallow import Schema, fields
 
+from engagement.database import MAX_ROW_ID
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 STAFF_SECURITY = "staffToken"
@@ -75,7 +77,9 @@ def documented(
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
-_PARAM_TYPES = {"int": "integer", None: "string", "string": "string", "path": "string"}
+STRING = {"type": "string"}
+# Path parameters by converter; ids are bounded like the converter (engagement.database.RowIdConverter).
+_PARAM_SCHEMAS = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}
 _ERROR_TEXT = {
     400: "Bad request (invalid JSON, missing header)",
     401: "Missing, unknown or revoked bearer token",
@@ -113,8 +117,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             continue
         path = _CONVERTER.sub(r"{\2}", rule.rule)
         path_params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": _PARAM_TYPES.get(k, "string")}}
-            for k, name in _CONVERTER.findall(rule.rule)
+            {"name": name, "in": "path", "required": True, "schema": _PARAM_SCHEMAS.get(converter, STRING)}
+            for converter, name in _CONVERTER.findall(rule.rule)
         ]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(doc, path_params)
@@ -142,6 +146,8 @@ def _operation(doc: RouteDoc, path_params: list[dict[str, Any]]) -> dict[str, An
             entry["content"] = {"application/json": {"schema": content}}
         responses[str(status)] = entry
     statuses = set(doc.errors) | {429, 503}
+    if doc.query is not None:
+        statuses |= {422}
     if doc.body is not None:
         statuses |= {400, 413, 415, 422}
     if doc.security == STAFF_SECURITY:

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import Schema, fields, validate
 
+from engagement.database import MAX_ROW_ID
+
 MAX_THREADS_PER_COUNT = 100
 
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!?]")
@@ -135,7 +137,9 @@ class PostCommentSchema(Schema):
     thread = ThreadKey(required=True)
     thread_url = WebUrl(max_length=1000, load_default=None, allow_none=True)
     thread_title = fields.String(load_default="", validate=validate.Length(max=300))
-    parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    parent_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID)
+    )
     author_name = AuthorName(required=True)
     author_email = AuthorEmail(required=True)
     author_url = WebUrl(max_length=200, load_default=None, allow_none=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engagement.comments.schemas import CommentBody, ThreadKey
+from engagement.database import MAX_ROW_ID
 
 EDITABLE_STATUSES = ("approved", "pending", "spam", "trash", "restore")
 QUEUE_STATUSES = ("pending", "approved", "spam", "trash", "deleted", "all")
@@ -59,7 +60,11 @@ class UpdateCommentSchema(Schema):
 
 
 class BulkSchema(Schema):
-    ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=5000))
+    ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID)),
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+    )
     action = fields.String(required=True, validate=validate.OneOf(BULK_ACTIONS))
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
@@ -153,7 +158,7 @@ class CreateTokenSchema(Schema):
 class AuditQuery(Page):
     site = fields.String(load_default=None, validate=SLUG)
     actor = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    comment_id = fields.Integer(load_default=None)
+    comment_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID))
 
 
 # --- output shapes -------------------------------------------------------------------------------------
