@@ -8,6 +8,7 @@ from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
 from engagement.extensions import limiter
 from engagement.http import load_body, load_query
+from engagement.mail.routes import keep_tokens_private
 from engagement.openapi import STAFF_SECURITY, documented
 from engagement.privacy import presenters, schemas, service
 from engagement.staff.auth import current_staff
@@ -121,13 +122,8 @@ def link_refused(error: ApiError) -> Response:
     return _page(step="refused", subject=None, error=error, status=error.status)
 
 
-@links.after_request
-def keep_tokens_private(response: Response) -> Response:
-    # The token in the URL is the reader's key: no caching, no Referer to other sites, no indexing.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# The token in the URL is the reader's key, as in mail links: no caching, no Referer, no indexing.
+links.after_request(keep_tokens_private)
 
 
 def _page(
