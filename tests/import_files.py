@@ -12,6 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from sqlalchemy import func, select
+
+from engagement.extensions import db
+from engagement.importers.service import import_comments, open_source
+
 HOSTILE_HTML = 'Nice <script>alert("x")</script><b onclick="steal()">bold</b> <a href="javascript:x()">js</a>'
 UNICODE_NAME = "Zoë Ångström 李雷 مرحبا 🎉"
 UNICODE_BODY = "Ünïcödé çà marche 😀 — 日本語のコメント"
@@ -422,3 +427,19 @@ def newsroom_isso(path: Path) -> Path:
         },
     ]
     return isso_database(path, threads, comments)
+
+
+# --- running an import --------------------------------------------------------------------------------
+
+
+def run_import(
+    format_name: str, path: Path, *, site: str = "news", dry_run: bool = False, thread_key: str = "path"
+):
+    """Import a file as the CLI does, without the CLI."""
+    source = open_source(format_name=format_name, path=path, thread_key=thread_key)
+    return import_comments(site_slug=site, source=source, dry_run=dry_run)
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table, to show that something wrote nothing."""
+    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}

@@ -9,15 +9,16 @@ from sqlalchemy import func, select
 
 from engagement.extensions import db
 from engagement.hashing import ip_hash
-from engagement.importers.service import import_comments, open_source
 from engagement.models import Comment, Thread
 from tests.factories import make_site
-from tests.import_files import HOSTILE_HTML, UNICODE_BODY, UNICODE_NAME, disqus, newsroom_disqus
-
-
-def run_import(path, *, dry_run=False, thread_key="path"):
-    source = open_source(format_name="disqus", path=path, thread_key=thread_key)
-    return import_comments(site_slug="news", source=source, dry_run=dry_run)
+from tests.import_files import (
+    HOSTILE_HTML,
+    UNICODE_BODY,
+    UNICODE_NAME,
+    disqus,
+    newsroom_disqus,
+    run_import,
+)
 
 
 def by_source_id() -> dict[str, Comment]:
@@ -33,7 +34,7 @@ def export_file(tmp_path):
 
 def test_threads_with_posts_are_created_and_pages_nobody_commented_on_are_not(app, export_file):
     make_site("news")
-    summary = run_import(export_file)
+    summary = run_import("disqus", export_file)
 
     threads = {t.key: t for t in db.session.scalars(select(Thread))}
     assert set(threads) == {"/2024/05/xi-putin/", "/2024/05/unicode/"}
@@ -45,7 +46,7 @@ def test_threads_with_posts_are_created_and_pages_nobody_commented_on_are_not(ap
 
 def test_a_deleted_parent_with_live_replies_stays_as_an_empty_placeholder(app, client, export_file):
     make_site("news")
-    summary = run_import(export_file)
+    summary = run_import("disqus", export_file)
     posts = by_source_id()
 
     placeholder, reply = posts["1002"], posts["1003"]
@@ -64,7 +65,7 @@ def test_a_deleted_parent_with_live_replies_stays_as_an_empty_placeholder(app, c
 
 def test_statuses_text_time_and_authors_come_across(app, export_file):
     make_site("news")
-    summary = run_import(export_file)
+    summary = run_import("disqus", export_file)
     posts = by_source_id()
 
     assert posts["2002"].status == "spam"
@@ -79,19 +80,19 @@ def test_statuses_text_time_and_authors_come_across(app, export_file):
 
 def test_counts_are_exact_and_the_placeholder_is_not_counted(app, client, export_file):
     make_site("news")
-    run_import(export_file)
+    run_import("disqus", export_file)
     counts = client.get("/api/v1/sites/news/counts?thread=/2024/05/xi-putin/&thread=/2024/05/unicode/").json
     assert counts["counts"] == {"/2024/05/xi-putin/": 3, "/2024/05/unicode/": 1}
 
 
 def test_reimport_is_idempotent_and_dry_run_writes_nothing(app, export_file):
     make_site("news")
-    dry = run_import(export_file, dry_run=True)
+    dry = run_import("disqus", export_file, dry_run=True)
     assert dry.comments_created == 6 and db.session.scalar(select(func.count()).select_from(Comment)) == 0
 
-    run_import(export_file)
+    run_import("disqus", export_file)
     first = {k: (c.id, c.parent_id, c.status) for k, c in by_source_id().items()}
-    summary = run_import(export_file)
+    summary = run_import("disqus", export_file)
     db.session.expire_all()
     assert {k: (c.id, c.parent_id, c.status) for k, c in by_source_id().items()} == first
     assert summary.comments_created == 0
@@ -99,7 +100,7 @@ def test_reimport_is_idempotent_and_dry_run_writes_nothing(app, export_file):
 
 def test_threads_can_be_keyed_by_the_disqus_identifier(app, export_file):
     make_site("news")
-    run_import(export_file, thread_key="post-id")
+    run_import("disqus", export_file, thread_key="post-id")
     # The unicode thread has no identifier: its path stands in.
     keys = set(db.session.scalars(select(Thread.key)))
     assert keys == {"12 https://news.example/?p=12", "/2024/05/unicode/"}

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
 from engagement.errors import ApiError
-from engagement.extensions import db
-from engagement.importers.service import import_comments, open_source
 from tests.factories import make_site
-from tests.import_files import WpComment, WpPost, disqus, newsroom_disqus, newsroom_posts, wxr
+from tests.import_files import (
+    WpComment,
+    WpPost,
+    disqus,
+    newsroom_disqus,
+    newsroom_posts,
+    row_counts,
+    run_import,
+    wxr,
+)
 
 BILLION_LAUGHS = """
 <!DOCTYPE lolz [
@@ -22,13 +28,9 @@ EXTERNAL_ENTITY = """
 <!DOCTYPE rss [ <!ENTITY secret SYSTEM "file:///etc/passwd"> ]>"""
 
 
-def row_counts() -> dict[str, int]:
-    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
-
-
 def refused(path, format_name: str) -> ApiError:
     with pytest.raises(ApiError) as error:
-        import_comments(site_slug="news", source=open_source(format_name=format_name, path=path))
+        run_import(format_name, path)
     return error.value
 
 

@@ -11,15 +11,9 @@ from sqlalchemy import func, select
 from engagement.errors import ApiError
 from engagement.extensions import db
 from engagement.hashing import ip_hash
-from engagement.importers.service import import_comments, open_source
 from engagement.models import Comment, Thread
 from tests.factories import make_site
-from tests.import_files import UNICODE_BODY, UNICODE_NAME, newsroom_isso
-
-
-def run_import(path, *, dry_run=False):
-    source = open_source(format_name="isso", path=path)
-    return import_comments(site_slug="news", source=source, dry_run=dry_run)
+from tests.import_files import UNICODE_BODY, UNICODE_NAME, newsroom_isso, run_import
 
 
 def by_source_id() -> dict[str, Comment]:
@@ -33,7 +27,7 @@ def isso_db(tmp_path):
 
 def test_modes_become_statuses_and_a_deleted_comment_stays_only_for_its_replies(app, isso_db):
     make_site("news")
-    summary = run_import(isso_db)
+    summary = run_import("isso", isso_db)
     rows = by_source_id()
 
     assert {k: rows[k].status for k in ("1", "2", "3", "4", "5")} == {
@@ -51,14 +45,14 @@ def test_modes_become_statuses_and_a_deleted_comment_stays_only_for_its_replies(
 
 def test_threads_keep_isso_uris_and_titles(app, isso_db):
     make_site("news")
-    run_import(isso_db)
+    run_import("isso", isso_db)
     threads = {t.key: t.title for t in db.session.scalars(select(Thread))}
     assert threads == {"/2024/05/xi-putin/": "Xi to join Putin", "/2024/05/unicode/": "Ünïcödé 日本"}
 
 
 def test_markdown_is_rendered_like_a_new_comment_and_raw_html_shown_as_text(app, isso_db):
     make_site("news")
-    run_import(isso_db)
+    run_import("isso", isso_db)
     first = by_source_id()["1"]
     assert first.body == "First! **bold** and <script>alert(1)</script>"
     assert "<strong>bold</strong>" in first.html
@@ -67,7 +61,7 @@ def test_markdown_is_rendered_like_a_new_comment_and_raw_html_shown_as_text(app,
 
 def test_likes_times_unicode_website_and_hashed_ips_are_kept(app, client, isso_db):
     make_site("news")
-    run_import(isso_db)
+    run_import("isso", isso_db)
     rows = by_source_id()
     assert (rows["1"].likes, rows["2"].likes) == (3, 1)
     assert rows["6"].created_at == datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
@@ -84,8 +78,8 @@ def test_likes_times_unicode_website_and_hashed_ips_are_kept(app, client, isso_d
 def test_the_isso_database_is_not_changed_and_reimport_is_idempotent(app, isso_db):
     make_site("news")
     before = isso_db.read_bytes()
-    run_import(isso_db)
-    summary = run_import(isso_db)
+    run_import("isso", isso_db)
+    summary = run_import("isso", isso_db)
     assert isso_db.read_bytes() == before
     assert (summary.comments_created, summary.comments_updated) == (0, 6)
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 6
@@ -93,7 +87,7 @@ def test_the_isso_database_is_not_changed_and_reimport_is_idempotent(app, isso_d
 
 def test_dry_run_writes_nothing(app, isso_db):
     make_site("news")
-    summary = run_import(isso_db, dry_run=True)
+    summary = run_import("isso", isso_db, dry_run=True)
     assert summary.comments_created == 6
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
 
@@ -103,10 +97,10 @@ def test_a_file_that_is_not_an_isso_database_is_refused(app, tmp_path):
     not_sqlite = tmp_path / "notes.db"
     not_sqlite.write_text("just text, long enough to not be mistaken for an empty database" * 10)
     with pytest.raises(ApiError) as refused:
-        run_import(not_sqlite)
+        run_import("isso", not_sqlite)
     assert refused.value.code == "not_isso_database"
 
     other = tmp_path / "other.db"
     sqlite3.connect(other).executescript("CREATE TABLE posts (id INTEGER PRIMARY KEY);").close()
     with pytest.raises(ApiError, match="no Isso threads and comments"):
-        run_import(other)
+        run_import("isso", other)

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from engagement.extensions import db
 from engagement.hashing import ip_hash
-from engagement.importers.service import import_comments, open_source
 from engagement.models import AuditEntry, Comment, Thread
 from tests.factories import make_site, post
 from tests.import_files import (
@@ -19,21 +18,14 @@ from tests.import_files import (
     WpComment,
     WpPost,
     newsroom_posts,
+    row_counts,
+    run_import,
     wxr,
 )
 
 
-def run_import(path, *, site="news", dry_run=False, thread_key="path"):
-    source = open_source(format_name="wordpress", path=path, thread_key=thread_key)
-    return import_comments(site_slug=site, source=source, dry_run=dry_run)
-
-
 def comments_by_source_id() -> dict[str, Comment]:
     return {c.source_id: c for c in db.session.scalars(select(Comment).where(Comment.source == "wordpress"))}
-
-
-def row_counts() -> dict[str, int]:
-    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def newsroom_file(tmp_path):
 
 def test_posts_with_comments_become_threads_keyed_by_path_with_title_url_and_closed_state(app, newsroom_file):
     make_site("news")
-    summary = run_import(newsroom_file)
+    summary = run_import("wordpress", newsroom_file)
 
     threads = {t.key: t for t in db.session.scalars(select(Thread))}
     assert set(threads) == {"/2024/05/xi-putin/", "/2024/05/unicode/"}  # the pinged-only post has no thread
@@ -59,7 +51,7 @@ def test_posts_with_comments_become_threads_keyed_by_path_with_title_url_and_clo
 
 def test_statuses_timestamps_authors_and_hashed_ips_are_kept(app, newsroom_file):
     make_site("news")
-    summary = run_import(newsroom_file)
+    summary = run_import("wordpress", newsroom_file)
     by_id = comments_by_source_id()
 
     assert {k: by_id[k].status for k in ("201", "202", "203", "204")} == {
@@ -82,7 +74,7 @@ def test_statuses_timestamps_authors_and_hashed_ips_are_kept(app, newsroom_file)
 
 def test_html_is_sanitized_by_the_comment_policy_and_the_source_text_kept(app, newsroom_file):
     make_site("news")
-    run_import(newsroom_file)
+    run_import("wordpress", newsroom_file)
     by_id = comments_by_source_id()
 
     hostile = by_id["105"]
@@ -96,7 +88,7 @@ def test_html_is_sanitized_by_the_comment_policy_and_the_source_text_kept(app, n
 
 def test_reply_tree_is_rebuilt_and_a_reply_to_a_vanished_parent_becomes_top_level(app, newsroom_file):
     make_site("news")
-    summary = run_import(newsroom_file)
+    summary = run_import("wordpress", newsroom_file)
     by_id = comments_by_source_id()
 
     first, reply, reply2, reply3 = (by_id[k] for k in ("101", "102", "103", "104"))
@@ -110,7 +102,7 @@ def test_reply_tree_is_rebuilt_and_a_reply_to_a_vanished_parent_becomes_top_leve
 
 def test_replies_deeper_than_max_depth_attach_to_the_deepest_allowed_ancestor(app, newsroom_file):
     make_site("news", max_depth=2)
-    summary = run_import(newsroom_file)
+    summary = run_import("wordpress", newsroom_file)
     by_id = comments_by_source_id()
 
     first = by_id["101"]
@@ -125,7 +117,7 @@ def test_replies_deeper_than_max_depth_attach_to_the_deepest_allowed_ancestor(ap
 
 def test_public_api_shows_the_imported_thread_with_exact_counts(app, client, newsroom_file):
     make_site("news")
-    run_import(newsroom_file)
+    run_import("wordpress", newsroom_file)
 
     page = client.get("/api/v1/sites/news/comments?thread=/2024/05/xi-putin/").json
     assert page["thread"]["comment_count"] == 5
@@ -144,11 +136,11 @@ def test_public_api_shows_the_imported_thread_with_exact_counts(app, client, new
 
 def test_importing_the_same_file_again_updates_rows_instead_of_duplicating(app, newsroom_file, tmp_path):
     make_site("news")
-    run_import(newsroom_file)
+    run_import("wordpress", newsroom_file)
     before = row_counts()
     version = db.session.scalar(select(Thread.version).where(Thread.key == "/2024/05/unicode/"))
 
-    summary = run_import(newsroom_file)
+    summary = run_import("wordpress", newsroom_file)
     assert row_counts() == {**before, "audit_entries": before["audit_entries"] + 1}
     assert (summary.comments_created, summary.comments_updated, summary.threads_created) == (0, 10, 0)
 
@@ -157,7 +149,7 @@ def test_importing_the_same_file_again_updates_rows_instead_of_duplicating(app, 
     posts[1].comments[0].body = "Edited in WordPress"
     changed = tmp_path / "changed.xml"
     changed.write_text(wxr(posts), encoding="utf-8")
-    run_import(changed)
+    run_import("wordpress", changed)
     db.session.expire_all()
     by_id = comments_by_source_id()
     assert (by_id["202"].status, by_id["201"].body) == ("approved", "Edited in WordPress")
@@ -168,10 +160,10 @@ def test_importing_the_same_file_again_updates_rows_instead_of_duplicating(app, 
 
 def test_reimport_keeps_comments_posted_here_and_counts_them(app, client, newsroom_file):
     make_site("news")
-    run_import(newsroom_file)
+    run_import("wordpress", newsroom_file)
     assert post(client, thread="/2024/05/xi-putin/", body="Posted after the move").status_code == 201
 
-    run_import(newsroom_file)
+    run_import("wordpress", newsroom_file)
     thread = db.session.scalar(select(Thread).where(Thread.key == "/2024/05/xi-putin/"))
     assert thread.comment_count == 6
     assert db.session.scalar(select(func.count()).where(Comment.source.is_(None))) == 1
@@ -181,7 +173,7 @@ def test_dry_run_reports_what_it_would_do_and_writes_nothing(app, newsroom_file)
     make_site("news")
     before = row_counts()
 
-    summary = run_import(newsroom_file, dry_run=True)
+    summary = run_import("wordpress", newsroom_file, dry_run=True)
 
     assert summary.dry_run and summary.comments_created == 10
     assert row_counts() == before
@@ -196,13 +188,13 @@ def test_dry_run_reports_what_it_would_do_and_writes_nothing(app, newsroom_file)
 )
 def test_threads_can_be_keyed_by_permalink_or_post_id(app, newsroom_file, thread_key, expected):
     make_site("news")
-    run_import(newsroom_file, thread_key=thread_key)
+    run_import("wordpress", newsroom_file, thread_key=thread_key)
     assert set(db.session.scalars(select(Thread.key))) == expected
 
 
 def test_import_into_an_unknown_site_is_refused(app, newsroom_file):
     with pytest.raises(Exception, match="no site 'nope'"):
-        run_import(newsroom_file, site="nope")
+        run_import("wordpress", newsroom_file, site="nope")
 
 
 def test_cli_import_prints_a_summary_and_records_an_audit_entry(app, runner, newsroom_file):
@@ -237,7 +229,7 @@ def test_overlong_fields_are_cut_to_fit_instead_of_failing_the_import(app, tmp_p
     )
     path = tmp_path / "long.xml"
     path.write_text(wxr([long_post]), encoding="utf-8")
-    run_import(path)
+    run_import("wordpress", path)
     comment = db.session.scalar(select(Comment))
     assert len(comment.author_name) == 245
     assert (comment.author_email, comment.author_url) == ("", None)  # a cut address would be a wrong one

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from engagement.hashing import ip_hash
-from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped
+from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped, SourceFile
 from engagement.importers.xml_stream import (
     attribute,
     child_named,
@@ -29,21 +29,15 @@ SOURCE = "disqus"
 THREAD_KEYS = ("path", "permalink", "post-id")  # post-id: the page's disqus_identifier
 
 
-class DisqusFile:
+class DisqusFile(SourceFile):
     """Reads a Disqus export; ``thread_key`` is ``path`` (default), ``permalink`` or ``post-id``."""
 
     name = SOURCE
     settle_per_thread = False
-    limit_depth = True
-    restores_site = False
 
     def __init__(self, path: Path, *, thread_key: str = "path") -> None:
-        self.path = path
-        self.thread_key = thread_key
+        super().__init__(path, thread_key=thread_key)
         self._deleted_threads: set[str] = set()
-
-    def total(self) -> int:
-        return self.path.stat().st_size
 
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
         for depth, element, _parent in elements_down_to(self.path, 1, progress=progress):

@@ -10,10 +10,9 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 
 from engagement.hashing import ip_hash
-from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped
+from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped, SourceFile
 from engagement.importers.xml_stream import MalformedFile
 from engagement.models import CommentStatus
 from engagement.rendering import render_comment
@@ -26,16 +25,11 @@ _COMMENTS = (
 )
 
 
-class IssoDatabase:
-    """Reads an Isso SQLite file without changing it."""
+class IssoDatabase(SourceFile):
+    """Reads an Isso SQLite file without changing it (its thread uri is already the page's path)."""
 
     name = SOURCE
     settle_per_thread = True  # comments are read thread by thread
-    limit_depth = True
-    restores_site = False
-
-    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
-        self.path = path  # Isso's thread uri is already the page's path
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)

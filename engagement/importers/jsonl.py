@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
@@ -19,7 +18,7 @@ from sqlalchemy import func, select, update
 from engagement import clock
 from engagement.database import insert_ignoring_conflicts, insert_or_update
 from engagement.extensions import db
-from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record
+from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record, SourceFile
 from engagement.importers.xml_stream import MalformedFile
 from engagement.models import (
     Ban,
@@ -41,19 +40,13 @@ SOURCE = "json"
 READERS_PER_RECORD = 1000
 
 
-class JsonLinesFile:
+class JsonLinesFile(SourceFile):
     """Reads an export written by ``flask engagement export`` or the admin export endpoint."""
 
     name = SOURCE
     settle_per_thread = True  # each thread's comments follow it
     limit_depth = False  # a restore keeps replies where they were, even under a since-lowered max_depth
     restores_site = True  # may create the site, from the file's first line
-
-    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
-        self.path = path
-
-    def total(self) -> int:
-        return self.path.stat().st_size
 
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
         readers: list[dict[str, Any]] = []

@@ -22,6 +22,7 @@ import collections
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, exists, func, insert, select, tuple_, update
@@ -123,6 +124,21 @@ class Source(Protocol):
         ...
 
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]: ...
+
+
+class SourceFile:
+    """What the file formats share: a path, the thread key option, progress in bytes, and the defaults
+    of a plain import (replies kept within ``max_depth``, the site must exist)."""
+
+    limit_depth = True
+    restores_site = False
+
+    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
+        self.path = path
+        self.thread_key = thread_key
+
+    def total(self) -> int:
+        return self.path.stat().st_size
 
 
 @dataclass

@@ -18,13 +18,13 @@ from engagement.extensions import db
 from engagement.importers.disqus import DisqusFile
 from engagement.importers.isso import IssoDatabase
 from engagement.importers.jsonl import JsonLinesFile
-from engagement.importers.pipeline import THREAD_KEYS, ImportPipeline, ImportSummary, Source
+from engagement.importers.pipeline import THREAD_KEYS, ImportPipeline, ImportSummary, Source, SourceFile
 from engagement.importers.wordpress import WordPressFile
 from engagement.models import Site, SiteSettings
 from engagement.moderation import audit
 from engagement.sites.service import get_site
 
-FORMATS: dict[str, type[WordPressFile | DisqusFile | IssoDatabase | JsonLinesFile]] = {
+FORMATS: dict[str, type[SourceFile]] = {
     "wordpress": WordPressFile,
     "disqus": DisqusFile,
     "isso": IssoDatabase,

@@ -8,12 +8,11 @@ is read one comment at a time, so a post with tens of thousands of comments cost
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from engagement.hashing import ip_hash
-from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped
+from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped, SourceFile
 from engagement.importers.xml_stream import (
     child_texts,
     children_named,
@@ -37,20 +36,11 @@ STATUSES = {
 SKIPPED_TYPES = ("pingback", "trackback")
 
 
-class WordPressFile:
+class WordPressFile(SourceFile):
     """Reads a WXR file; ``thread_key`` is ``path`` (default), ``permalink`` or ``post-id``."""
 
     name = SOURCE
     settle_per_thread = True  # an item holds all of its post's comments
-    limit_depth = True
-    restores_site = False
-
-    def __init__(self, path: Path, *, thread_key: str = "path") -> None:
-        self.path = path
-        self.thread_key = thread_key
-
-    def total(self) -> int:
-        return self.path.stat().st_size
 
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
         fields: dict[str, str] = {}  # the parts of the current <item> read so far
