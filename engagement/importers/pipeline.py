@@ -343,6 +343,8 @@ class ImportPipeline:
         for index, (comment, thread_id) in enumerate(batch):
             row = _row(comment, site_id=self.site.id, thread_id=thread_id)
             if index in existing:
+                # The source id it was found by stays: it is how the next import finds it again.
+                del row["source"], row["source_id"]
                 updates.append({"id": existing[index], **row})
                 continue
             if comment.restore_id is not None and comment.restore_id not in taken:
