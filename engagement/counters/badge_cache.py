@@ -29,9 +29,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import redis
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from engagement import clock
+from engagement.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +146,26 @@ def badge_counts() -> BadgeCounts:
             cache = BadgeCounts(_ProcessVersions(), LOCAL_TTL)
         cache = extensions.setdefault(_EXTENSION_KEY, cache)
     return cache
+
+
+_PENDING = "engagement.badge_invalidations"
+
+
+def invalidate_after_commit(key: CounterKey) -> None:
+    """Forget ``key``'s cached count once the current transaction commits (nothing if it rolls back),
+    so a write can be part of a larger use case without committing early."""
+    db.session.info.setdefault(_PENDING, set()).add(key)
+
+
+@event.listens_for(Session, "after_commit")
+def _invalidate_committed(session: Session) -> None:
+    keys = session.info.pop(_PENDING, None)
+    if keys and has_app_context():
+        cache = badge_counts()
+        for key in keys:
+            cache.invalidate(key)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)

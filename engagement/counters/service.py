@@ -19,7 +19,7 @@ from sqlalchemy import Row, and_, delete, func, select, update
 
 from engagement import clock
 from engagement.clock import isoformat_z
-from engagement.counters.badge_cache import badge_counts
+from engagement.counters.badge_cache import badge_counts, invalidate_after_commit
 from engagement.counters.numbers import compact
 from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update
 from engagement.errors import Conflict, NotFound, ValidationFailed
@@ -168,14 +168,13 @@ def set_reader_action(*, site: Site, kind: CounterKind, target: str, reader: str
 def change_native_subscribers(*, site: Site, target: str, delta: int) -> None:
     """Count a confirmed email subscription in (+1) or out (-1) of ``target``'s native subscribers.
 
-    Commits the current transaction, the caller's subscription change with it, then invalidates the
-    badge cache, as every counter write does.
+    Part of the caller's transaction (the subscription change that causes it); the caller commits, and
+    the cached badge is dropped when it does.
     """
     now = clock.now()
     counter_id = _ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
     _apply_change(counter_id, now, native_count=Counter.native_count + delta)
-    db.session.commit()
-    badge_counts().invalidate((site.slug, target, CounterKind.SUBSCRIBERS.value))
+    invalidate_after_commit((site.slug, target, CounterKind.SUBSCRIBERS.value))
 
 
 def push_external_count(

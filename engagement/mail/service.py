@@ -231,8 +231,7 @@ def confirm(token: str) -> LinkSubject:
     ).first()
     if newly_confirmed is not None and isinstance(row, Subscriber):
         change_native_subscribers(site=db.session.get(Site, row.site_id), target=row.target, delta=1)
-    else:
-        db.session.commit()
+    db.session.commit()
     return subject
 
 
@@ -258,7 +257,6 @@ def unsubscribe(token: str) -> LinkSubject:
         ).scalar_one_or_none()
         if was_confirmed is not None:
             change_native_subscribers(site=db.session.get(Site, row.site_id), target=row.target, delta=-1)
-            return subject
     elif claims["k"] == "thread":
         db.session.execute(
             delete(ReplySubscription).where(

@@ -273,8 +273,7 @@ def _anonymize(comments: list[Comment], *, actor: str) -> None:
 
 
 def _forget_subscriptions(email: str, site_ids: list[int] | None, *, actor: str) -> int:
-    """Delete the address's subscriptions. A confirmed one leaves its counter through the counters
-    service, which commits (with everything erased so far) and drops the cached badge."""
+    """Delete the address's subscriptions; a confirmed one leaves its counter in the same transaction."""
     removed = db.session.execute(
         delete(Subscriber)
         .where(Subscriber.email == email, _in_sites(Subscriber.site_id, site_ids))
