@@ -77,13 +77,15 @@ def start(settings: Path, *, port: int, workers: int, log_dir: Path) -> servers.
         "/dev/shm",
     ]
     try:
+        # In its own directory: gunicorn reads ./gunicorn.conf.py, and ours is not Isso's.
         return servers.start(
             "isso",
             command,
             port=port,
-            env={"ISSO_SETTINGS": str(settings)},
+            env={"ISSO_SETTINGS": str(settings), "PYTHONPATH": ""},
             log_dir=log_dir,
             ready_path="/config",
+            cwd=settings.parent,
         )
     except RuntimeError as error:
         raise IssoUnavailable(str(error)) from None

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                 for scenario in SCENARIOS:
                     request = _with_etag(scenario.ours, etag)
                     results["runs"] += _drive(
-                        server.url, request, "engagement", database, scenario, levels, args, run_id
+                        server, request, "engagement", database, scenario, levels, args, run_id
                     )
                 if database == "sqlite":
                     results["widget"] = widget_sizes(port)
@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             results["runs"] += run_isso(workdir, levels, args, run_id, results)
         results["runs"] += run_hello(workdir, levels, args, run_id)
 
+    results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
     results["table"] = report.table(results)
     results["goals"] = [asdict(g) for g in report.goals(results)]
     RESULTS.mkdir(exist_ok=True)
@@ -247,9 +248,9 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
 
 def _drive(
-    url: str,
+    server: servers.Server,
     request: Request,
-    server: str,
+    name: str,
     database: str | None,
     scenario: Scenario,
     levels: list[int],
@@ -257,16 +258,19 @@ def _drive(
     run_id: str,
 ) -> list[dict[str, Any]]:
     """Warm the workers up (not recorded), then one wrk run per concurrency level."""
-    measure(url, request, connections=16, seconds=WARM_UP_SECONDS, run_id=f"{run_id}w{server[0]}")
+    measure(server.url, request, connections=16, seconds=WARM_UP_SECONDS, run_id=f"{run_id}w{name[0]}")
     rows = []
     for level in levels:
+        cpu_before = server.cpu_seconds()
         result = measure(
-            url, request, connections=level, seconds=args.seconds, run_id=f"{run_id}{server[0]}{level}"
+            server.url, request, connections=level, seconds=args.seconds, run_id=f"{run_id}{name[0]}{level}"
         )
-        rows.append(_row(server, database, scenario.name, result))
+        cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(result.requests, 1)
+        rows.append({**_row(name, database, scenario.name, result), "cpu_ms_per_request": round(cpu_ms, 3)})
         _say(
-            f"   {server:<10} {scenario.name:<20} c={level:<3} {result.rps:>8,.0f} req/s"
+            f"   {name:<10} {scenario.name:<20} c={level:<3} {result.rps:>8,.0f} req/s"
             f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
+            f"  server CPU {cpu_ms:.2f} ms/req"
         )
     return rows
 
@@ -326,7 +330,7 @@ def run_isso(
     try:
         for scenario in SCENARIOS:
             if scenario.isso is not None:
-                rows += _drive(server.url, scenario.isso, "isso", "sqlite", scenario, levels, args, run_id)
+                rows += _drive(server, scenario.isso, "isso", "sqlite", scenario, levels, args, run_id)
     finally:
         server.stop()
     return rows
@@ -347,7 +351,7 @@ def run_hello(
     )
     hello = Scenario("hello", "Flask hello", Request("/"))
     try:
-        return _drive(server.url, hello.ours, "hello", None, hello, levels, args, run_id)
+        return _drive(server, hello.ours, "hello", None, hello, levels, args, run_id)
     finally:
         server.stop()
 
@@ -396,6 +400,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "wrk": wrk_version,
         "kernel": platform.release(),
+        # Other work on the machine skews every number: the 1-minute load average when the run began.
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
 
 

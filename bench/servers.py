@@ -34,6 +34,18 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server: its master and worker processes (from /proc).
+
+        Unlike requests per second, CPU per request does not depend on what else the machine runs.
+        """
+        pids = [self.process.pid] + [
+            int(stat.parent.name)
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if _parent_pid(stat) == self.process.pid
+        ]
+        return sum(_cpu_seconds(pid) for pid in pids)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -49,6 +61,25 @@ class Server:
         return self.process.returncode
 
 
+def _stat_fields(path: Path) -> list[str]:
+    try:
+        # The command name (field 2) may hold spaces; the fields after it are space-separated.
+        return path.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _parent_pid(stat: Path) -> int | None:
+    fields = _stat_fields(stat)
+    return int(fields[1]) if fields else None
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    # utime and stime (fields 14 and 15 of the whole line) in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
 def start(
     name: str,
     command: Sequence[str],
@@ -58,13 +89,14 @@ def start(
     log_dir: Path,
     ready_path: str = "/healthz",
     timeout: float = 30,
+    cwd: Path = ROOT,
 ) -> Server:
-    """Run ``command`` (a server bound to ``port``) and wait until ``ready_path`` answers."""
+    """Run ``command`` (a server bound to ``port``) in ``cwd`` and wait until ``ready_path`` answers."""
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             list(command),
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
