@@ -37,6 +37,7 @@ from bench.wrk import Measurement, Request, measure
 RESULTS = servers.ROOT / "bench" / "results"
 WORKERS = 2
 WARM_UP_SECONDS = 1
+IDLE_CHECK_SECONDS = 0.3
 API = "/api/v1/sites/demo"
 JSON_TYPE = ("Content-Type", "application/json")
 READER = ("X-Engagement-Reader", "0f3c9a2b7d1e4c5fa6b8c9d0e1f2a3b4")
@@ -258,9 +259,11 @@ def _drive(
     run_id: str,
 ) -> list[dict[str, Any]]:
     """Warm the workers up (not recorded), then one wrk run per concurrency level."""
+    wait_until_idle(server)
     measure(server.url, request, connections=16, seconds=WARM_UP_SECONDS, run_id=f"{run_id}w{name[0]}")
     rows = []
     for level in levels:
+        wait_until_idle(server)
         cpu_before = server.cpu_seconds()
         result = measure(
             server.url, request, connections=level, seconds=args.seconds, run_id=f"{run_id}{name[0]}{level}"
@@ -273,6 +276,19 @@ def _drive(
             f"  server CPU {cpu_ms:.2f} ms/req"
         )
     return rows
+
+
+def wait_until_idle(server: servers.Server, timeout: float = 120) -> None:
+    """Let the server finish what a previous run left queued: when wrk stops, the connections it opened
+    are still in the listen backlog, and a sync worker serves each of them (seconds for Isso's reads)."""
+    deadline = time.monotonic() + timeout
+    used = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_CHECK_SECONDS)
+        now = server.cpu_seconds()
+        if now - used < IDLE_CHECK_SECONDS * 0.05:  # under 5% of one core
+            return
+        used = now
 
 
 def _row(server: str, database: str | None, scenario: str, result: Measurement) -> dict[str, Any]:
