@@ -25,7 +25,10 @@ group = AppGroup("engagement", help="Operate the engagement service.")
 
 
 def _fail(error: ApiError) -> None:
-    raise click.ClickException(f"{error.message} ({error.code})")
+    details = "".join(
+        f"\n  {field}: {' '.join(map(str, messages))}" for field, messages in (error.fields or {}).items()
+    )
+    raise click.ClickException(f"{error.message} ({error.code}){details}")
 
 
 @group.command("create-site")

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import request
 from marshmallow import Schema, fields
 
-from engagement.errors import BadRequest, UnsupportedMediaType
+from engagement.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
 T = TypeVar("T")
 
@@ -25,11 +25,34 @@ def json_body() -> Any:
         raise BadRequest("invalid_json", f"The request body is not valid JSON: {exc}") from None
 
 
+def _has_nul(*values: Any) -> bool:
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict) and _has_nul(*value.keys(), *value.values()):
+            return True
+        if isinstance(value, list) and _has_nul(*value):
+            return True
+    return False
+
+
+def _refuse_nul_characters(document: dict[str, Any]) -> None:
+    """NUL cannot be stored in PostgreSQL text and is never meant; refuse it for every field at once."""
+    bad = {
+        name: ["Text cannot contain NUL characters."]
+        for name, value in document.items()
+        if _has_nul(name, value)
+    }
+    if bad:
+        raise ValidationFailed(bad)
+
+
 def load_body(schema: Schema) -> Any:
     """Validate the JSON body; a body that is not an object is a validation error, not a crash."""
     document = json_body()
     if not isinstance(document, dict):
         raise BadRequest("invalid_json", "The request body must be a JSON object.")
+    _refuse_nul_characters(document)
     return schema.load(document)
 
 
@@ -39,6 +62,7 @@ def load_query(schema: Schema) -> Any:
     for name, values in request.args.lists():
         field = schema.fields.get(name)
         document[name] = values if isinstance(field, fields.List) else values[-1]
+    _refuse_nul_characters(document)
     return schema.load(document)
 
 

@@ -80,3 +80,9 @@ def test_seed_demo_is_idempotent(runner):
     assert first.exit_code == 0 and second.exit_code == 0
     assert "already" in second.output
     assert len(db.session.scalars(select(Site).where(Site.slug == "demo")).all()) == 1
+
+
+def test_create_site_refuses_a_slug_urls_cannot_carry(runner):
+    result = runner.invoke(args=["engagement", "create-site", "The Daily!", "--name", "The Daily"])
+    assert result.exit_code != 0
+    assert "slug: Use 1-64 lowercase letters" in result.output

@@ -514,3 +514,17 @@ def test_browser_post_from_a_foreign_origin_is_403(client, site):
     assert response.status_code == 403
     assert response.json["error"]["code"] == "origin_not_allowed"
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_nul_characters_are_refused_at_the_edge(client, site):
+    response = post(client, author_name="Ann\x00")
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == {"author_name": ["Text cannot contain NUL characters."]}
+    listing_response = client.get(f"{API}/comments", query_string={"thread": "a\x00b"})
+    assert listing_response.status_code == 422
+
+
+def test_a_site_slug_that_cannot_exist_is_404_without_a_query(client, site):
+    response = client.get("/api/v1/sites/%00bad/comments", query_string={"thread": THREAD})
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "site_not_found"

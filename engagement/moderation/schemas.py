@@ -9,11 +9,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from engagement.comments.schemas import CommentBody, ThreadKey
 from engagement.database import MAX_ROW_ID
+from engagement.sites.service import SLUG_PATTERN
 
 EDITABLE_STATUSES = ("approved", "pending", "spam", "trash", "restore")
 QUEUE_STATUSES = ("pending", "approved", "spam", "trash", "deleted", "all")
 BULK_ACTIONS = ("approve", "spam", "trash", "restore", "delete")
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="Use 1-64 lowercase letters, digits and dashes.")
+SLUG = validate.Regexp(SLUG_PATTERN, error="Use 1-64 lowercase letters, digits and dashes.")
 
 
 class Origin(fields.String):

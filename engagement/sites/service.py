@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
 
-from engagement.errors import Conflict, NotFound
+from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.models import Site, SiteSettings
 from engagement.moderation import audit
 
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_SLUG = re.compile(SLUG_PATTERN)
+
 
 def get_site(slug: str) -> Site:
     """The site with this slug, or 404 ``site_not_found``."""
-    site = db.session.scalar(select(Site).where(Site.slug == slug))
+    # A slug that could never exist (a NUL, 500 characters) is answered without asking the database.
+    site = db.session.scalar(select(Site).where(Site.slug == slug)) if _SLUG.match(slug) else None
     if site is None:
         raise NotFound("site_not_found", f"There is no site {slug!r}.")
     return site
@@ -24,6 +29,8 @@ def create_site(
     *, slug: str, name: str, origins: list[str], settings: dict[str, Any] | None = None, actor: str = "cli"
 ) -> Site:
     """Create a site; its settings start from the defaults. Audited as ``actor``."""
+    if not _SLUG.match(slug):
+        raise ValidationFailed({"slug": ["Use 1-64 lowercase letters, digits and dashes."]})
     if db.session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise Conflict("site_exists", f"A site {slug!r} already exists.")
     site = Site(slug=slug, name=name, origins=[o.rstrip("/") for o in origins])
