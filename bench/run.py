@@ -174,25 +174,22 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"== engagement on {database}: seeding")
             seeded = seed_service(url, servers.BENCH_SECRET)
             _say(f"   {seeded.comments:,} comments in {seeded.threads:,} threads")
-            port = servers.free_port()
-            server = servers.start(
+            server = servers.start_service(
                 f"engagement-{database}",
-                servers.gunicorn_command(sys.executable),
-                port=port,
-                env=servers.service_environment(
-                    port=port, database_url=url, workers=WORKERS, RATELIMIT_ENABLED="false"
-                ),
+                database_url=url,
                 log_dir=workdir,
+                workers=WORKERS,
+                RATELIMIT_ENABLED="false",
             )
             try:
-                etag = _etag(port, SCENARIOS[0].ours.path)
+                etag = _etag(server.port, SCENARIOS[0].ours.path)
                 for scenario in SCENARIOS:
                     request = _with_etag(scenario.ours, etag)
                     results["runs"] += _drive(
                         server, request, "engagement", database, scenario, levels, args, run_id
                     )
                 if database == "sqlite":
-                    results["widget"] = widget_sizes(port)
+                    results["widget"] = widget_sizes(server.port)
                     if not args.no_browser:
                         results["browser"] = first_comment(server.url)
             finally:
@@ -356,14 +353,8 @@ def run_hello(
     workdir: Path, levels: list[int], args: argparse.Namespace, run_id: str
 ) -> list[dict[str, Any]]:
     _say("== Flask hello under the same gunicorn config (the ceiling)")
-    port = servers.free_port()
-    server = servers.start(
-        "hello",
-        servers.gunicorn_command(sys.executable, "bench.hello:app"),
-        port=port,
-        env=servers.service_environment(port=port, database_url="sqlite://", workers=WORKERS),
-        log_dir=workdir,
-        ready_path="/",
+    server = servers.start_service(
+        "hello", database_url="sqlite://", log_dir=workdir, app="bench.hello:app", workers=WORKERS
     )
     hello = Scenario("hello", "Flask hello", Request("/"))
     try:

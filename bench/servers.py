@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -158,3 +159,28 @@ def service_environment(
 def gunicorn_command(python: str, *args: str) -> list[str]:
     """Our production gunicorn config, run by ``python``; ``args`` may name another app (the hello app)."""
     return [python, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *args]
+
+
+def start_service(
+    name: str,
+    *,
+    database_url: str,
+    log_dir: Path,
+    app: str | None = None,
+    workers: int = 2,
+    secret_key: str = BENCH_SECRET,
+    **settings: str,
+) -> Server:
+    """gunicorn with our gunicorn.conf.py on a free port, serving the service (or ``app``, such as
+    ``bench.hello:app``) with further ``ENGAGEMENT_*`` ``settings``; ready when it answers."""
+    port = free_port()
+    return start(
+        name,
+        gunicorn_command(sys.executable, *([app] if app else [])),
+        port=port,
+        env=service_environment(
+            port=port, database_url=database_url, workers=workers, secret_key=secret_key, **settings
+        ),
+        log_dir=log_dir,
+        ready_path="/healthz" if app is None else "/",
+    )

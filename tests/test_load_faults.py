@@ -171,15 +171,12 @@ def start_service(database: Database, tmp_path: Path) -> Iterator[Callable[..., 
     started: list[servers.Server] = []
 
     def start(**settings: str) -> servers.Server:
-        port = servers.free_port()
-        server = servers.start(
-            f"gunicorn-{port}",
-            servers.gunicorn_command(sys.executable),
-            port=port,
-            env=servers.service_environment(
-                port=port, database_url=database.url, secret_key=SECRET, **settings
-            ),
+        server = servers.start_service(
+            f"gunicorn-{len(started)}",
+            database_url=database.url,
             log_dir=tmp_path,
+            secret_key=SECRET,
+            **settings,
         )
         started.append(server)
         return server
