@@ -139,6 +139,7 @@ def post_comment(
         author_email=author_email,
         author_url=author_url,
         body=body,
+        html=render_comment(body),
         ip=ip,
         ip_hash=ip_hash(ip),
         user_agent=user_agent[:400],
@@ -162,7 +163,7 @@ def post_comment(
         ip_hash=submission.ip_hash,
         user_agent=submission.user_agent,
         body=body,
-        html=render_comment(body),
+        html=submission.html,
         status=verdict.status,
         spam_reasons=verdict.reasons,
         likes=0,
@@ -214,6 +215,7 @@ def edit_comment(
     """The author edits the body within the edit window: re-rendered and re-judged by the rules."""
     comment = _own_comment(site, comment_id, authorization)
     _check_body_length(site, body)
+    html = render_comment(body)
     was_approved = comment.status == CommentStatus.APPROVED
     if comment.status in (CommentStatus.APPROVED, CommentStatus.PENDING):
         submission = Submission(
@@ -223,6 +225,7 @@ def edit_comment(
             author_email=comment.author_email,
             author_url=comment.author_url,
             body=body,
+            html=html,
             ip=ip,
             ip_hash=comment.ip_hash,
             user_agent=comment.user_agent,
@@ -243,7 +246,7 @@ def edit_comment(
             comment.status = verdict.status
         comment.spam_reasons = verdict.reasons
     comment.body = body
-    comment.html = render_comment(body)
+    comment.html = html
     comment.edited_at = clock.now()
     now_approved = comment.status == CommentStatus.APPROVED
     if was_approved or now_approved:

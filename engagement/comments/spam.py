@@ -16,7 +16,7 @@ from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
 from engagement.models import BanAction, Comment, CommentStatus, SiteSettings
 from engagement.moderation.bans import active_bans, matching_bans
-from engagement.rendering import count_links
+from engagement.rendering import links_in_html
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Submission:
     author_email: str
     author_url: str | None
     body: str
+    html: str  # the body rendered once by the caller; link counting reads it instead of rendering again
     ip: str | None
     ip_hash: str | None
     user_agent: str
@@ -126,7 +127,7 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
             verdict.hold(f"ban:{ban.id}:{ban.kind}")
     if (word := _matches(settings.disallowed_words, fields)) is not None:
         verdict.mark_spam(f"disallowed_word:{word}")
-    if settings.max_links > 0 and count_links(submission.body) >= settings.max_links:
+    if settings.max_links > 0 and links_in_html(submission.html) >= settings.max_links:
         verdict.hold("max_links")
     if (word := _matches(settings.moderation_words, fields)) is not None:
         verdict.hold(f"moderation_word:{word}")
