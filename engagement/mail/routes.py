@@ -52,40 +52,48 @@ def subscribe(site: str) -> tuple[Response, int]:
 # one-click POST, which has no form fields) acts. Link scanners that fetch every URL change nothing.
 
 
+# A malformed or forged token is 400, an expired or used one 410; both answer with a page.
+_LINK_PAGE_RESPONSES = {200: _HTML, 400: _HTML, 410: _HTML}
+
+
 @links.get("/confirm/<token>")
-@documented("Page asking to confirm an address", tags=TAGS, responses={200: _HTML, 410: _HTML})
+@documented("Page asking to confirm an address", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
 def confirm_page(token: str) -> Response:
     return _page(step="ask", purpose="confirm", subject=service.describe_confirmation(token))
 
 
 @links.post("/confirm/<token>")
-@documented("Confirm an address (subscription or reply notifications)", tags=TAGS, responses={200: _HTML})
+@documented(
+    "Confirm an address (subscription or reply notifications)", tags=TAGS, responses=_LINK_PAGE_RESPONSES
+)
 def confirm(token: str) -> Response:
     return _page(step="done", purpose="confirm", subject=service.confirm(token))
 
 
 @links.get("/unsubscribe/<token>")
-@documented("Page asking to unsubscribe", tags=TAGS, responses={200: _HTML})
+@documented("Page asking to unsubscribe", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
 def unsubscribe_page(token: str) -> Response:
     return _page(step="ask", purpose="unsubscribe", subject=service.describe_unsubscribe(token))
 
 
 @links.post("/unsubscribe/<token>")
 @documented(
-    "Unsubscribe; also the RFC 8058 one-click target (no body needed)", tags=TAGS, responses={200: _HTML}
+    "Unsubscribe; also the RFC 8058 one-click target (no body needed)",
+    tags=TAGS,
+    responses=_LINK_PAGE_RESPONSES,
 )
 def unsubscribe(token: str) -> Response:
     return _page(step="done", purpose="unsubscribe", subject=service.unsubscribe(token))
 
 
 @links.get("/moderate/<token>")
-@documented("Page asking to approve, spam or trash a held comment", tags=TAGS, responses={200: _HTML})
+@documented("Page asking to approve, spam or trash a held comment", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
 def moderate_page(token: str) -> Response:
     return _page(step="ask", purpose="moderate", subject=alerts.describe_moderation_link(token))
 
 
 @links.post("/moderate/<token>")
-@documented("Approve, spam or trash a held comment, once", tags=TAGS, responses={200: _HTML})
+@documented("Approve, spam or trash a held comment, once", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
 def moderate(token: str) -> Response:
     return _page(step="done", purpose="moderate", subject=alerts.moderate_by_link(token))
 
