@@ -69,3 +69,11 @@ def test_counts_are_one_query(client, site):
     with count_queries() as statements:
         client.get(f"{API}/counts", query_string=[("thread", k) for k in "abcdef"])
     assert len([s for s in statements if "FROM threads" in s]) == 1
+
+
+def test_posting_answers_without_reloading_what_it_just_wrote(client, site):
+    post(client)  # the thread exists; the next post is the common case
+    with count_queries() as statements:
+        assert post(client).status_code == 201
+    reloads = [s for s in statements if s.lstrip().startswith("SELECT") and "WHERE comments.id =" in s]
+    assert reloads == [], reloads

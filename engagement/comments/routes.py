@@ -97,11 +97,9 @@ def post_comment(site: str) -> tuple[Response, int]:
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
     )
-    comment = reading.public_comment(site_obj, posted.comment)
-    comment["status"] = posted.status
     body = _posted.dump(
         {
-            "comment": comment,
+            "comment": posted.public,
             "status": posted.status,
             "edit_token": posted.edit_token,
             "edit_expires_at": isoformat_z(posted.edit_expires_at),
@@ -123,16 +121,13 @@ def post_comment(site: str) -> tuple[Response, int]:
 def edit_comment(site: str, comment_id: int) -> Response:
     data = load_body(EditCommentSchema())
     site_obj = current_site()
-    comment = service.edit_comment(
+    public, shown = service.edit_comment(
         site=site_obj,
         comment_id=comment_id,
         authorization=request.headers.get("Authorization"),
         body=data["body"],
         ip=request.remote_addr,
     )
-    shown = "approved" if comment.status == "approved" else "pending"
-    public = reading.public_comment(site_obj, comment)
-    public["status"] = shown
     return jsonify(comment=_comment.dump(public), status=shown)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -15,6 +16,7 @@ from sqlalchemy import delete, exists, select, update
 
 from engagement import clock
 from engagement.comments import events, tokens
+from engagement.comments.reading import public_comment
 from engagement.comments.spam import Submission, judge, refuse_duplicate, refuse_flood
 from engagement.database import insert_if_absent, insert_ignoring_conflicts
 from engagement.errors import Forbidden, NotFound, ValidationFailed
@@ -34,6 +36,14 @@ class PostedComment:
     status: CommentStatus  # what the poster is told: approved or pending (spam is never revealed)
     edit_token: str
     edit_expires_at: datetime
+    # The comment's public shape, built before the commit expires the objects it reads (no re-SELECT).
+    public: dict[str, Any]
+
+
+def _public_as_shown(site: Site, comment: Comment) -> tuple[dict[str, Any], CommentStatus]:
+    """The public shape of the author's own comment, with the status they are told (spam shows as pending)."""
+    shown = CommentStatus.APPROVED if comment.status == CommentStatus.APPROVED else CommentStatus.PENDING
+    return {**public_comment(site, comment), "status": shown}, shown
 
 
 def find_thread(site: Site, key: str) -> Thread | None:
@@ -191,9 +201,11 @@ def post_comment(
     token, expires = tokens.issue_edit_token(
         comment_id=comment.id, site_id=site.id, window_seconds=site.settings.edit_window_seconds
     )
+    public, shown = _public_as_shown(site, comment)
     db.session.commit()
-    shown = CommentStatus.APPROVED if verdict.status == CommentStatus.APPROVED else CommentStatus.PENDING
-    return PostedComment(comment=comment, status=shown, edit_token=token, edit_expires_at=expires)
+    return PostedComment(
+        comment=comment, status=shown, edit_token=token, edit_expires_at=expires, public=public
+    )
 
 
 def _own_comment(site: Site, comment_id: int, authorization: str | None) -> Comment:
@@ -211,8 +223,10 @@ def _own_comment(site: Site, comment_id: int, authorization: str | None) -> Comm
 
 def edit_comment(
     *, site: Site, comment_id: int, authorization: str | None, body: str, ip: str | None
-) -> Comment:
-    """The author edits the body within the edit window: re-rendered and re-judged by the rules."""
+) -> tuple[dict[str, Any], CommentStatus]:
+    """The author edits the body within the edit window: re-rendered and re-judged by the rules.
+
+    Returns the comment's public shape and the status the author is told."""
     comment = _own_comment(site, comment_id, authorization)
     _check_body_length(site, body)
     html = render_comment(body)
@@ -251,8 +265,9 @@ def edit_comment(
     now_approved = comment.status == CommentStatus.APPROVED
     if was_approved or now_approved:
         change_thread_counts(comment.thread_id, approved_delta=int(now_approved) - int(was_approved))
+    edited = _public_as_shown(site, comment)
     db.session.commit()
-    return comment
+    return edited
 
 
 def remove_comment(comment: Comment) -> None:
