@@ -66,7 +66,7 @@ def site_in_scope(token: StaffToken, slug: str) -> Site:
     return site
 
 
-def _scoped_site_ids(token: StaffToken, slug: str | None) -> list[int] | None:
+def scoped_site_ids(token: StaffToken, slug: str | None) -> list[int] | None:
     """Site ids a listing may show: one site, the moderator's sites, or None (admin: all)."""
     if slug is not None:
         return [site_in_scope(token, slug).id]
@@ -119,7 +119,7 @@ def comment_queue(
 ) -> Listing:
     """The moderation queue: comments of the token's sites, filtered, newest first by default."""
     query = select(Comment).options(joinedload(Comment.thread).joinedload(Thread.site))
-    site_ids = _scoped_site_ids(token, site)
+    site_ids = scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(Comment.site_id.in_(site_ids))
     if status != "all":
@@ -360,7 +360,7 @@ def bulk_moderate(
 
 def summary(*, token: StaffToken) -> list[dict[str, Any]]:
     """Per site in scope: comments in each status and the oldest pending one's time."""
-    site_ids = _scoped_site_ids(token, None)
+    site_ids = scoped_site_ids(token, None)
     site_query = select(Site).order_by(Site.slug)
     if site_ids is not None:
         site_query = site_query.where(Site.id.in_(site_ids))
@@ -397,7 +397,7 @@ def _as_utc(value: Any) -> datetime | None:
 
 def list_bans(*, token: StaffToken, site: str | None, limit: int, cursor: str | None) -> Listing:
     query = select(Ban)
-    site_ids = _scoped_site_ids(token, site)
+    site_ids = scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(Ban.site_id.in_(site_ids))
     return _page(query, [Ban.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda b: (b.id,))
@@ -606,7 +606,7 @@ def update_thread(
 
 def list_sites(*, token: StaffToken) -> list[Site]:
     query = select(Site).order_by(Site.slug)
-    site_ids = _scoped_site_ids(token, None)
+    site_ids = scoped_site_ids(token, None)
     if site_ids is not None:
         query = query.where(Site.id.in_(site_ids))
     return list(db.session.scalars(query))
@@ -674,7 +674,7 @@ def audit_log(
 ) -> Listing:
     """Entries newest first; moderators see their sites' entries only (token and site admin is admin-only)."""
     query = select(AuditEntry)
-    site_ids = _scoped_site_ids(token, site)
+    site_ids = scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(AuditEntry.site_id.in_(site_ids))
     if actor is not None:

@@ -37,7 +37,7 @@ from engagement.models import (
     Thread,
 )
 from engagement.moderation import audit
-from engagement.moderation.service import _scoped_site_ids
+from engagement.moderation.service import scoped_site_ids
 
 ANONYMOUS = "Anonymous"
 ERASE_MODES = ("anonymize", "delete")
@@ -89,14 +89,14 @@ class ErasureLink:
 
 def find_person(*, token: StaffToken, email: str) -> Person:
     """Every comment, subscription and reply-notification opt-in of ``email`` in the token's sites."""
-    return _person(email, _scoped_site_ids(token, None))
+    return _person(email, scoped_site_ids(token, None))
 
 
 def erase_person(*, token: StaffToken, email: str, mode: str) -> Erasure:
     """Anonymize (any staff, in its sites) or delete (admins) everything of ``email``."""
     if mode == "delete" and not token.is_admin:
         raise Forbidden("forbidden", "Only an admin token may delete comments; anonymize them instead.")
-    erasure = _erase(email, _scoped_site_ids(token, None), mode=mode, actor=token.label)
+    erasure = _erase(email, scoped_site_ids(token, None), mode=mode, actor=token.label)
     db.session.commit()
     return erasure
 
