@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> errors -> cli, nothing else."""
-    from engagement import cli, errors, health, observability, openapi
+    from engagement import caching, cli, errors, health, observability, openapi
     from engagement.comments import routes as comments
     from engagement.config import load_config
     from engagement.counters import routes as counters
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     configure_engine(app)
+    caching.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     limiter.init_app(app)
 

@@ -67,6 +67,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Signs edit tokens and hashes IPs. Dev default: generated once into `instance/`.",
     ),
     Setting("REDIS_URL", str, None, "Redis for rate limits and shared caches. Unset: in-process fallback."),
+    Setting(
+        "CACHE_SECONDS",
+        float,
+        60.0,
+        "Longest a process serves a cached site, thread state or badge count; changes made through the "
+        "service are seen at once (change stamps), this bounds those made behind its back.",
+    ),
+    Setting(
+        "CHANGE_STAMPS_PATH",
+        str,
+        None,
+        "Without Redis: the file of change stamps shared by this host's processes. Default: beside the "
+        "SQLite database, else in `instance/`.",
+    ),
     Setting("TRUSTED_PROXIES", int, 0, "Proxy hops trusted for `X-Forwarded-For` (0: header ignored)."),
     Setting(
         "MAX_REQUEST_BYTES",

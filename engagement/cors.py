@@ -10,19 +10,19 @@ from flask import Blueprint, Response, request
 
 from engagement.errors import ApiError, Forbidden
 from engagement.http import per_request
-from engagement.models import Site
+from engagement.models import SiteSnapshot
 from engagement.readers import READER_HEADER
-from engagement.sites.service import get_site
+from engagement.sites.service import public_site
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ALLOWED_HEADERS = f"Content-Type, Authorization, {READER_HEADER}"
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE"
 
 
-def current_site() -> Site:
-    """The site named in the URL, loaded once per request (404 ``site_not_found``)."""
+def current_site() -> SiteSnapshot:
+    """The site named in the URL, once per request, from the process's site cache (404 ``site_not_found``)."""
     slug = request.view_args["site"]
-    return per_request(f"site:{slug}", lambda: get_site(slug))
+    return per_request(f"site:{slug}", lambda: public_site(slug))
 
 
 def enable_site_cors(blueprint: Blueprint) -> None:

@@ -19,11 +19,12 @@ from xml.etree import ElementTree as ET
 from flask import current_app
 from sqlalchemy import select
 
+from engagement import caching
 from engagement.clock import isoformat_z
 from engagement.comments.schemas import CommentPageSchema
 from engagement.extensions import db
 from engagement.hashing import avatar_hash
-from engagement.models import Comment, CommentStatus, Site, Thread
+from engagement.models import Comment, CommentStatus, SiteRef, Thread
 from engagement.pagination import decode_cursor, encode_cursor, keyset_after
 
 VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
@@ -69,7 +70,7 @@ class PageResult:
     body: bytes | None  # None: the client's copy is current (304)
 
 
-def public_settings(site: Site) -> dict[str, Any]:
+def public_settings(site: SiteRef) -> dict[str, Any]:
     settings = site.settings
     return {
         "max_depth": settings.max_depth,
@@ -79,11 +80,54 @@ def public_settings(site: Site) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadState:
+    """What public reads need of a thread row, cached per process while its change stamp holds."""
+
+    id: int
+    key: str
+    title: str
+    url: str
+    comment_count: int
+    closed: bool
+    version: int
+
+
+def thread_states(site: SiteRef, keys: list[str]) -> dict[str, ThreadState | None]:
+    """The threads of these keys (None: no comment has made it yet), unchanged ones from this process's
+    cache and the rest in one query (see ``engagement.caching``)."""
+    by_stamp = {caching.thread_key(site.id, key): key for key in keys}
+
+    def load(missing: list[str]) -> dict[str, ThreadState | None]:
+        wanted = [by_stamp[stamp_key] for stamp_key in missing]
+        rows = db.session.execute(
+            select(*_THREAD_STATE_COLUMNS).where(Thread.site_id == site.id, Thread.key.in_(wanted))
+        )
+        found = {row.key: ThreadState(*row) for row in rows}
+        return {stamp_key: found.get(by_stamp[stamp_key]) for stamp_key in missing}
+
+    states = caching.cache("threads").get_many(list(by_stamp), load)
+    return {key: states[stamp_key] for stamp_key, key in by_stamp.items()}
+
+
+_THREAD_STATE_COLUMNS = (
+    Thread.id,
+    Thread.key,
+    Thread.title,
+    Thread.url,
+    Thread.comment_count,
+    Thread.closed,
+    Thread.version,
+)
+
+
 def read_page(
-    *, site: Site, thread_key: str, sort: str, limit: int, cursor: str | None, if_none_match: list[str]
+    *, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: str | None, if_none_match: list[str]
 ) -> PageResult:
-    """One page of a thread's top-level comments with their replies, or nothing when the ETag matches."""
-    thread = db.session.scalar(select(Thread).where(Thread.site_id == site.id, Thread.key == thread_key))
+    """One page of a thread's top-level comments with their replies, or nothing when the ETag matches.
+
+    Answering 304, and a page this process has already built, cost no query."""
+    thread = thread_states(site, [thread_key])[thread_key]
     settings = public_settings(site)
     fingerprint = "-".join(str(v) for v in settings.values())
     version = f"{thread.id}.{thread.version}" if thread else "0.0"
@@ -101,8 +145,8 @@ def read_page(
 
 
 def _render_page(
-    site: Site,
-    thread: Thread | None,
+    site: SiteRef,
+    thread: ThreadState | None,
     thread_key: str,
     settings: dict[str, Any],
     *,
@@ -114,7 +158,7 @@ def _render_page(
     comments: list[dict[str, Any]] = []
     next_cursor = None
     if thread is not None:
-        top = _top_level(thread, sort=sort, limit=limit, after=after)
+        top = _top_level(thread.id, sort=sort, limit=limit, after=after)
         if len(top) > limit:
             top = top[:limit]
             next_cursor = encode_cursor(*_cursor_values(top[-1], sort))
@@ -148,10 +192,10 @@ def _cursor_values(comment: Comment, sort: str) -> tuple[Any, ...]:
     return (comment.pinned, comment.likes if sort == "top" else comment.created_at, comment.id)
 
 
-def _top_level(thread: Thread, *, sort: str, limit: int, after: tuple[Any, ...] | None) -> list[Comment]:
+def _top_level(thread_id: int, *, sort: str, limit: int, after: tuple[Any, ...] | None) -> list[Comment]:
     columns, descending = _order(sort)
     query = select(Comment).where(
-        Comment.thread_id == thread.id, Comment.depth == 0, Comment.status.in_(VISIBLE)
+        Comment.thread_id == thread_id, Comment.depth == 0, Comment.status.in_(VISIBLE)
     )
     if after:
         query = query.where(keyset_after(columns, after, descending))
@@ -170,7 +214,7 @@ def _replies(top: list[Comment]) -> list[Comment]:
     return list(db.session.scalars(query))
 
 
-def _tree(site: Site, top: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
+def _tree(site: SiteRef, top: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
     children: dict[int, list[Comment]] = {}
     for reply in replies:
         children.setdefault(reply.parent_id or 0, []).append(reply)
@@ -184,7 +228,7 @@ def _tree(site: Site, top: list[Comment], replies: list[Comment]) -> list[dict[s
     return [node for comment in top if (node := build(comment)) is not None]
 
 
-def _public_comment(site: Site, comment: Comment, replies: list[dict[str, Any]]) -> dict[str, Any]:
+def _public_comment(site: SiteRef, comment: Comment, replies: list[dict[str, Any]]) -> dict[str, Any]:
     deleted = comment.status == CommentStatus.DELETED
     return {
         "id": comment.id,
@@ -204,28 +248,26 @@ def _public_comment(site: Site, comment: Comment, replies: list[dict[str, Any]])
     }
 
 
-def public_comment(site: Site, comment: Comment) -> dict[str, Any]:
+def public_comment(site: SiteRef, comment: Comment) -> dict[str, Any]:
     """One comment in its public shape, without replies (the answer to a post or an edit)."""
     return _public_comment(site, comment, [])
 
 
-def avatar_path(site: Site, email: str) -> str:
+def avatar_path(site: SiteRef, email: str) -> str:
     return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(email)}.svg"
 
 
-def comment_counts(*, site: Site, keys: list[str]) -> dict[str, int]:
-    """Approved comment counts for up to 100 thread keys in one query; unknown keys count 0."""
-    query = select(Thread.key, Thread.comment_count).where(
-        Thread.site_id == site.id, Thread.key.in_(set(keys))
-    )
-    found = {key: count for key, count in db.session.execute(query)}
-    return {key: found.get(key, 0) for key in keys}
+def comment_counts(*, site: SiteRef, keys: list[str]) -> dict[str, int]:
+    """Approved comment counts for up to 100 thread keys: unchanged threads from this process's cache,
+    the others in one query; unknown keys count 0."""
+    states = thread_states(site, list(dict.fromkeys(keys)))
+    return {key: state.comment_count if (state := states[key]) else 0 for key in keys}
 
 
 ATOM = "http://www.w3.org/2005/Atom"
 
 
-def atom_feed(*, site: Site, thread_key: str | None, base_url: str) -> bytes:
+def atom_feed(*, site: SiteRef, thread_key: str | None, base_url: str) -> bytes:
     """Atom 1.0 of the newest approved comments of a site or one thread."""
     query = (
         select(Comment, Thread)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import delete, exists, select, update
 
-from engagement import clock
+from engagement import caching, clock
 from engagement.comments import events, tokens
 from engagement.comments.reading import public_comment
 from engagement.comments.spam import Submission, judge, refuse_duplicate, refuse_flood
@@ -23,7 +23,7 @@ from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.hashing import ip_hash
 from engagement.mail import service as mail
-from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
+from engagement.models import Comment, CommentLike, CommentStatus, SiteRef, Thread
 from engagement.moderation import audit
 from engagement.rendering import render_comment
 
@@ -40,17 +40,17 @@ class PostedComment:
     public: dict[str, Any]
 
 
-def _public_as_shown(site: Site, comment: Comment) -> tuple[dict[str, Any], CommentStatus]:
+def _public_as_shown(site: SiteRef, comment: Comment) -> tuple[dict[str, Any], CommentStatus]:
     """The public shape of the author's own comment, with the status they are told (spam shows as pending)."""
     shown = CommentStatus.APPROVED if comment.status == CommentStatus.APPROVED else CommentStatus.PENDING
     return {**public_comment(site, comment), "status": shown}, shown
 
 
-def find_thread(site: Site, key: str) -> Thread | None:
+def find_thread(site: SiteRef, key: str) -> Thread | None:
     return db.session.scalar(select(Thread).where(Thread.site_id == site.id, Thread.key == key))
 
 
-def _ensure_thread(site: Site, *, key: str, title: str, url: str | None) -> Thread:
+def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> Thread:
     """The thread for ``key``, created by the first comment; concurrent first comments create one."""
     thread = find_thread(site, key)
     if thread is not None:
@@ -71,10 +71,11 @@ def _ensure_thread(site: Site, *, key: str, title: str, url: str | None) -> Thre
             conflict_columns=["site_id", "key"],
         )
     )
+    caching.touch_after_commit([caching.thread_key(site.id, key)])
     return find_thread(site, key)
 
 
-def thread_is_closed(thread: Thread, site: Site, now: datetime) -> bool:
+def thread_is_closed(thread: Thread, site: SiteRef, now: datetime) -> bool:
     """Closed by staff, or older than the site's ``close_after_days`` (0: never by age)."""
     days = site.settings.close_after_days
     return thread.closed or (days > 0 and thread.created_at < now - timedelta(days=days))
@@ -85,10 +86,10 @@ def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: dateti
     values = {"comment_count": Thread.comment_count + approved_delta, "version": Thread.version + 1}
     if now is not None:
         values["last_comment_at"] = now
-    db.session.execute(update(Thread).where(Thread.id == thread_id).values(**values))
+    caching.execute_thread_update(update(Thread).where(Thread.id == thread_id).values(**values))
 
 
-def _check_thread_url(site: Site, url: str | None) -> None:
+def _check_thread_url(site: SiteRef, url: str | None) -> None:
     if url is None or not site.origins:
         return
     parts = urlsplit(url)
@@ -96,13 +97,13 @@ def _check_thread_url(site: Site, url: str | None) -> None:
         raise ValidationFailed({"thread_url": ["The article address is not on one of this site's origins."]})
 
 
-def _check_body_length(site: Site, body: str) -> None:
+def _check_body_length(site: SiteRef, body: str) -> None:
     limit = site.settings.max_body_length
     if len(body) > limit:
         raise ValidationFailed({"body": [f"Your comment can be at most {limit:,} characters."]})
 
 
-def _parent_for_reply(site: Site, thread: Thread, parent_id: int) -> Comment:
+def _parent_for_reply(site: SiteRef, thread: Thread, parent_id: int) -> Comment:
     """The comment a reply attaches to: the parent, or its deepest ancestor within ``max_depth``."""
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.thread_id != thread.id:
@@ -117,7 +118,7 @@ def _parent_for_reply(site: Site, thread: Thread, parent_id: int) -> Comment:
 
 def post_comment(
     *,
-    site: Site,
+    site: SiteRef,
     thread_key: str,
     thread_url: str | None,
     thread_title: str,
@@ -138,6 +139,8 @@ def post_comment(
     now = clock.now()
     _check_body_length(site, body)
     _check_thread_url(site, thread_url)
+    # Rendered before the first query: on SQLite that query takes the write lock (see database.py).
+    html = render_comment(body)
     thread = find_thread(site, thread_key)
     if thread is not None and thread_is_closed(thread, site, now):
         raise Forbidden("thread_closed", "Comments are closed.")
@@ -149,7 +152,7 @@ def post_comment(
         author_email=author_email,
         author_url=author_url,
         body=body,
-        html=render_comment(body),
+        html=html,
         ip=ip,
         ip_hash=ip_hash(ip),
         user_agent=user_agent[:400],
@@ -208,7 +211,7 @@ def post_comment(
     )
 
 
-def _own_comment(site: Site, comment_id: int, authorization: str | None) -> Comment:
+def _own_comment(site: SiteRef, comment_id: int, authorization: str | None) -> Comment:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.site_id != site.id or comment.status == CommentStatus.DELETED:
         raise NotFound("comment_not_found", "There is no such comment.")
@@ -222,7 +225,7 @@ def _own_comment(site: Site, comment_id: int, authorization: str | None) -> Comm
 
 
 def edit_comment(
-    *, site: Site, comment_id: int, authorization: str | None, body: str, ip: str | None
+    *, site: SiteRef, comment_id: int, authorization: str | None, body: str, ip: str | None
 ) -> tuple[dict[str, Any], CommentStatus]:
     """The author edits the body within the edit window: re-rendered and re-judged by the rules.
 
@@ -309,14 +312,14 @@ def _prune_placeholders(comment_id: int | None) -> None:
         db.session.flush()
 
 
-def delete_comment(*, site: Site, comment_id: int, authorization: str | None) -> None:
+def delete_comment(*, site: SiteRef, comment_id: int, authorization: str | None) -> None:
     """The author deletes their comment within the edit window."""
     comment = _own_comment(site, comment_id, authorization)
     remove_comment(comment)
     db.session.commit()
 
 
-def set_like(*, site: Site, comment_id: int, reader: str, liked: bool) -> tuple[int, bool]:
+def set_like(*, site: SiteRef, comment_id: int, reader: str, liked: bool) -> tuple[int, bool]:
     """Like or unlike as one reader; repeating either is a no-op. Returns (likes, liked)."""
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.site_id != site.id or comment.status != CommentStatus.APPROVED:

@@ -31,6 +31,7 @@ from engagement.models import (
     CounterReaderAction,
     CounterSource,
     Site,
+    SiteRef,
 )
 from engagement.models.counters import READER_ACTION_KINDS
 
@@ -104,7 +105,7 @@ DEFAULT_BADGE_COLOR = "blue"
 _EMPTY = CounterState(native=0, external=0, sources=[], updated_at=None, stale=False)
 
 
-def get_engagement(*, site: Site, target: str, reader: str | None) -> Engagement:
+def get_engagement(*, site: SiteRef, target: str, reader: str | None) -> Engagement:
     """Every kind's counter for ``target``, and which of them ``reader`` (a reader hash) has joined."""
     now = clock.now()
     counters = {c.kind: c for c in db.session.scalars(_counters_of(site, target))}
@@ -134,7 +135,9 @@ def get_engagement(*, site: Site, target: str, reader: str | None) -> Engagement
     return Engagement(target=target, counters=states, reader=reader_state)
 
 
-def set_reader_action(*, site: Site, kind: CounterKind, target: str, reader: str, active: bool) -> Engagement:
+def set_reader_action(
+    *, site: SiteRef, kind: CounterKind, target: str, reader: str, active: bool
+) -> Engagement:
     """Like/follow (``active``) or take it back; repeating either is a no-op. Returns the new state."""
     if kind not in READER_ACTION_KINDS:
         raise NotFound("unknown_kind", f"Readers cannot join {kind} with one click; only fans and followers.")
@@ -165,7 +168,7 @@ def set_reader_action(*, site: Site, kind: CounterKind, target: str, reader: str
     return state
 
 
-def change_native_subscribers(*, site: Site, target: str, delta: int) -> None:
+def change_native_subscribers(*, site: SiteRef, target: str, delta: int) -> None:
     """Count a confirmed email subscription in (+1) or out (-1) of ``target``'s native subscribers.
 
     Part of the caller's transaction (the subscription change that causes it); the caller commits, and
@@ -179,7 +182,7 @@ def change_native_subscribers(*, site: Site, target: str, delta: int) -> None:
 
 def push_external_count(
     *,
-    site: Site,
+    site: SiteRef,
     kind: CounterKind,
     target: str,
     source: str,
@@ -232,7 +235,7 @@ def push_external_count(
     return state
 
 
-def counter_history(*, site: Site, target: str, kind: CounterKind | None, days: int) -> History:
+def counter_history(*, site: SiteRef, target: str, kind: CounterKind | None, days: int) -> History:
     """The last ``days`` UTC days (today included) of each counter, one value per day, oldest first.
 
     A day without a change carries the previous day's value; days before the first change are 0.
@@ -306,12 +309,14 @@ def badge_text(
     )
 
 
-def _counters_of(site: Site, target: str, kind: CounterKind | None = None):
+def _counters_of(site: SiteRef, target: str, kind: CounterKind | None = None):
     query = select(Counter).where(Counter.site_id == site.id, Counter.target == target)
     return query if kind is None else query.where(Counter.kind == kind)
 
 
-def _ensure_counter(site: Site, target: str, kind: CounterKind, now: datetime, *, lock: bool = False) -> int:
+def _ensure_counter(
+    site: SiteRef, target: str, kind: CounterKind, now: datetime, *, lock: bool = False
+) -> int:
     """The counter's id, creating its row if needed; safe when two requests create it at once."""
     find = _counters_of(site, target, kind).with_only_columns(Counter.id)
     if lock:  # PostgreSQL: serialise pushes to one counter; SQLite writers are serialised already
@@ -357,7 +362,7 @@ def _apply_change(counter_id: int, now: datetime, **values: Any) -> None:
 
 
 def _check_push(
-    site: Site,
+    site: SiteRef,
     source: str,
     previous: Row[tuple[int, datetime]] | None,
     *,
@@ -386,7 +391,7 @@ def _check_push(
         )
 
 
-def _stale_window(site: Site) -> timedelta | None:
+def _stale_window(site: SiteRef) -> timedelta | None:
     hours = site.settings.stale_after_hours
     return timedelta(hours=hours) if hours > 0 else None
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.orm import aliased
 
-from engagement import clock
+from engagement import caching, clock
 from engagement.database import insert_ignoring_conflicts, realign_id_sequence
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
@@ -545,7 +545,7 @@ class ImportPipeline:
         count = select(func.count()).where(approved).scalar_subquery()
         touched = list(self._touched)
         for chunk in _chunks(touched, BATCH_SIZE):
-            db.session.execute(
+            caching.execute_thread_update(
                 update(Thread)
                 .where(Thread.id.in_(chunk))
                 .values(comment_count=count, version=Thread.version + 1)
@@ -554,14 +554,14 @@ class ImportPipeline:
         newest = select(func.max(Comment.created_at)).where(approved).scalar_subquery()
         oldest = select(func.min(Comment.created_at)).where(Comment.thread_id == Thread.id).scalar_subquery()
         for chunk in _chunks(sorted(self._derived_last_comment), BATCH_SIZE):
-            db.session.execute(
+            caching.execute_thread_update(
                 update(Thread)
                 .where(Thread.id.in_(chunk))
                 .values(last_comment_at=func.coalesce(newest, Thread.last_comment_at))
                 .execution_options(synchronize_session=False)
             )
         for chunk in _chunks(sorted(self._derived_created), BATCH_SIZE):
-            db.session.execute(
+            caching.execute_thread_update(
                 update(Thread)
                 .where(Thread.id.in_(chunk), Thread.created_at > oldest)
                 .values(created_at=oldest)

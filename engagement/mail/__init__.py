@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from engagement.comments import events
-from engagement.models import Comment, Site
+from engagement.models import Comment, SiteRef
 
 
 def init_app(app: Flask) -> None:
@@ -23,13 +23,13 @@ def init_app(app: Flask) -> None:
 
 # The receivers import lazily: comments.service imports this package, and alerts imports the moderation
 # service, which imports comments.service.
-def _notify_reply(_app: Any, *, comment: Comment, site: Site) -> None:
+def _notify_reply(_app: Any, *, comment: Comment, site: SiteRef) -> None:
     from engagement.mail.service import notify_reply
 
     notify_reply(comment=comment, site=site)
 
 
-def _alert_moderators(_app: Any, *, comment: Comment, site: Site) -> None:
+def _alert_moderators(_app: Any, *, comment: Comment, site: SiteRef) -> None:
     from engagement.mail.alerts import alert_moderators
 
     alert_moderators(comment=comment, site=site)

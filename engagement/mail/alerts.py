@@ -20,7 +20,7 @@ from engagement.extensions import db
 from engagement.hashing import keyed_hash
 from engagement.mail import links
 from engagement.mail.outbox import enqueue_email
-from engagement.models import Comment, CommentStatus, Site, UsedMailLink
+from engagement.models import Comment, CommentStatus, Site, SiteRef, UsedMailLink
 from engagement.moderation import service as moderation
 from engagement.rendering import html_to_text
 
@@ -30,13 +30,13 @@ ACTIONS = {"approve": CommentStatus.APPROVED, "spam": CommentStatus.SPAM, "trash
 @dataclass(frozen=True)
 class ModerationLink:
     comment: Comment
-    site: Site
+    site: SiteRef
     action: str
     email: str
     text: str  # the comment as plain text, for the confirmation page
 
 
-def alert_moderators(*, comment: Comment, site: Site) -> None:
+def alert_moderators(*, comment: Comment, site: SiteRef) -> None:
     """A comment was held: mail each of the site's ``notify_emails`` once about it. Caller commits."""
     thread = comment.thread
     for email in dict.fromkeys(address.lower() for address in site.settings.notify_emails):

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from engagement import clock
 from engagement.database import insert_if_absent
 from engagement.extensions import db
-from engagement.models import Site
+from engagement.models import SiteRef
 from engagement.models.mail import OutboxMessage, OutboxStatus
 
 # Longer than a sender needs for one batch (each SMTP step times out after SMTP_TIMEOUT seconds), so a
@@ -58,7 +58,7 @@ def enqueue_email(
     subject: str,
     template: str,
     context: dict[str, Any],
-    site: Site | None = None,
+    site: SiteRef | None = None,
     reply_to: str | None = None,
     unsubscribe_url: str | None = None,
     dedupe_key: str | None = None,

@@ -27,7 +27,7 @@ from engagement.extensions import db, limiter
 from engagement.hashing import keyed_hash
 from engagement.mail import links
 from engagement.mail.outbox import enqueue_email
-from engagement.models import Comment, MailContact, ReplySubscription, Site, Subscriber, Thread
+from engagement.models import Comment, MailContact, ReplySubscription, Site, SiteRef, Subscriber, Thread
 from engagement.rendering import html_to_text
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class LinkSubject:
 # --- opt-in ----------------------------------------------------------------------------------------------
 
 
-def request_reply_notifications(*, site: Site, thread: Thread, email: str) -> None:
+def request_reply_notifications(*, site: SiteRef, thread: Thread, email: str) -> None:
     """The comment form's "notify me" box: replies in ``thread`` will be mailed to ``email`` once the
     address is confirmed for the site; the first opt-in mails the confirmation link. Caller commits."""
     email = email.lower()
@@ -77,7 +77,7 @@ def request_reply_notifications(*, site: Site, thread: Thread, email: str) -> No
     )
 
 
-def request_subscription(*, site: Site, target: str, email: str) -> None:
+def request_subscription(*, site: SiteRef, target: str, email: str) -> None:
     """``POST /subscribers``: mail a confirmation link; the subscription counts once it is followed."""
     email = email.lower()
     now = clock.now()
@@ -111,7 +111,7 @@ def _mail_confirmation(
     *,
     model: type[Any],
     row: Any,
-    site: Site,
+    site: SiteRef,
     subject: str,
     template: str,
     context: dict[str, Any],
@@ -159,7 +159,7 @@ def _address_within_limit(email: str) -> bool:
 # --- notifications ---------------------------------------------------------------------------------------
 
 
-def notify_reply(*, comment: Comment, site: Site) -> None:
+def notify_reply(*, comment: Comment, site: SiteRef) -> None:
     """A comment was published: if it replies to someone who confirmed reply notifications for this
     thread, and is not their own, mail them once. Caller commits."""
     if comment.parent_id is None:

@@ -18,7 +18,7 @@ from engagement.models.mail import (
     UsedMailLink,
 )
 from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
-from engagement.models.sites import Site, SiteSettings
+from engagement.models.sites import Site, SiteRef, SiteSettings, SiteSnapshot
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
 
 __all__ = [
@@ -40,7 +40,9 @@ __all__ = [
     "OutboxStatus",
     "ReplySubscription",
     "Site",
+    "SiteRef",
     "SiteSettings",
+    "SiteSnapshot",
     "StaffRole",
     "StaffToken",
     "Subscriber",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sqlalchemy import JSON, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -78,6 +79,52 @@ class Site(Base):
 
     def allows_origin(self, origin: str | None) -> bool:
         """A site without configured origins accepts any (development); otherwise an exact match."""
-        if not self.origins:
-            return True
-        return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in self.origins}
+        return _allows_origin(self.origins, origin)
+
+    def snapshot(self) -> SiteSnapshot:
+        return SiteSnapshot(
+            id=self.id,
+            slug=self.slug,
+            name=self.name,
+            origins=tuple(self.origins or ()),
+            settings=self.settings,
+            created_at=self.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot:
+    """A site as the public API reads it: immutable, so one copy can serve many requests (see caching)."""
+
+    id: int
+    slug: str
+    name: str
+    origins: tuple[str, ...]
+    settings: SiteSettings
+    created_at: datetime
+
+    def allows_origin(self, origin: str | None) -> bool:
+        return _allows_origin(self.origins, origin)
+
+
+class SiteRef(Protocol):
+    """What use cases read of a site: a ``Site`` row (staff) or a ``SiteSnapshot`` (public requests)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def origins(self) -> Sequence[str]: ...
+    @property
+    def settings(self) -> SiteSettings: ...
+
+    def allows_origin(self, origin: str | None) -> bool: ...
+
+
+def _allows_origin(origins: Sequence[str], origin: str | None) -> bool:
+    if not origins:
+        return True
+    return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in origins}

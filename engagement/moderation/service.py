@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from engagement import clock
+from engagement import caching, clock
 from engagement.comments import events
 from engagement.comments.service import change_thread_counts, remove_comment
 from engagement.errors import Conflict, Forbidden, NotFound
@@ -593,7 +593,7 @@ def update_thread(
         audit.record(
             actor=token.label, action="thread_updated", site_id=site_obj.id, details={"key": key, **changes}
         )
-        db.session.execute(
+        caching.execute_thread_update(
             update(Thread).where(Thread.id == thread.id).values(**changes, version=Thread.version + 1)
         )
         db.session.commit()

@@ -32,6 +32,7 @@ from engagement.models import (
     OutboxMessage,
     ReplySubscription,
     Site,
+    SiteRef,
     StaffToken,
     Subscriber,
     Thread,
@@ -104,7 +105,7 @@ def erase_person(*, token: StaffToken, email: str, mode: str) -> Erasure:
 # --- a reader's own request ------------------------------------------------------------------------------
 
 
-def request_by_email(*, site: Site, email: str, request: str) -> None:
+def request_by_email(*, site: SiteRef, email: str, request: str) -> None:
     """Mail a signed export or erase link to ``email`` if this site holds anything about it.
 
     The caller answers the same whatever happens here, so nobody learns whether an address is known;

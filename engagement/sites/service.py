@@ -7,13 +7,30 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engagement import caching
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
-from engagement.models import Site, SiteSettings
+from engagement.models import Site, SiteSettings, SiteSnapshot
 from engagement.moderation import audit
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _SLUG = re.compile(SLUG_PATTERN)
+
+
+def public_site(slug: str) -> SiteSnapshot:
+    """The site with this slug as public requests read it, from this process's cache while unchanged
+    (see ``engagement.caching``); 404 ``site_not_found``. An unknown slug is remembered as unknown too."""
+    if not _SLUG.match(slug):
+        raise NotFound("site_not_found", f"There is no site {slug!r}.")
+
+    def load() -> SiteSnapshot | None:
+        site = db.session.scalar(select(Site).where(Site.slug == slug))
+        return site.snapshot() if site is not None else None
+
+    snapshot = caching.cache("sites").get(caching.site_key(slug), load)
+    if snapshot is None:
+        raise NotFound("site_not_found", f"There is no site {slug!r}.")
+    return snapshot
 
 
 def get_site(slug: str) -> Site:

@@ -1,0 +1,305 @@
+"""What public reads look up on every request (a site, a thread's version and count, a badge's count),
+cached in each process and kept correct across processes and hosts by *change stamps*.
+
+Every article page's widget asks for its thread (mostly answered 304), article lists ask for counts and
+badges are fetched by every page view. Answered from the database each time, these reads would be the
+database's biggest client and cost most of their time in two small queries. So each process keeps what
+it read, and trusts an entry only while the entry's change stamp is unchanged:
+
+- Every cached thing has a key (``site:demo``, ``thread:1:2025/05/some-article``,
+  ``counter:demo:site:followers``) and a shared stamp. Every committed write to the thing replaces
+  its stamp with a new value (``touch_after_commit``; rows changed through the ORM are found by the
+  ``after_flush`` hook below, thread UPDATEs go through ``execute_thread_update``).
+- A read takes the stamp *before* reading the database and stores the value with it. A write that
+  commits in between changes the stamp afterwards, so the entry is never trusted: at worst one extra
+  read, never a stale value kept. The only window is the microseconds between a write's commit and
+  its touch, and the writer's own answer is sent after the touch.
+- Entries also expire after ``ENGAGEMENT_CACHE_SECONDS`` (60), so a change made behind the service's
+  back (psql) or a touch lost while Redis was unreachable is seen within that time.
+
+Where the stamps live:
+
+- With ``ENGAGEMENT_REDIS_URL``: in Redis (one MGET per read), shared by every worker, host and CLI run.
+  A Redis error makes the read a miss (the database answers), never an error.
+- Otherwise: a memory-mapped file shared by every process of this host (gunicorn workers, the CLI):
+  65,536 slots of 8 bytes, a key hashed to a slot. A read is a memory load; a touch writes a new random
+  value, so concurrent writers need no lock (any new value is a change). Keys sharing a slot only cost
+  extra misses. Hosts without a shared Redis cannot see each other's touches: several app hosts need
+  Redis (README, "Scaling out").
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import random
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+import redis
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
+
+from engagement.extensions import db
+from engagement.models import Site, Thread
+
+log = logging.getLogger(__name__)
+
+V = TypeVar("V")
+
+SLOTS = 1 << 16
+_SLOT = struct.Struct("<Q")
+REDIS_PREFIX = "engagement:stamp:"
+# A stamp must outlive every entry that could hold it by far; then Redis may drop it (a miss).
+REDIS_STAMP_SECONDS = 7 * 24 * 3600
+MAX_ENTRIES = 10_000
+_EXTENSION = "engagement.caching"
+_PENDING = "engagement.pending_touches"
+
+
+def site_key(slug: str) -> str:
+    return f"site:{slug}"
+
+
+def thread_key(site_id: int, key: str) -> str:
+    return f"thread:{site_id}:{key}"
+
+
+def counter_key(site_slug: str, target: str, kind: str) -> str:
+    return f"counter:{site_slug}:{target}:{kind}"
+
+
+class ChangeStamps(Protocol):
+    def read(self, keys: Sequence[str]) -> list[int | None]:
+        """The keys' current stamps; None where unknown (trust no entry, store none)."""
+
+    def touch(self, keys: Collection[str]) -> None:
+        """Give each key a new stamp: every entry cached under the old one stops being trusted."""
+
+
+class HostStamps:
+    """Stamps in a file mapped into every process of this host (or in this process only, without a path)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+        self._pid = -1
+        self._lock = threading.Lock()
+
+    def _mapped(self) -> mmap.mmap:
+        # Mapped lazily and again after a fork that did not inherit a shared map (anonymous ones are private).
+        if self._map is None or (self.path is None and self._pid != os.getpid()):
+            with self._lock:
+                if self._map is None or (self.path is None and self._pid != os.getpid()):
+                    self._map = self._open()
+                    self._pid = os.getpid()
+        return self._map
+
+    def _open(self) -> mmap.mmap:
+        size = SLOTS * _SLOT.size
+        if self.path is None:
+            return mmap.mmap(-1, size)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(descriptor).st_size < size:
+                os.ftruncate(descriptor, size)  # zero-filled; several processes may do this at once
+            return mmap.mmap(descriptor, size, mmap.MAP_SHARED)
+        finally:
+            os.close(descriptor)
+
+    @staticmethod
+    def _offset(key: str) -> int:
+        return (zlib.crc32(key.encode()) & (SLOTS - 1)) * _SLOT.size
+
+    def read(self, keys: Sequence[str]) -> list[int | None]:
+        mapped = self._mapped()
+        return [_SLOT.unpack_from(mapped, self._offset(key))[0] for key in keys]
+
+    def touch(self, keys: Collection[str]) -> None:
+        mapped = self._mapped()
+        for key in keys:
+            _SLOT.pack_into(mapped, self._offset(key), random.getrandbits(64) | 1)
+
+
+class RedisStamps:
+    """Stamps in Redis, shared by every process on every host."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+
+    def read(self, keys: Sequence[str]) -> list[int | None]:
+        try:
+            raw = self._client.mget([REDIS_PREFIX + key for key in keys])
+        except redis.RedisError as error:
+            log.warning("change stamps unavailable, reading the database: %s", error)
+            return [None] * len(keys)
+        return [int(value or 0) for value in raw]
+
+    def touch(self, keys: Collection[str]) -> None:
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(REDIS_PREFIX + key, random.getrandbits(62) | 1, ex=REDIS_STAMP_SECONDS)
+                pipe.execute()
+        except redis.RedisError as error:
+            log.warning("change stamps not touched, other processes may lag up to their TTL: %s", error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[V]):
+    stamp: int
+    expires_at: float
+    value: V
+
+
+class StampedCache(Generic[V]):
+    """A process's copies of values, each trusted while its key's stamp holds and its TTL runs."""
+
+    def __init__(
+        self,
+        stamps: ChangeStamps,
+        *,
+        ttl_seconds: float,
+        max_entries: int = MAX_ENTRIES,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stamps = stamps
+        self._ttl = ttl_seconds
+        self._max_entries = max_entries
+        self._monotonic = monotonic
+        self._entries: dict[str, _Entry[V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], V]) -> V:
+        """The value of ``key``, from this process when trustworthy, else ``load()`` (and kept)."""
+        return self.get_many([key], lambda _missing: {key: load()})[key]
+
+    def get_many(self, keys: Sequence[str], load: Callable[[list[str]], dict[str, V]]) -> dict[str, V]:
+        """Values of ``keys``; ``load(missing)`` must answer every key it is asked, in one go."""
+        stamps = self._stamps.read(keys)
+        now = self._monotonic()
+        found: dict[str, V] = {}
+        missing: dict[str, int | None] = {}
+        for key, stamp in zip(keys, stamps, strict=True):
+            entry = self._entries.get(key)
+            if entry is not None and stamp is not None and entry.stamp == stamp and entry.expires_at > now:
+                found[key] = entry.value
+            else:
+                missing[key] = stamp
+        if missing:
+            loaded = load(list(missing))
+            for key, stamp in missing.items():
+                found[key] = loaded[key]
+                if stamp is not None:
+                    self._store(key, _Entry(stamp, now + self._ttl, loaded[key]))
+        return found
+
+    def _store(self, key: str, entry: _Entry[V]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self._max_entries:
+                del self._entries[next(iter(self._entries))]  # the oldest stored
+            self._entries[key] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _Caches:
+    def __init__(self, stamps: ChangeStamps, ttl_seconds: float) -> None:
+        self.stamps = stamps
+        self.ttl_seconds = ttl_seconds
+        self.named: dict[str, StampedCache[Any]] = {}
+        self.lock = threading.Lock()
+
+
+def default_stamps_path(app: Flask) -> Path | None:
+    """Beside a SQLite database file, else in ``instance/`` per database; None for in-memory SQLite."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file::memory:"):
+            return None
+        return Path(url.database).with_name(Path(url.database).name + ".stamps")
+    digest = sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
+    return Path(app.instance_path) / f"change-stamps-{digest}"
+
+
+def init_app(app: Flask) -> None:
+    """Choose where this app's stamps live: Redis when configured, else this host's stamp file."""
+    if app.config.get("REDIS_URL"):
+        client = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=0.25, socket_connect_timeout=0.25
+        )
+        stamps: ChangeStamps = RedisStamps(client)
+    else:
+        configured = app.config.get("CHANGE_STAMPS_PATH")
+        stamps = HostStamps(Path(configured) if configured else default_stamps_path(app))
+    app.extensions[_EXTENSION] = _Caches(stamps, app.config["CACHE_SECONDS"])
+
+
+def _caches() -> _Caches:
+    return current_app.extensions[_EXTENSION]
+
+
+def cache(name: str) -> StampedCache[Any]:
+    """The current app's cache called ``name`` (one per kind of value)."""
+    caches = _caches()
+    found = caches.named.get(name)
+    if found is None:
+        with caches.lock:
+            found = caches.named.setdefault(name, StampedCache(caches.stamps, ttl_seconds=caches.ttl_seconds))
+    return found
+
+
+def change_stamps() -> ChangeStamps:
+    return _caches().stamps
+
+
+def touch_after_commit(keys: Iterable[str]) -> None:
+    """Touch ``keys`` once the current transaction commits, so a write can be part of a larger use case.
+
+    A rollback leaves them pending; the next commit of the session touches them too, which costs an
+    extra miss at most (a session ends with its request)."""
+    db.session.info.setdefault(_PENDING, set()).update(keys)
+
+
+def execute_thread_update(statement: Update) -> None:
+    """Run an UPDATE of threads; every thread it changed leaves every process's caches after commit."""
+    changed = db.session.execute(statement.returning(Thread.site_id, Thread.key))
+    touch_after_commit(thread_key(site_id, key) for site_id, key in changed)
+
+
+@event.listens_for(Session, "after_flush")
+def _touch_flushed_rows(session: Session, _context: Any) -> None:
+    # Sites and threads changed through the ORM (settings, a thread made by an import); the lists still
+    # hold what this flush wrote.
+    keys = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Site | Thread):
+            loaded = inspect(row).dict  # what the row holds, without loading an expired or deleted one
+            if isinstance(row, Site) and "slug" in loaded:
+                keys.add(site_key(loaded["slug"]))
+            elif isinstance(row, Thread) and "site_id" in loaded and "key" in loaded:
+                keys.add(thread_key(loaded["site_id"], loaded["key"]))
+    if keys:
+        session.info.setdefault(_PENDING, set()).update(keys)
+
+
+@event.listens_for(Session, "after_commit")
+def _touch_committed(session: Session) -> None:
+    keys = session.info.pop(_PENDING, None)
+    if keys and has_app_context() and _EXTENSION in current_app.extensions:
+        change_stamps().touch(keys)
