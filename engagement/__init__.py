@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.counters import routes as counters
     from engagement.database import RowIdConverter, configure_engine
     from engagement.extensions import db, limiter, migrate
+    from engagement.http import NoCookieSessions
     from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
     from engagement.portability import routes as portability
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path), config))
+    app.session_interface = NoCookieSessions()
 
     observability.configure_logging(app)
     if app.config["TRUSTED_PROXIES"] > 0:

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
-from flask import request
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
 from marshmallow import Schema, fields
 
 from engagement.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
 T = TypeVar("T")
+
+
+class NoCookieSessions(SessionInterface):
+    """The service keeps no cookie sessions (readers are anonymous, staff send bearer tokens), so no
+    request pays for opening one: Flask's default builds a signing serializer on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def json_body() -> Any:
@@ -47,17 +60,25 @@ def _refuse_nul_characters(document: dict[str, Any]) -> None:
         raise ValidationFailed(bad)
 
 
-def load_body(schema: Schema) -> Any:
+@cache
+def _schema(schema_class: type[Schema]) -> Schema:
+    # One instance per class: building a schema deep-copies its fields, a cost no request should pay.
+    # Loading keeps no state on the instance, so requests (and threads) can share it.
+    return schema_class()
+
+
+def load_body(schema_class: type[Schema]) -> Any:
     """Validate the JSON body; a body that is not an object is a validation error, not a crash."""
     document = json_body()
     if not isinstance(document, dict):
         raise BadRequest("invalid_json", "The request body must be a JSON object.")
     _refuse_nul_characters(document)
-    return schema.load(document)
+    return _schema(schema_class).load(document)
 
 
-def load_query(schema: Schema) -> Any:
+def load_query(schema_class: type[Schema]) -> Any:
     """Validate the query string; repeated parameters arrive as lists only where the schema wants a list."""
+    schema = _schema(schema_class)
     document: dict[str, Any] = {}
     for name, values in request.args.lists():
         field = schema.fields.get(name)

@@ -41,7 +41,7 @@ _MAIL_TOKEN = re.compile(r"^(/mail/[a-z-]+/)[^/?#]+")
 
 def redact_path(path: str) -> str:
     """The path as logs may keep it: the token of a mailed link replaced."""
-    return _MAIL_TOKEN.sub(r"\1[redacted]", path)
+    return _MAIL_TOKEN.sub(r"\1[redacted]", path) if path.startswith("/mail/") else path
 
 
 access_log = logging.getLogger("engagement.request")
@@ -50,9 +50,19 @@ access_log = logging.getLogger("engagement.request")
 class JsonFormatter(logging.Formatter):
     """Log records as one JSON object per line; request fields arrive through ``extra``."""
 
+    _second = -1
+    _second_text = ""
+
+    def _time(self, record: logging.LogRecord) -> str:
+        # Formatted once per second: a busy worker logs hundreds of lines within one.
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._second_text = second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
+        return self._second_text
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": self._time(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -87,22 +97,25 @@ def init_request_tracking(app: Flask) -> None:
         if started is None:  # failed before our before_request ran
             return response
         duration = time.perf_counter() - started
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-        LATENCY.labels(request.method, endpoint).observe(duration)
+        current = request._get_current_object()  # one proxy lookup instead of one per attribute
+        endpoint = current.url_rule.rule if current.url_rule else "unmatched"
+        REQUESTS.labels(current.method, endpoint, str(response.status_code)).inc()
+        LATENCY.labels(current.method, endpoint).observe(duration)
         response.headers["X-Request-ID"] = g.request_id
-        access_log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": redact_path(request.path),
-                    "status": response.status_code,
-                    "duration_ms": round(duration * 1000, 2),
-                    "request_id": g.request_id,
-                }
-            },
-        )
+        if access_log.isEnabledFor(logging.INFO):
+            fields = {
+                "method": current.method,
+                "path": redact_path(current.path),
+                "status": response.status_code,
+                "duration_ms": round(duration * 1000, 2),
+                "request_id": g.request_id,
+            }
+            # makeRecord + handle is what Logger.info does, less finding the caller's source line by
+            # walking the stack (a request line has no caller worth naming).
+            record = access_log.makeRecord(
+                access_log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": fields}
+            )
+            access_log.handle(record)
         return response
 
     @app.get("/metrics")

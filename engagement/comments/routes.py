@@ -21,7 +21,7 @@ from engagement.comments.schemas import (
 )
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import NotFound
-from engagement.extensions import limiter
+from engagement.extensions import rate_limit
 from engagement.http import load_body, load_query
 from engagement.openapi import EDIT_SECURITY, documented
 from engagement.readers import READER_HEADER, required_reader
@@ -34,16 +34,12 @@ _posted = PostedCommentSchema()
 _comment = CommentSchema()
 
 
-def _limit(setting: str):
-    return limiter.limit(lambda: current_app.config[setting])
-
-
 def _public_url() -> str:
     return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
 
 
 @bp.get("/comments")
-@_limit("RATELIMIT_READ")
+@rate_limit("RATELIMIT_READ")
 @documented(
     "A page of a thread's comments, replies nested",
     tags=TAGS,
@@ -52,7 +48,7 @@ def _public_url() -> str:
     errors=(404, 422),
 )
 def list_comments(site: str) -> Response:
-    args = load_query(ListCommentsQuery())
+    args = load_query(ListCommentsQuery)
     page = reading.read_page(
         site=current_site(),
         thread_key=args["thread"],
@@ -71,7 +67,7 @@ def list_comments(site: str) -> Response:
 
 
 @bp.post("/comments")
-@_limit("RATELIMIT_POST_COMMENT")
+@rate_limit("RATELIMIT_POST_COMMENT")
 @documented(
     "Post a comment or a reply (201 approved, 202 held for moderation)",
     tags=TAGS,
@@ -80,7 +76,7 @@ def list_comments(site: str) -> Response:
     errors=(403, 404, 409),
 )
 def post_comment(site: str) -> tuple[Response, int]:
-    data = load_body(PostCommentSchema())
+    data = load_body(PostCommentSchema)
     site_obj = current_site()
     posted = service.post_comment(
         site=site_obj,
@@ -109,7 +105,7 @@ def post_comment(site: str) -> tuple[Response, int]:
 
 
 @bp.patch("/comments/<int:comment_id>")
-@_limit("RATELIMIT_POST_COMMENT")
+@rate_limit("RATELIMIT_POST_COMMENT")
 @documented(
     "Edit your own comment within the edit window",
     tags=TAGS,
@@ -119,7 +115,7 @@ def post_comment(site: str) -> tuple[Response, int]:
     errors=(403, 404),
 )
 def edit_comment(site: str, comment_id: int) -> Response:
-    data = load_body(EditCommentSchema())
+    data = load_body(EditCommentSchema)
     site_obj = current_site()
     public, shown = service.edit_comment(
         site=site_obj,
@@ -132,7 +128,7 @@ def edit_comment(site: str, comment_id: int) -> Response:
 
 
 @bp.delete("/comments/<int:comment_id>")
-@_limit("RATELIMIT_POST_COMMENT")
+@rate_limit("RATELIMIT_POST_COMMENT")
 @documented(
     "Delete your own comment within the edit window",
     tags=TAGS,
@@ -148,7 +144,7 @@ def delete_comment(site: str, comment_id: int) -> tuple[str, int]:
 
 
 @bp.post("/comments/<int:comment_id>/likes")
-@_limit("RATELIMIT_REACTION")
+@rate_limit("RATELIMIT_REACTION")
 @documented(
     "Like a comment (once per reader)",
     tags=TAGS,
@@ -164,7 +160,7 @@ def like_comment(site: str, comment_id: int) -> Response:
 
 
 @bp.delete("/comments/<int:comment_id>/likes")
-@_limit("RATELIMIT_REACTION")
+@rate_limit("RATELIMIT_REACTION")
 @documented(
     "Take back a like",
     tags=TAGS,
@@ -180,17 +176,17 @@ def unlike_comment(site: str, comment_id: int) -> Response:
 
 
 @bp.get("/counts")
-@_limit("RATELIMIT_READ")
+@rate_limit("RATELIMIT_READ")
 @documented(
     "Comment counts of up to 100 threads", tags=TAGS, query=CountsQuery, responses={200: CountsSchema}
 )
 def comment_counts(site: str) -> Response:
-    args = load_query(CountsQuery())
+    args = load_query(CountsQuery)
     return jsonify(counts=reading.comment_counts(site=current_site(), keys=args["thread"]))
 
 
 @bp.get("/feed.atom")
-@_limit("RATELIMIT_READ")
+@rate_limit("RATELIMIT_READ")
 @documented(
     "Atom feed of the newest approved comments",
     tags=TAGS,
@@ -198,7 +194,7 @@ def comment_counts(site: str) -> Response:
     responses={200: "application/atom+xml"},
 )
 def comment_feed(site: str) -> Response:
-    args = load_query(FeedQuery())
+    args = load_query(FeedQuery)
     feed = reading.atom_feed(site=current_site(), thread_key=args["thread"], base_url=_public_url())
     return Response(feed, mimetype="application/atom+xml")
 

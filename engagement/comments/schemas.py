@@ -128,9 +128,29 @@ class ThreadKey(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         key = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not key or len(key) > 512 or _CONTROL.search(key) or "\n" in key:
+        if not _is_thread_key(key):
             raise self.make_error("invalid_key")
         return key
+
+
+def _is_thread_key(key: str) -> bool:
+    return bool(key) and len(key) <= 512 and not _CONTROL.search(key) and "\n" not in key
+
+
+class ThreadKeys(fields.List):
+    """Thread keys, as an article list asks counts for them. A valid list (nearly every request) is
+    checked in one loop: marshmallow's per-item machinery costs more than the check itself for 100 keys.
+    Anything else goes through it, for the usual per-item errors."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(ThreadKey(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            keys = [item.strip() for item in value]
+            if all(_is_thread_key(key) for key in keys):
+                return keys
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class PostCommentSchema(Schema):
@@ -165,8 +185,7 @@ class ListCommentsQuery(Schema):
 
 
 class CountsQuery(Schema):
-    thread = fields.List(
-        ThreadKey(),
+    thread = ThreadKeys(
         required=True,
         validate=validate.Length(min=1, max=MAX_THREADS_PER_COUNT),
     )

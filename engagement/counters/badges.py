@@ -11,6 +11,7 @@ XML-escaped here, whatever the caller already did: the output is served as `imag
 stray `<` is markup.
 """
 
+import functools
 import unicodedata
 from typing import NamedTuple
 
@@ -180,6 +181,9 @@ def normalize_color(value: str | None, default: str) -> str:
     return resolved
 
 
+# A badge is a pure function of its text, colours and style, and the same few are asked for all day:
+# each is rendered once per process. Bounded, since labels come from the query string.
+@functools.lru_cache(maxsize=512)
 def render_svg(
     *, label: str, message: str, color: str, style: str = "flat", label_color: str = DEFAULT_LABEL_COLOR
 ) -> str:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from engagement.cors import current_site, enable_site_cors
 from engagement.counters import service
@@ -22,7 +22,7 @@ from engagement.counters.schemas import (
     TargetQuery,
     parse_kind,
 )
-from engagement.extensions import limiter
+from engagement.extensions import rate_limit
 from engagement.http import load_body, load_query
 from engagement.models import CounterKind, Site
 from engagement.openapi import STAFF_SECURITY, documented
@@ -42,13 +42,11 @@ _READER_DOC = {READER_HEADER: "The reader's id; adds whether this reader has lik
 _engagement = EngagementSchema()
 
 # One budget per IP for liking and un-liking alike, so toggling cannot double it.
-_reader_action_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_REACTION"], scope="counter-reader-actions"
-)
+_reader_action_limit = rate_limit("RATELIMIT_REACTION", shared_scope="counter-reader-actions")
 
 
 def _read_limit() -> Any:
-    return limiter.limit(lambda: current_app.config["RATELIMIT_READ"])
+    return rate_limit("RATELIMIT_READ")
 
 
 @public.get("")
@@ -62,7 +60,7 @@ def _read_limit() -> Any:
     errors=(400, 404, 422),
 )
 def get_engagement(site: str) -> dict[str, Any]:
-    args = load_query(TargetQuery())
+    args = load_query(TargetQuery)
     state = service.get_engagement(site=current_site(), target=args["target"], reader=optional_reader())
     return _engagement.dump(state)
 
@@ -96,7 +94,7 @@ def leave_counter(site: str, kind: str) -> dict[str, Any]:
 
 
 def _set_reader_action(kind: str, *, active: bool) -> dict[str, Any]:
-    args = load_query(TargetQuery())
+    args = load_query(TargetQuery)
     state = service.set_reader_action(
         site=current_site(),
         kind=parse_kind(kind),
@@ -126,7 +124,7 @@ def _staff_site(slug: str) -> Site:
 def push_count(site: str, kind: str) -> dict[str, Any]:
     site_obj = _staff_site(site)
     counter_kind = parse_kind(kind)
-    args = load_body(PushCountSchema())
+    args = load_body(PushCountSchema)
     state = service.push_external_count(site=site_obj, kind=counter_kind, **args)
     return PushedCountSchema().dump({"target": args["target"], "kind": counter_kind, "counter": state})
 
@@ -142,7 +140,7 @@ def push_count(site: str, kind: str) -> dict[str, Any]:
 )
 def history(site: str) -> dict[str, Any]:
     site_obj = _staff_site(site)
-    args = load_query(HistoryQuery())
+    args = load_query(HistoryQuery)
     kind = CounterKind(args["kind"]) if args["kind"] else None
     series = service.counter_history(site=site_obj, target=args["target"], kind=kind, days=args["days"])
     return HistorySchema().dump(series)
@@ -158,7 +156,7 @@ def history(site: str) -> dict[str, Any]:
     errors=(404, 422),
 )
 def badge_svg(site: str, kind: str) -> Response:
-    args = load_query(BadgeQuery())
+    args = load_query(BadgeQuery)
     text = _badge_text(site, kind, args)
     return _cacheable(
         ["svg", args["style"], text.label, text.message, text.color],
@@ -179,7 +177,7 @@ def badge_svg(site: str, kind: str) -> Response:
     errors=(404, 422),
 )
 def badge_json(site: str, kind: str) -> Response:
-    args = load_query(BadgeQuery())
+    args = load_query(BadgeQuery)
     text = _badge_text(site, kind, args)
     return _cacheable(
         ["json", text.label, text.message, text.color],

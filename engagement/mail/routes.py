@@ -7,12 +7,12 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from engagement.clock import isoformat_z
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
-from engagement.extensions import limiter
+from engagement.extensions import rate_limit
 from engagement.http import load_body, load_query
 from engagement.mail import alerts, schemas, service
 from engagement.mail import staff as mail_staff
@@ -33,7 +33,7 @@ _HTML = "text/html"
 
 
 @public.post("/subscribers")
-@limiter.limit(lambda: current_app.config["RATELIMIT_SUBSCRIBE"])
+@rate_limit("RATELIMIT_SUBSCRIBE")
 @documented(
     "Subscribe an email address: 202 and a confirmation mail, the same answer for every address",
     tags=TAGS,
@@ -42,7 +42,7 @@ _HTML = "text/html"
     errors=(403, 404),
 )
 def subscribe(site: str) -> tuple[Response, int]:
-    data = load_body(schemas.SubscribeSchema())
+    data = load_body(schemas.SubscribeSchema)
     service.request_subscription(site=current_site(), target=data["target"], email=data["email"])
     return jsonify(schemas.SubscribeAcceptedSchema().dump({})), 202
 
@@ -137,7 +137,7 @@ def authenticate() -> None:
     errors=(404, 422),
 )
 def list_outbox() -> Response:
-    args = load_query(schemas.OutboxQuery())
+    args = load_query(schemas.OutboxQuery)
     listing = mail_staff.list_outbox(token=current_staff(), **args)
     return jsonify(schemas.OutboxListSchema().dump(listing))
 
@@ -165,7 +165,7 @@ def retry_message(message_id: int) -> Response:
     errors=(404, 422),
 )
 def list_subscribers(site: str) -> Response:
-    args = load_query(schemas.SubscribersQuery())
+    args = load_query(schemas.SubscribersQuery)
     listing = mail_staff.list_subscribers(token=current_staff(), site=site, **args)
     return jsonify(schemas.SubscriberListSchema().dump(listing))
 
@@ -180,7 +180,7 @@ def list_subscribers(site: str) -> Response:
     errors=(404, 422),
 )
 def export_subscribers(site: str) -> Response:
-    args = load_query(schemas.SubscriberFilter())
+    args = load_query(schemas.SubscriberFilter)
     rows = mail_staff.export_subscribers(token=current_staff(), site=site, **args)
     # Built whole rather than streamed: a streamed body outlives the request's database session.
     response = Response(_csv(rows), mimetype="text/csv")

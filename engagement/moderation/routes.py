@@ -42,7 +42,7 @@ def _listing(schema: type[schemas.Schema], listing: moderation.Listing, present:
     errors=(404, 422),
 )
 def comment_queue() -> Response:
-    args = load_query(schemas.QueueQuery())
+    args = load_query(schemas.QueueQuery)
     listing = moderation.comment_queue(token=current_staff(), **args)
     return _listing(schemas.CommentListSchema, listing, presenters.staff_comment)
 
@@ -62,7 +62,7 @@ def get_comment(comment_id: int) -> Response:
     errors=(404, 409),
 )
 def update_comment(comment_id: int) -> Response:
-    data = load_body(schemas.UpdateCommentSchema())
+    data = load_body(schemas.UpdateCommentSchema)
     comment = moderation.update_comment(token=current_staff(), comment_id=comment_id, **data)
     return jsonify(schemas.StaffCommentSchema().dump(presenters.staff_comment(comment)))
 
@@ -81,7 +81,7 @@ def delete_comment(comment_id: int) -> tuple[str, int]:
     responses={200: schemas.BulkResultSchema},
 )
 def bulk_moderate() -> Response:
-    data = load_body(schemas.BulkSchema())
+    data = load_body(schemas.BulkSchema)
     updated, failed = moderation.bulk_moderate(token=current_staff(), **data)
     return jsonify(schemas.BulkResultSchema().dump({"updated": updated, "failed": failed}))
 
@@ -94,7 +94,7 @@ def bulk_moderate() -> Response:
     errors=(404, 409),
 )
 def ban_author(comment_id: int) -> tuple[Response, int]:
-    data = load_body(schemas.BanAuthorSchema())
+    data = load_body(schemas.BanAuthorSchema)
     bans, trashed = moderation.ban_author(token=current_staff(), comment_id=comment_id, **data)
     slugs = moderation.site_slugs()
     body = {"bans": [presenters.ban(b, slugs) for b in bans], "trashed": trashed}
@@ -116,7 +116,7 @@ def summary() -> Response:
     "Bans of the token's sites", query=schemas.BanQuery, responses={200: schemas.BanListSchema}, errors=(404,)
 )
 def list_bans() -> Response:
-    args = load_query(schemas.BanQuery())
+    args = load_query(schemas.BanQuery)
     listing = moderation.list_bans(token=current_staff(), **args)
     slugs = moderation.site_slugs()
     return _listing(schemas.BanListSchema, listing, lambda b: presenters.ban(b, slugs))
@@ -130,7 +130,7 @@ def list_bans() -> Response:
     errors=(404,),
 )
 def create_ban() -> tuple[Response, int]:
-    data = load_body(schemas.CreateBanSchema())
+    data = load_body(schemas.CreateBanSchema)
     ban = moderation.create_ban(token=current_staff(), **data)
     return jsonify(schemas.BanSchema().dump(presenters.ban(ban, moderation.site_slugs()))), 201
 
@@ -150,7 +150,7 @@ def delete_ban(ban_id: int) -> tuple[str, int]:
     "Threads of a site", query=schemas.ThreadsQuery, responses={200: schemas.ThreadListSchema}, errors=(404,)
 )
 def list_threads(site: str) -> Response:
-    args = load_query(schemas.ThreadsQuery())
+    args = load_query(schemas.ThreadsQuery)
     listing = moderation.list_threads(token=current_staff(), site=site, **args)
     return _listing(schemas.ThreadListSchema, listing, presenters.thread)
 
@@ -164,8 +164,8 @@ def list_threads(site: str) -> Response:
     errors=(404,),
 )
 def update_thread(site: str) -> Response:
-    key = load_query(schemas.ThreadKeyQuery())["key"]
-    data = load_body(schemas.UpdateThreadSchema())
+    key = load_query(schemas.ThreadKeyQuery)["key"]
+    data = load_body(schemas.UpdateThreadSchema)
     thread = moderation.update_thread(
         token=current_staff(), site=site, key=key, closed=data.get("closed"), title=data.get("title")
     )
@@ -189,7 +189,7 @@ def list_sites() -> Response:
     "Create a site (admin)", body=schemas.CreateSiteSchema, responses={201: schemas.SiteSchema}, errors=(409,)
 )
 def create_site() -> tuple[Response, int]:
-    data = load_body(schemas.CreateSiteSchema())
+    data = load_body(schemas.CreateSiteSchema)
     settings = {k: v for k, v in data.items() if k not in _SITE_FIELDS}
     site = moderation.create_site(
         token=current_staff(),
@@ -217,7 +217,7 @@ def get_site(site: str) -> Response:
     errors=(404,),
 )
 def update_site(site: str) -> Response:
-    data = load_body(schemas.UpdateSiteSchema())
+    data = load_body(schemas.UpdateSiteSchema)
     settings = {k: v for k, v in data.items() if k not in _SITE_FIELDS}
     updated = moderation.update_site(
         token=current_staff(),
@@ -247,7 +247,7 @@ def list_tokens() -> Response:
     errors=(404,),
 )
 def create_token() -> tuple[Response, int]:
-    data = load_body(schemas.CreateTokenSchema())
+    data = load_body(schemas.CreateTokenSchema)
     created, secret = moderation.create_token(
         token=current_staff(), role=data["role"], site_slugs=data["sites"], label=data["label"]
     )
@@ -272,7 +272,7 @@ def revoke_token(token_id: int) -> Response:
     errors=(404,),
 )
 def audit_log() -> Response:
-    args = load_query(schemas.AuditQuery())
+    args = load_query(schemas.AuditQuery)
     listing = moderation.audit_log(token=current_staff(), **args)
     slugs = moderation.site_slugs()
     return _listing(schemas.AuditListSchema, listing, lambda e: presenters.audit_entry(e, slugs))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
-from engagement.extensions import limiter
+from engagement.extensions import rate_limit
 from engagement.http import load_body, load_query
 from engagement.mail.routes import keep_tokens_private
 from engagement.openapi import STAFF_SECURITY, documented
@@ -45,7 +45,7 @@ def authenticate() -> None:
     errors=(422,),
 )
 def find_person() -> Response:
-    args = load_query(schemas.PersonQuery())
+    args = load_query(schemas.PersonQuery)
     found = service.find_person(token=current_staff(), email=args["email"])
     return jsonify(schemas.PersonSchema().dump(presenters.person(found)))
 
@@ -59,7 +59,7 @@ def find_person() -> Response:
     security=STAFF_SECURITY,
 )
 def erase_person() -> Response:
-    data = load_body(schemas.EraseSchema())
+    data = load_body(schemas.EraseSchema)
     erasure = service.erase_person(token=current_staff(), email=data["email"], mode=data["mode"])
     return jsonify(schemas.ErasureSchema().dump(erasure))
 
@@ -69,7 +69,7 @@ def erase_person() -> Response:
 
 @public.post("/privacy")
 # The same budget as subscribing: both mail an address whoever asks.
-@limiter.limit(lambda: current_app.config["RATELIMIT_SUBSCRIBE"])
+@rate_limit("RATELIMIT_SUBSCRIBE")
 @documented(
     "Ask for your data or its erasure: 202 and a mailed link, the same answer for every address",
     tags=TAGS,
@@ -78,7 +78,7 @@ def erase_person() -> Response:
     errors=(403, 404),
 )
 def request_privacy(site: str) -> tuple[Response, int]:
-    data = load_body(schemas.PrivacyRequestSchema())
+    data = load_body(schemas.PrivacyRequestSchema)
     service.request_by_email(site=current_site(), email=data["email"], request=data["request"])
     return jsonify(schemas.PrivacyAcceptedSchema().dump({})), 202
 
