@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlalchemy import Row, and_, delete, func, select, update
 
-from engagement import clock
+from engagement import caching, clock
 from engagement.clock import isoformat_z
-from engagement.counters.badge_cache import badge_counts, invalidate_after_commit
 from engagement.counters.numbers import compact
 from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update
 from engagement.errors import Conflict, NotFound, ValidationFailed
@@ -161,10 +160,9 @@ def set_reader_action(
             changed = deleted.rowcount == 1
     if changed:
         _apply_change(counter_id, now, native_count=Counter.native_count + (1 if active else -1))
+        caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     state = get_engagement(site=site, target=target, reader=reader)  # read in the same transaction
     db.session.commit()
-    if changed:
-        badge_counts().invalidate((site.slug, target, kind.value))
     return state
 
 
@@ -172,12 +170,12 @@ def change_native_subscribers(*, site: SiteRef, target: str, delta: int) -> None
     """Count a confirmed email subscription in (+1) or out (-1) of ``target``'s native subscribers.
 
     Part of the caller's transaction (the subscription change that causes it); the caller commits, and
-    the cached badge is dropped when it does.
+    every process's cached badge stops being trusted when it does.
     """
     now = clock.now()
     counter_id = _ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
     _apply_change(counter_id, now, native_count=Counter.native_count + delta)
-    invalidate_after_commit((site.slug, target, CounterKind.SUBSCRIBERS.value))
+    caching.touch_after_commit([caching.counter_key(site.slug, target, CounterKind.SUBSCRIBERS.value)])
 
 
 def push_external_count(
@@ -228,10 +226,9 @@ def push_external_count(
             .scalar_subquery()
         )
         _apply_change(counter_id, now, external_count=total)
+        caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     state = get_engagement(site=site, target=target, reader=None).counters[kind.value]
     db.session.commit()
-    if changed:
-        badge_counts().invalidate((site.slug, target, kind.value))
     return state
 
 
@@ -283,13 +280,14 @@ def badge_text(
 ) -> BadgeText:
     """What a badge says: label (default Fans/Followers/Subscribers) and the count in shields' form.
 
-    Served from the per-process badge cache when it can be trusted (see ``badge_cache``), else one query.
+    Every page view fetches its badges, so the count comes from this process's cache while the counter's
+    change stamp holds (see ``engagement.caching``; every counter write touches it), else from one query
+    that also tells whether the site exists. One query rather than ``public_site`` first: it is the
+    request's first, so the stamp is read before the transaction's snapshot (SQLite keeps one per
+    transaction), and a miss costs one round trip.
     """
-    cache = badge_counts()
-    key = (site_slug, target, kind.value)
-    count = cache.cached(key)
-    if count is None:
-        version = cache.version(key)  # before the read, so a write in between invalidates what we store
+
+    def load() -> int:
         row = db.session.execute(
             select(Site.id, Counter.native_count + Counter.external_count)
             .select_from(Site)
@@ -299,9 +297,12 @@ def badge_text(
             .where(Site.slug == site_slug)
         ).one_or_none()
         if row is None:
+            # Raised out of the load, so nothing is cached: creating the site touches the site's stamp,
+            # not this counter's, and a remembered "unknown" would outlive it.
             raise NotFound("site_not_found", f"There is no site {site_slug!r}.")
-        count = row[1] or 0
-        cache.remember(key, count, version)
+        return row[1] or 0
+
+    count = caching.cache("badge_counts").get(caching.counter_key(site_slug, target, kind.value), load)
     return BadgeText(
         label=DEFAULT_BADGE_LABELS[kind] if label is None else label,
         message=compact(count),
