@@ -75,11 +75,14 @@ def refuse_duplicate(submission: Submission) -> None:
     """409 ``duplicate_comment`` for the same body from the same email on the same thread."""
     if submission.thread_id is None:
         return
+    # Site and email first: they match the (site_id, author_email) index, so the check reads this
+    # author's comments only. By thread alone it read every comment of the thread.
     duplicate = db.session.scalar(
         select(
             exists().where(
-                Comment.thread_id == submission.thread_id,
+                Comment.site_id == submission.site_id,
                 Comment.author_email == submission.author_email,
+                Comment.thread_id == submission.thread_id,
                 Comment.body == submission.body,
                 Comment.status != CommentStatus.TRASH,
             )
