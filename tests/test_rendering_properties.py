@@ -47,3 +47,21 @@ def test_stored_html_is_a_fixpoint_of_the_policy(render, text):
 @given(text=comment_bodies)
 def test_stored_html_runs_nothing(render, text):
     assert unsafe_parts(render(text)) == []
+
+
+def _always_linkified(render, text):
+    """The rendering as it was before linkify could be skipped: the linker runs on every body."""
+    from engagement import rendering
+
+    if not text.strip():
+        return ""
+    if render is render_comment:
+        return rendering.clean_html(rendering._LINKER.linkify(rendering._MARKDOWN.render(text))).strip()
+    return rendering.clean_html(rendering._LINKER.linkify(rendering.clean_html(text))).strip()
+
+
+@both_entry_points
+@settings(max_examples=500, deadline=None)
+@given(text=comment_bodies)
+def test_skipping_linkify_for_bodies_without_urls_changes_nothing(render, text):
+    assert render(text) == _always_linkified(render, text)
