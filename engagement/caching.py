@@ -73,7 +73,18 @@ def site_key(slug: str) -> str:
 
 
 def thread_key(site_id: int, key: str) -> str:
+    """Everything readers see of a thread: its row and its comments (count, version)."""
     return f"thread:{site_id}:{key}"
+
+
+def thread_posting_key(site_id: int, key: str) -> str:
+    """What posting to a thread reads: which row it is and whether it is open. Unlike ``thread_key``,
+    a new comment does not touch it, so a stream of posts to one article keeps finding it cached."""
+    return f"thread-posting:{site_id}:{key}"
+
+
+def _thread_keys(site_id: int, key: str) -> tuple[str, str]:
+    return thread_key(site_id, key), thread_posting_key(site_id, key)
 
 
 def counter_key(site_slug: str, target: str, kind: str) -> str:
@@ -268,18 +279,31 @@ def change_stamps() -> ChangeStamps:
     return _caches().stamps
 
 
-def touch_after_commit(keys: Iterable[str]) -> None:
-    """Touch ``keys`` once the current transaction commits, so a write can be part of a larger use case.
+def touch_after_commit(keys: Iterable[str], session: Session | None = None) -> None:
+    """Touch ``keys`` once the current transaction (of ``session``, default the app's) commits, so a
+    write can be part of a larger use case.
 
     A rollback leaves them pending; the next commit of the session touches them too, which costs an
     extra miss at most (a session ends with its request)."""
-    db.session.info.setdefault(_PENDING, set()).update(keys)
+    (session or db.session).info.setdefault(_PENDING, set()).update(keys)
 
 
-def execute_thread_update(statement: Update) -> None:
-    """Run an UPDATE of threads; every thread it changed leaves every process's caches after commit."""
-    changed = db.session.execute(statement.returning(Thread.site_id, Thread.key))
-    touch_after_commit(thread_key(site_id, key) for site_id, key in changed)
+def execute_thread_update(statement: Update, *, counts_only: bool = False) -> None:
+    """Run an UPDATE of threads; every thread it changed leaves every process's caches after commit.
+
+    ``counts_only``: the statement changes only what comments change (count, version, last comment
+    time), so what posting reads stays cached."""
+    columns = Thread.__table__.c  # table columns keep a Core statement off the ORM's bulk-update path
+    changed = db.session.execute(statement.returning(columns.site_id, columns.key))
+    if counts_only:
+        touch_after_commit(thread_key(site_id, key) for site_id, key in changed)
+    else:
+        touch_after_commit(stamp for site_id, key in changed for stamp in _thread_keys(site_id, key))
+
+
+def touch_thread(site_id: int, key: str) -> None:
+    """A thread was created or changed by other means than ``execute_thread_update`` or the ORM."""
+    touch_after_commit(_thread_keys(site_id, key))
 
 
 @event.listens_for(Session, "after_flush")
@@ -293,9 +317,9 @@ def _touch_flushed_rows(session: Session, _context: Any) -> None:
             if isinstance(row, Site) and "slug" in loaded:
                 keys.add(site_key(loaded["slug"]))
             elif isinstance(row, Thread) and "site_id" in loaded and "key" in loaded:
-                keys.add(thread_key(loaded["site_id"], loaded["key"]))
+                keys.update(_thread_keys(loaded["site_id"], loaded["key"]))
     if keys:
-        session.info.setdefault(_PENDING, set()).update(keys)
+        touch_after_commit(keys, session)
 
 
 @event.listens_for(Session, "after_commit")

@@ -82,7 +82,8 @@ def public_settings(site: SiteRef) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ThreadState:
-    """What public reads need of a thread row, cached per process while its change stamp holds."""
+    """What public reads and new comments need of a thread row, cached per process while its change
+    stamp holds."""
 
     id: int
     key: str
@@ -91,23 +92,7 @@ class ThreadState:
     comment_count: int
     closed: bool
     version: int
-
-
-def thread_states(site: SiteRef, keys: list[str]) -> dict[str, ThreadState | None]:
-    """The threads of these keys (None: no comment has made it yet), unchanged ones from this process's
-    cache and the rest in one query (see ``engagement.caching``)."""
-    by_stamp = {caching.thread_key(site.id, key): key for key in keys}
-
-    def load(missing: list[str]) -> dict[str, ThreadState | None]:
-        wanted = [by_stamp[stamp_key] for stamp_key in missing]
-        rows = db.session.execute(
-            select(*_THREAD_STATE_COLUMNS).where(Thread.site_id == site.id, Thread.key.in_(wanted))
-        )
-        found = {row.key: ThreadState(*row) for row in rows}
-        return {stamp_key: found.get(by_stamp[stamp_key]) for stamp_key in missing}
-
-    states = caching.cache("threads").get_many(list(by_stamp), load)
-    return {key: states[stamp_key] for stamp_key, key in by_stamp.items()}
+    created_at: datetime
 
 
 _THREAD_STATE_COLUMNS = (
@@ -118,7 +103,60 @@ _THREAD_STATE_COLUMNS = (
     Thread.comment_count,
     Thread.closed,
     Thread.version,
+    Thread.created_at,
 )
+
+
+def thread_states(site: SiteRef, keys: list[str]) -> dict[str, ThreadState | None]:
+    """The threads of these keys (None: no comment has made it yet), unchanged ones from this process's
+    cache and the rest in one query (see ``engagement.caching``)."""
+    by_stamp = {caching.thread_key(site.id, key): key for key in keys}
+
+    def load(missing: list[str]) -> dict[str, ThreadState | None]:
+        found = read_thread_states(site.id, [by_stamp[stamp_key] for stamp_key in missing])
+        return {stamp_key: found.get(by_stamp[stamp_key]) for stamp_key in missing}
+
+    states = caching.cache("threads").get_many(list(by_stamp), load)
+    return {key: states[stamp_key] for stamp_key, key in by_stamp.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadForPosting:
+    """What posting a comment reads of its thread: which one it is and whether it takes comments."""
+
+    id: int
+    key: str
+    title: str
+    closed: bool
+    created_at: datetime
+
+
+def thread_for_posting(site: SiteRef, key: str) -> ThreadForPosting | None:
+    """The thread a new comment goes to (None: not made yet), from this process's cache while neither
+    staff nor an import changed it; new comments leave it cached (``caching.thread_posting_key``)."""
+
+    def load() -> ThreadForPosting | None:
+        return read_thread_for_posting(site.id, key)
+
+    return caching.cache("thread_posting").get(caching.thread_posting_key(site.id, key), load)
+
+
+def read_thread_for_posting(site_id: int, key: str) -> ThreadForPosting | None:
+    """The thread from the database (no cache)."""
+    row = db.session.execute(
+        select(Thread.id, Thread.key, Thread.title, Thread.closed, Thread.created_at).where(
+            Thread.site_id == site_id, Thread.key == key
+        )
+    ).first()
+    return ThreadForPosting(*row) if row else None
+
+
+def read_thread_states(site_id: int, keys: list[str]) -> dict[str, ThreadState]:
+    """The existing threads of these keys, read from the database (no cache)."""
+    rows = db.session.execute(
+        select(*_THREAD_STATE_COLUMNS).where(Thread.site_id == site_id, Thread.key.in_(keys))
+    )
+    return {row.key: ThreadState(*row) for row in rows}
 
 
 def read_page(

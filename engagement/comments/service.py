@@ -16,7 +16,12 @@ from sqlalchemy import delete, exists, select, update
 
 from engagement import caching, clock
 from engagement.comments import events, tokens
-from engagement.comments.reading import public_comment
+from engagement.comments.reading import (
+    ThreadForPosting,
+    public_comment,
+    read_thread_for_posting,
+    thread_for_posting,
+)
 from engagement.comments.spam import Submission, judge, refuse_duplicate, refuse_flood
 from engagement.database import insert_if_absent, insert_ignoring_conflicts
 from engagement.errors import Forbidden, NotFound, ValidationFailed
@@ -46,15 +51,8 @@ def _public_as_shown(site: SiteRef, comment: Comment) -> tuple[dict[str, Any], C
     return {**public_comment(site, comment), "status": shown}, shown
 
 
-def find_thread(site: SiteRef, key: str) -> Thread | None:
-    return db.session.scalar(select(Thread).where(Thread.site_id == site.id, Thread.key == key))
-
-
-def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> Thread:
-    """The thread for ``key``, created by the first comment; concurrent first comments create one."""
-    thread = find_thread(site, key)
-    if thread is not None:
-        return thread
+def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> ThreadForPosting:
+    """The thread for ``key``, created by its first comment; concurrent first comments create one."""
     db.session.execute(
         insert_ignoring_conflicts(
             Thread.__table__,
@@ -71,11 +69,13 @@ def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> T
             conflict_columns=["site_id", "key"],
         )
     )
-    caching.touch_after_commit([caching.thread_key(site.id, key)])
-    return find_thread(site, key)
+    caching.touch_thread(site.id, key)
+    thread = read_thread_for_posting(site.id, key)
+    assert thread is not None  # inserted above, or by a concurrent first comment
+    return thread
 
 
-def thread_is_closed(thread: Thread, site: SiteRef, now: datetime) -> bool:
+def thread_is_closed(thread: ThreadForPosting, site: SiteRef, now: datetime) -> bool:
     """Closed by staff, or older than the site's ``close_after_days`` (0: never by age)."""
     days = site.settings.close_after_days
     return thread.closed or (days > 0 and thread.created_at < now - timedelta(days=days))
@@ -83,10 +83,14 @@ def thread_is_closed(thread: Thread, site: SiteRef, now: datetime) -> bool:
 
 def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: datetime | None = None) -> None:
     """Adjust the approved count and bump the version in one atomic statement."""
-    values = {"comment_count": Thread.comment_count + approved_delta, "version": Thread.version + 1}
+    threads = Thread.__table__
+    values = {"comment_count": threads.c.comment_count + approved_delta, "version": threads.c.version + 1}
     if now is not None:
         values["last_comment_at"] = now
-    caching.execute_thread_update(update(Thread).where(Thread.id == thread_id).values(**values))
+    # A Core UPDATE: the ORM's would also evaluate the change against every Thread in the session.
+    caching.execute_thread_update(
+        update(threads).where(threads.c.id == thread_id).values(**values), counts_only=True
+    )
 
 
 def _check_thread_url(site: SiteRef, url: str | None) -> None:
@@ -103,7 +107,7 @@ def _check_body_length(site: SiteRef, body: str) -> None:
         raise ValidationFailed({"body": [f"Your comment can be at most {limit:,} characters."]})
 
 
-def _parent_for_reply(site: SiteRef, thread: Thread, parent_id: int) -> Comment:
+def _parent_for_reply(site: SiteRef, thread: ThreadForPosting, parent_id: int) -> Comment:
     """The comment a reply attaches to: the parent, or its deepest ancestor within ``max_depth``."""
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.thread_id != thread.id:
@@ -139,9 +143,12 @@ def post_comment(
     now = clock.now()
     _check_body_length(site, body)
     _check_thread_url(site, thread_url)
-    # Rendered before the first query: on SQLite that query takes the write lock (see database.py).
+    # Everything that needs no query comes first: on SQLite the first query takes the write lock,
+    # which every other post then waits for (see database.py). The thread and the site's bans come
+    # from this process's caches; a thread closed at this very moment may take one more comment, as
+    # it could have a moment earlier.
     html = render_comment(body)
-    thread = find_thread(site, thread_key)
+    thread = thread_for_posting(site, thread_key)
     if thread is not None and thread_is_closed(thread, site, now):
         raise Forbidden("thread_closed", "Comments are closed.")
 
@@ -157,12 +164,12 @@ def post_comment(
         ip_hash=ip_hash(ip),
         user_agent=user_agent[:400],
     )
+    verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
     refuse_duplicate(submission)
     refuse_flood(submission, site.settings, now)
     if thread is None:
         thread = _ensure_thread(site, key=thread_key, title=thread_title, url=thread_url)
     parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
-    verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
 
     comment = Comment(
         site_id=site.id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from limits import parse_many
@@ -29,6 +29,9 @@ from engagement.mail import links
 from engagement.mail.outbox import enqueue_email
 from engagement.models import Comment, MailContact, ReplySubscription, Site, SiteRef, Subscriber, Thread
 from engagement.rendering import html_to_text
+
+if TYPE_CHECKING:
+    from engagement.comments.reading import ThreadForPosting
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class LinkSubject:
 # --- opt-in ----------------------------------------------------------------------------------------------
 
 
-def request_reply_notifications(*, site: SiteRef, thread: Thread, email: str) -> None:
+def request_reply_notifications(*, site: SiteRef, thread: ThreadForPosting, email: str) -> None:
     """The comment form's "notify me" box: replies in ``thread`` will be mailed to ``email`` once the
     address is confirmed for the site; the first opt-in mails the confirmation link. Caller commits."""
     email = email.lower()

@@ -2,23 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
+from engagement import caching
 from engagement.extensions import db
 from engagement.models import Ban, BanKind
 
 
-def active_bans(site_id: int, now: datetime) -> list[Ban]:
-    return list(
-        db.session.scalars(
-            select(Ban)
-            .where(Ban.site_id == site_id, or_(Ban.expires_at.is_(None), Ban.expires_at > now))
-            .order_by(Ban.id)
-        )
+@dataclass(frozen=True, slots=True)
+class BanRule:
+    """What matching reads of a ban; immutable, so one copy serves every post of the site."""
+
+    id: int
+    kind: str
+    value: str
+    action: str
+    expires_at: datetime | None
+
+
+def _bans_key(site_id: int) -> str:
+    return f"bans:{site_id}"
+
+
+def active_bans(site_id: int, now: datetime) -> list[BanRule]:
+    """The site's bans in force at ``now``. Every post asks, so the site's bans come from this process's
+    cache while none of them changed (``engagement.caching``); expiry is applied here, at each call."""
+    rules = caching.cache("bans").get(_bans_key(site_id), lambda: _site_bans(site_id))
+    return [rule for rule in rules if rule.expires_at is None or rule.expires_at > now]
+
+
+def _site_bans(site_id: int) -> tuple[BanRule, ...]:
+    rows = db.session.execute(
+        select(Ban.id, Ban.kind, Ban.value, Ban.action, Ban.expires_at)
+        .where(Ban.site_id == site_id)
+        .order_by(Ban.id)
     )
+    return tuple(BanRule(*row) for row in rows)
+
+
+@event.listens_for(Session, "after_flush")
+def _touch_changed_bans(session: Session, _context: Any) -> None:
+    # Bans are created, imported and lifted as ORM rows; each such flush invalidates its site's bans.
+    keys = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Ban) and "site_id" in (loaded := inspect(row).dict):
+            keys.add(_bans_key(loaded["site_id"]))
+    if keys:
+        caching.touch_after_commit(keys, session)
 
 
 def _domain_matches(domain: str, candidate: str | None) -> bool:
@@ -29,8 +65,8 @@ def _domain_matches(domain: str, candidate: str | None) -> bool:
 
 
 def matching_bans(
-    bans: list[Ban], *, email: str, ip_hash: str | None, author_url: str | None, texts: list[str]
-) -> list[Ban]:
+    bans: list[BanRule], *, email: str, ip_hash: str | None, author_url: str | None, texts: list[str]
+) -> list[BanRule]:
     """The bans a submission falls under."""
     email = email.lower()
     email_domain = email.rpartition("@")[2]
