@@ -38,7 +38,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -175,8 +175,11 @@ class _Entry(Generic[V]):
     value: V
 
 
-class StampedCache(Generic[V]):
-    """A process's copies of values, each trusted while its key's stamp holds and its TTL runs."""
+E = TypeVar("E")
+
+
+class _BoundedEntries(Generic[E]):
+    """Entries of one process, at most ``max_entries``: when full, the oldest stored goes."""
 
     def __init__(
         self,
@@ -190,8 +193,23 @@ class StampedCache(Generic[V]):
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._monotonic = monotonic
-        self._entries: dict[str, _Entry[V]] = {}
+        self._entries: dict[Hashable, E] = {}
         self._lock = threading.Lock()
+
+    def _store(self, key: Hashable, entry: E) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self._max_entries:
+                del self._entries[next(iter(self._entries))]  # the oldest stored
+            self._entries[key] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class StampedCache(_BoundedEntries[_Entry[V]]):
+    """A process's copies of values, each trusted while its key's stamp holds and its TTL runs."""
 
     def get(self, key: str, load: Callable[[], V]) -> V:
         """The value of ``key``, from this process when trustworthy, else ``load()`` (and kept)."""
@@ -217,16 +235,37 @@ class StampedCache(Generic[V]):
                     self._store(key, _Entry(stamp, now + self._ttl, loaded[key]))
         return found
 
-    def _store(self, key: str, entry: _Entry[V]) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-            while len(self._entries) >= self._max_entries:
-                del self._entries[next(iter(self._entries))]  # the oldest stored
-            self._entries[key] = entry
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+@dataclass(frozen=True, slots=True)
+class _DependentEntry(Generic[V]):
+    keys: tuple[str, ...]
+    stamps: tuple[int | None, ...]
+    expires_at: float
+    value: V
+
+
+class DependentCache(_BoundedEntries[_DependentEntry[V]]):
+    """Values built from several stamped things (the counts of fifty threads), each trusted while every
+    one of its keys' stamps holds, without redoing the work of finding those keys."""
+
+    def get(self, key: Hashable, depends_on: Callable[[], Sequence[str]], build: Callable[[], V]) -> V:
+        """The value for ``key``: from this process while the stamps of what it was built from hold, else
+        ``build()``. ``depends_on()`` names those stamped keys; it runs first, so their stamps are read
+        before ``build`` reads the database (a write in between can only cost a miss)."""
+        entry = self._entries.get(key)
+        # Stored stamps are never None, so an unknown stamp (Redis down) never matches.
+        if (
+            entry is not None
+            and entry.expires_at > self._monotonic()
+            and tuple(self._stamps.read(entry.keys)) == entry.stamps
+        ):
+            return entry.value
+        keys = tuple(depends_on())
+        stamps = tuple(self._stamps.read(keys))
+        value = build()
+        if None not in stamps:
+            self._store(key, _DependentEntry(keys, stamps, self._monotonic() + self._ttl, value))
+        return value
 
 
 class _Caches:
@@ -234,6 +273,7 @@ class _Caches:
         self.stamps = stamps
         self.ttl_seconds = ttl_seconds
         self.named: dict[str, StampedCache[Any]] = {}
+        self.dependent: dict[str, DependentCache[Any]] = {}
         self.lock = threading.Lock()
 
 
@@ -272,6 +312,18 @@ def cache(name: str) -> StampedCache[Any]:
     if found is None:
         with caches.lock:
             found = caches.named.setdefault(name, StampedCache(caches.stamps, ttl_seconds=caches.ttl_seconds))
+    return found
+
+
+def dependent_cache(name: str) -> DependentCache[Any]:
+    """The current app's cache called ``name`` of values that depend on several stamped keys."""
+    caches = _caches()
+    found = caches.dependent.get(name)
+    if found is None:
+        with caches.lock:
+            found = caches.dependent.setdefault(
+                name, DependentCache(caches.stamps, ttl_seconds=caches.ttl_seconds)
+            )
     return found
 
 

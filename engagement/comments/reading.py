@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -293,6 +294,23 @@ def public_comment(site: SiteRef, comment: Comment) -> dict[str, Any]:
 
 def avatar_path(site: SiteRef, email: str) -> str:
     return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(email)}.svg"
+
+
+def counts_answer(*, site: SiteRef, query: bytes, thread_keys: Callable[[], list[str]]) -> str:
+    """The JSON answer to a counts request. An article list asks the same query on every view, so the
+    answer is kept per query string while none of its threads changed: a repeat reads fifty stamps
+    and skips parsing, validation, the lookups and the encoding. ``thread_keys()`` validates the query
+    (and may refuse it); it runs only when the answer is built."""
+    keys: list[str] = []
+
+    def depends_on() -> list[str]:
+        keys.extend(thread_keys())
+        return [caching.thread_key(site.id, key) for key in dict.fromkeys(keys)]
+
+    def build() -> str:
+        return current_app.json.dumps({"counts": comment_counts(site=site, keys=keys)}) + "\n"
+
+    return caching.dependent_cache("counts_answers").get((site.id, query), depends_on, build)
 
 
 def comment_counts(*, site: SiteRef, keys: list[str]) -> dict[str, int]:

@@ -181,8 +181,12 @@ def unlike_comment(site: str, comment_id: int) -> Response:
     "Comment counts of up to 100 threads", tags=TAGS, query=CountsQuery, responses={200: CountsSchema}
 )
 def comment_counts(site: str) -> Response:
-    args = load_query(CountsQuery)
-    return jsonify(counts=reading.comment_counts(site=current_site(), keys=args["thread"]))
+    answer = reading.counts_answer(
+        site=current_site(),
+        query=request.query_string,
+        thread_keys=lambda: load_query(CountsQuery)["thread"],
+    )
+    return Response(answer, mimetype="application/json")
 
 
 @bp.get("/feed.atom")
