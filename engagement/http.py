@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -76,9 +77,28 @@ def load_body(schema_class: type[Schema]) -> Any:
     return _schema(schema_class).load(document)
 
 
+_QUERY_MEMO_SIZE = 2048
+_query_memo: dict[tuple[type[Schema], bytes], dict[str, Any]] = {}
+_query_memo_lock = threading.Lock()
+
+
 def load_query(schema_class: type[Schema]) -> Any:
-    """Validate the query string; repeated parameters arrive as lists only where the schema wants a list."""
-    schema = _schema(schema_class)
+    """Validate the query string; repeated parameters arrive as lists only where the schema wants a list.
+
+    Validation is a pure function of the schema and the query string, and the readers of one article
+    all send the same one, so valid results are remembered (bounded, oldest out). Callers get a copy."""
+    memo_key = (schema_class, request.query_string)
+    found = _query_memo.get(memo_key)
+    if found is None:
+        found = _validate_query(_schema(schema_class))
+        with _query_memo_lock:
+            while len(_query_memo) >= _QUERY_MEMO_SIZE:
+                del _query_memo[next(iter(_query_memo))]
+            _query_memo[memo_key] = found
+    return {name: list(value) if isinstance(value, list) else value for name, value in found.items()}
+
+
+def _validate_query(schema: Schema) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for name, values in request.args.lists():
         field = schema.fields.get(name)
