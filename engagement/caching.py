@@ -64,6 +64,7 @@ REDIS_PREFIX = "engagement:stamp:"
 # A stamp must outlive every entry that could hold it by far; then Redis may drop it (a miss).
 REDIS_STAMP_SECONDS = 7 * 24 * 3600
 MAX_ENTRIES = 10_000
+BACKOFF_SECONDS = 5.0
 _EXTENSION = "engagement.caching"
 _PENDING = "engagement.pending_touches"
 
@@ -99,22 +100,32 @@ class ChangeStamps(Protocol):
         """Give each key a new stamp: every entry cached under the old one stops being trusted."""
 
 
+def _new_stamp() -> int:
+    return random.getrandbits(62) | 1  # never 0, which means "never touched"
+
+
 class HostStamps:
-    """Stamps in a file mapped into every process of this host (or in this process only, without a path)."""
+    """Stamps in a file mapped into every process of this host (in this process, and children forked
+    after its first use, without a path)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._map: mmap.mmap | None = None
-        self._pid = -1
+        self._failed_until = 0.0
         self._lock = threading.Lock()
 
-    def _mapped(self) -> mmap.mmap:
-        # Mapped lazily and again after a fork that did not inherit a shared map (anonymous ones are private).
-        if self._map is None or (self.path is None and self._pid != os.getpid()):
+    def _mapped(self) -> mmap.mmap | None:
+        if self._map is None and time.monotonic() >= self._failed_until:
             with self._lock:
-                if self._map is None or (self.path is None and self._pid != os.getpid()):
-                    self._map = self._open()
-                    self._pid = os.getpid()
+                if self._map is None:
+                    try:
+                        self._map = self._open()
+                    except OSError as error:
+                        # An unwritable instance/ or a file another user made: serve from the database.
+                        self._failed_until = time.monotonic() + BACKOFF_SECONDS
+                        log.warning(
+                            "change stamps file %s unusable, reading the database: %s", self.path, error
+                        )
         return self._map
 
     def _open(self) -> mmap.mmap:
@@ -136,35 +147,72 @@ class HostStamps:
 
     def read(self, keys: Sequence[str]) -> list[int | None]:
         mapped = self._mapped()
-        return [_SLOT.unpack_from(mapped, self._offset(key))[0] for key in keys]
+        if mapped is None:
+            return [None] * len(keys)
+        stamps: list[int | None] = []
+        for key in keys:
+            offset = self._offset(key)
+            stamp = _SLOT.unpack_from(mapped, offset)[0]
+            if stamp == 0:
+                # Never touched (a new file): claim a random stamp rather than trust 0, which an entry
+                # stored before the file was made again would also hold. A write after the claim
+                # replaces it, as any touch does; a concurrent claim only costs a miss.
+                stamp = _new_stamp()
+                _SLOT.pack_into(mapped, offset, stamp)
+            stamps.append(stamp)
+        return stamps
 
     def touch(self, keys: Collection[str]) -> None:
         mapped = self._mapped()
+        if mapped is None:
+            log.warning("change stamps not touched, other processes may lag up to their TTL: no stamps file")
+            return
         for key in keys:
-            _SLOT.pack_into(mapped, self._offset(key), random.getrandbits(64) | 1)
+            _SLOT.pack_into(mapped, self._offset(key), _new_stamp())
 
 
 class RedisStamps:
-    """Stamps in Redis, shared by every process on every host."""
+    """Stamps in Redis, shared by every process on every host.
+
+    After a Redis error, reads give "unknown" for ``BACKOFF_SECONDS`` without asking, so a hung Redis
+    costs one socket timeout per back-off instead of one per request. Touches always try: a lost
+    touch is a stale entry elsewhere (until its TTL), a slow write is only slow."""
 
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
+        self._failed_until = 0.0
 
     def read(self, keys: Sequence[str]) -> list[int | None]:
-        try:
-            raw = self._client.mget([REDIS_PREFIX + key for key in keys])
-        except redis.RedisError as error:
-            log.warning("change stamps unavailable, reading the database: %s", error)
+        if time.monotonic() < self._failed_until:
             return [None] * len(keys)
-        return [int(value or 0) for value in raw]
+        names = [REDIS_PREFIX + key for key in keys]
+        try:
+            raw = self._client.mget(names)
+            missing = [index for index, value in enumerate(raw) if value is None]
+            if missing:
+                # A key Redis lost (restart, flush, eviction) must not read as the stamp an old entry was
+                # stored under: claim a random one (the first claim wins, every claimer reads it back).
+                with self._client.pipeline(transaction=False) as pipe:
+                    for index in missing:
+                        pipe.set(names[index], _new_stamp(), nx=True, ex=REDIS_STAMP_SECONDS)
+                        pipe.get(names[index])
+                    claimed = pipe.execute()[1::2]
+                for index, value in zip(missing, claimed, strict=True):
+                    raw[index] = value
+        except redis.RedisError as error:
+            self._failed_until = time.monotonic() + BACKOFF_SECONDS
+            log.warning("change stamps unavailable for %ss, reading the database: %s", BACKOFF_SECONDS, error)
+            return [None] * len(keys)
+        return [int(value) if value is not None else None for value in raw]
 
     def touch(self, keys: Collection[str]) -> None:
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for key in keys:
-                    pipe.set(REDIS_PREFIX + key, random.getrandbits(62) | 1, ex=REDIS_STAMP_SECONDS)
+                    pipe.set(REDIS_PREFIX + key, _new_stamp(), ex=REDIS_STAMP_SECONDS)
                 pipe.execute()
         except redis.RedisError as error:
+            self._failed_until = time.monotonic() + BACKOFF_SECONDS
             log.warning("change stamps not touched, other processes may lag up to their TTL: %s", error)
 
 
@@ -217,6 +265,7 @@ class StampedCache(_BoundedEntries[_Entry[V]]):
 
     def get_many(self, keys: Sequence[str], load: Callable[[list[str]], dict[str, V]]) -> dict[str, V]:
         """Values of ``keys``; ``load(missing)`` must answer every key it is asked, in one go."""
+        storable = not _snapshot_may_predate_stamps()
         stamps = self._stamps.read(keys)
         now = self._monotonic()
         found: dict[str, V] = {}
@@ -231,7 +280,7 @@ class StampedCache(_BoundedEntries[_Entry[V]]):
             loaded = load(list(missing))
             for key, stamp in missing.items():
                 found[key] = loaded[key]
-                if stamp is not None:
+                if stamp is not None and storable:
                     self._store(key, _Entry(stamp, now + self._ttl, loaded[key]))
         return found
 
@@ -261,11 +310,23 @@ class DependentCache(_BoundedEntries[_DependentEntry[V]]):
         ):
             return entry.value
         keys = tuple(depends_on())
+        storable = not _snapshot_may_predate_stamps()
         stamps = tuple(self._stamps.read(keys))
         value = build()
-        if None not in stamps:
+        if storable and None not in stamps:
             self._store(key, _DependentEntry(keys, stamps, self._monotonic() + self._ttl, value))
         return value
+
+
+def _snapshot_may_predate_stamps() -> bool:
+    """True when the app's session has a transaction open already. On SQLite its snapshot was taken by
+    its first query, so it may not hold a write whose touch came before the stamps read now: what it
+    loads would be stored under a newer stamp than its data. Such a value is served but not kept (at
+    most one more miss). PostgreSQL's READ COMMITTED snapshots each statement; the rule holds for both."""
+    if not has_app_context():
+        return False
+    registry = db.session.registry
+    return registry.has() and registry().in_transaction()
 
 
 class _Caches:
@@ -281,9 +342,13 @@ def default_stamps_path(app: Flask) -> Path | None:
     """Beside a SQLite database file, else in ``instance/`` per database; None for in-memory SQLite."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:" or url.database.startswith("file::memory:"):
+        database = url.database or ""
+        if database.startswith("file:"):  # a URI filename (?uri=true): its path, unless it is in memory
+            in_memory = url.query.get("mode") == "memory" or "mode=memory" in database
+            database = "" if in_memory else database[len("file:") :].partition("?")[0]
+        if not database or database == ":memory:" or database.startswith(":memory:"):
             return None
-        return Path(url.database).with_name(Path(url.database).name + ".stamps")
+        return Path(database).with_name(Path(database).name + ".stamps")
     digest = sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
     return Path(app.instance_path) / f"change-stamps-{digest}"
 

@@ -282,12 +282,12 @@ def test_touching_one_key_leaves_the_stamps_of_other_keys_alone(tmp_path):
 
 def test_stamps_without_a_file_work_and_are_seen_by_their_own_object_only():
     stamps, elsewhere = HostStamps(None), HostStamps(None)
-    before = stamps.read([KEY])
+    before, elsewhere_before = stamps.read([KEY]), elsewhere.read([KEY])
 
     stamps.touch([KEY])
 
     assert stamps.read([KEY]) != before
-    assert elsewhere.read([KEY]) == before
+    assert elsewhere.read([KEY]) == elsewhere_before
 
 
 # --- RedisStamps -------------------------------------------------------------------------------------------
@@ -327,6 +327,42 @@ def test_with_redis_unreachable_every_stamp_is_unknown_and_a_touch_is_lost_witho
     assert read == [None, None]
     assert "change stamps unavailable" in caplog.text
     assert "change stamps not touched" in caplog.text
+
+
+@pytest.mark.redis
+def test_a_stamp_redis_lost_is_claimed_anew_and_every_reader_agrees_on_it(live_redis):
+    # A restart without persistence, a flush or an eviction: an entry stored under the lost stamp must
+    # not be trusted again, so the stamp is not read as 0 but claimed, once for everyone.
+    client = redis.Redis.from_url(live_redis)
+    one, another = RedisStamps(client), RedisStamps(redis.Redis.from_url(live_redis))
+    one.touch([KEY])
+    before = one.read([KEY])
+
+    client.flushdb()
+    claimed = one.read([KEY])
+
+    assert None not in claimed and claimed != before
+    assert another.read([KEY]) == claimed
+
+
+def test_after_a_redis_error_reads_do_not_ask_redis_again_for_a_while(dead_redis, caplog):
+    # A hung Redis would otherwise cost every request a socket timeout.
+    stamps = RedisStamps(redis.Redis.from_url(dead_redis))
+    assert stamps.read([KEY]) == [None]
+    caplog.clear()
+
+    assert stamps.read([KEY, OTHER_KEY]) == [None, None]
+    assert "change stamps unavailable" not in caplog.text
+
+
+def test_an_unusable_stamps_file_makes_every_stamp_unknown_instead_of_failing(tmp_path, caplog):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    stamps = HostStamps(blocked / "stamps")
+
+    assert stamps.read([KEY]) == [None]
+    stamps.touch([KEY])
+    assert "unusable" in caplog.text
 
 
 # --- where an app's stamps live ----------------------------------------------------------------------------
@@ -589,12 +625,10 @@ def test_a_site_created_through_another_app_is_found_at_once_where_it_was_unknow
 
 
 def test_a_write_committed_between_a_reads_site_query_and_its_thread_lookup_is_not_cached_as_current(
-    make_app, tmp_path, database_url, request
+    make_app, tmp_path
 ):
-    if database_url.startswith("sqlite"):
-        # The read transaction's snapshot is taken by its first query (the site), before the thread's
-        # stamp is read: the thread loaded from it is stored under the stamp of the newer write.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="SQLite snapshot predates the stamp"))
+    # On SQLite the read transaction's snapshot is taken by its first query (the site), before the
+    # thread's stamp is read: a thread loaded from it must not be stored under the newer write's stamp.
     writer, reader = writer_and_reader(make_app, tmp_path)
     post(writer.client)
     etag = cached_etag(reader)
@@ -744,3 +778,31 @@ def test_a_counter_write_through_one_app_changes_the_badge_another_app_serves_at
     assert cached.json["message"] == change.before
     assert again.status_code == 200
     assert again.json["message"] == change.after
+
+
+def test_a_stamp_never_touched_is_claimed_not_read_as_zero(tmp_path):
+    # Zero is what a new stamps file (or a lost Redis key) holds: an entry stored under it before the
+    # file was made again must not be trusted by the stamp of the new file.
+    path = tmp_path / "stamps"
+    first = HostStamps(path).read([KEY])
+    path.unlink()
+
+    again = HostStamps(path).read([KEY])
+
+    assert 0 not in first + again
+    assert again != first
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///file:{dir}/news.db?uri=true", "{dir}/news.db.stamps"),
+        ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", None),
+    ],
+)
+def test_a_sqlite_uri_filename_puts_stamps_beside_its_file_or_nowhere_in_memory(tmp_path, url, expected):
+    app = app_for(url.format(dir=tmp_path), tmp_path)
+
+    found = default_stamps_path(app)
+
+    assert found == (Path(expected.format(dir=tmp_path)) if expected else None)
