@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from engagement.extensions import db
 from engagement.models import Comment, CommentStatus, Site, SiteSettings
@@ -218,3 +220,29 @@ def test_rate_limits_live_in_redis_when_configured(make_app):
     assert post(second_app.test_client()).status_code == 201
     assert post(first_app.test_client()).status_code == 429
     assert any(key.startswith(b"LIMITS") for key in redis.Redis.from_url(url).keys("*"))
+
+
+def test_the_rules_read_the_authors_comments_by_index_not_the_threads_or_the_sites(client, app):
+    # The duplicate check once read every comment of the thread and the first-time check every approved
+    # comment of the site, on every post: O(thread) and O(site) on SQLite, whose planner has no stats.
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner; PostgreSQL plans from table statistics")
+    make_site(moderation="first_time", flood_seconds=15)
+    post(client)  # the thread exists, so the duplicate check runs on the next post
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert post(client, ip="198.51.100.9").status_code == 202
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    rule_queries = [(s, p) for s, p in statements if s.lstrip().startswith("SELECT") and "author_email" in s]
+    raw = db.session.connection().connection.dbapi_connection
+    plans = [" ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {s}", p)) for s, p in rule_queries]
+    assert len(plans) == 3  # duplicate, flood, first time
+    for plan in plans:
+        assert "(site_id=? AND author_email=?" in plan, plan

@@ -58,8 +58,11 @@ class Comment(Base):
         Index("ix_comments_root_id", "root_id"),
         # The moderation queue of a site.
         Index("ix_comments_site_queue", "site_id", "status", "created_at"),
-        # Flood, duplicate and first-time checks.
+        # Flood and duplicate checks ...
         Index("ix_comments_site_email", "site_id", "author_email", "created_at"),
+        # ... and the first-time check (an approved comment by this email). Without status in an index
+        # led by the email, SQLite took ix_comments_site_queue and read every approved comment of the site.
+        Index("ix_comments_site_email_status", "site_id", "author_email", "status"),
         Index("ix_comments_site_ip", "site_id", "ip_hash", "created_at"),
         # An imported comment's origin, so importing the same file again updates instead of duplicating.
         # NULLs never collide, so comments posted here are unaffected.
