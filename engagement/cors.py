@@ -39,7 +39,7 @@ def enable_site_cors(blueprint: Blueprint) -> None:
     @blueprint.after_request
     def add_cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
-        response.vary.add("Origin")
+        _vary_on_origin(response)
         if origin is None:
             return response
         try:
@@ -54,3 +54,13 @@ def enable_site_cors(blueprint: Blueprint) -> None:
                 response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
                 response.headers["Access-Control-Max-Age"] = "600"
         return response
+
+
+def _vary_on_origin(response: Response) -> None:
+    # The header as a string: ``response.vary.add`` parses it into a set and writes it back, on every
+    # public answer.
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in (part.strip().lower() for part in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, Origin"

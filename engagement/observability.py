@@ -6,6 +6,7 @@ prometheus_client to its multiprocess mode so /metrics adds up every worker.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ import re
 import sys
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -45,6 +47,21 @@ def redact_path(path: str) -> str:
 
 
 access_log = logging.getLogger("engagement.request")
+
+
+# Any token is a method to HTTP: a client inventing them must not add series without end.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+# The labelled series of each (method, route, status), kept: ``labels()`` validates and locks on every call.
+@functools.lru_cache(maxsize=4096)
+def _requests(method: str, endpoint: str, status: int) -> Any:
+    return REQUESTS.labels(method if method in _METHODS else "OTHER", endpoint, str(status))
+
+
+@functools.lru_cache(maxsize=4096)
+def _latency(method: str, endpoint: str) -> Any:
+    return LATENCY.labels(method if method in _METHODS else "OTHER", endpoint)
 
 
 class JsonFormatter(logging.Formatter):
@@ -99,8 +116,8 @@ def init_request_tracking(app: Flask) -> None:
         duration = time.perf_counter() - started
         current = request._get_current_object()  # one proxy lookup instead of one per attribute
         endpoint = current.url_rule.rule if current.url_rule else "unmatched"
-        REQUESTS.labels(current.method, endpoint, str(response.status_code)).inc()
-        LATENCY.labels(current.method, endpoint).observe(duration)
+        _requests(current.method, endpoint, response.status_code).inc()
+        _latency(current.method, endpoint).observe(duration)
         response.headers["X-Request-ID"] = g.request_id
         if access_log.isEnabledFor(logging.INFO):
             fields = {
