@@ -38,6 +38,7 @@ RESULTS = servers.ROOT / "bench" / "results"
 WORKERS = 2
 WARM_UP_SECONDS = 1
 IDLE_CHECK_SECONDS = 0.3
+MACHINE_QUIET_TIMEOUT = 30
 API = "/api/v1/sites/demo"
 JSON_TYPE = ("Content-Type", "application/json")
 READER = ("X-Engagement-Reader", "0f3c9a2b7d1e4c5fa6b8c9d0e1f2a3b4")
@@ -277,13 +278,36 @@ def _drive(
 
 def wait_until_idle(server: servers.Server, timeout: float = 120) -> None:
     """Let the server finish what a previous run left queued: when wrk stops, the connections it opened
-    are still in the listen backlog, and a sync worker serves each of them (seconds for Isso's reads)."""
+    are still in the listen backlog, and a sync worker serves each of them (seconds for Isso's reads).
+    Then let the machine settle: PostgreSQL vacuums and checkpoints the rows a post scenario wrote for
+    seconds after it, on the same two cores as the next point."""
     deadline = time.monotonic() + timeout
     used = server.cpu_seconds()
     while time.monotonic() < deadline:
         time.sleep(IDLE_CHECK_SECONDS)
         now = server.cpu_seconds()
         if now - used < IDLE_CHECK_SECONDS * 0.05:  # under 5% of one core
+            break
+        used = now
+    wait_until_machine_quiet()
+
+
+def _busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (the first line of /proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_machine_quiet(timeout: float = MACHINE_QUIET_TIMEOUT) -> None:
+    """Until the whole machine uses under a fifth of one core, or ``timeout`` (a shared machine may
+    never be quiet; the load average in the results tells)."""
+    deadline = time.monotonic() + timeout
+    used = _busy_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_CHECK_SECONDS)
+        now = _busy_seconds()
+        if now - used < IDLE_CHECK_SECONDS * 0.2:
             return
         used = now
 
