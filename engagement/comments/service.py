@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import ColumnElement, delete, exists, insert, literal, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from engagement import caching, clock
@@ -23,7 +23,14 @@ from engagement.comments.reading import (
     read_thread_for_posting,
     thread_for_posting,
 )
-from engagement.comments.spam import Submission, judge, refuse_duplicate, refuse_flood
+from engagement.comments.spam import (
+    Submission,
+    comment_flood,
+    duplicate_comment,
+    duplicate_of,
+    flood_wait,
+    judge,
+)
 from engagement.database import insert_if_absent, insert_ignoring_conflicts
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
@@ -166,13 +173,14 @@ def post_comment(
         user_agent=user_agent[:400],
     )
     verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
-    refuse_duplicate(submission)
-    refuse_flood(submission, site.settings, now)
     if thread is None:
         thread = _ensure_thread(site, key=thread_key, title=thread_title, url=thread_url)
     parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
 
+    # WordPress's order: a duplicate is refused before a flood. The duplicate rule is a condition of
+    # the INSERT; the flood rule reads what came before the inserted row, and a 429 rolls it back.
     comment = _insert_comment(
+        unless=duplicate_of(submission, thread_id=thread.id),
         site_id=site.id,
         thread_id=thread.id,
         parent_id=parent.id if parent else None,
@@ -191,6 +199,12 @@ def post_comment(
         pinned=False,
         created_at=now,
     )
+    if comment is None:
+        db.session.rollback()  # a thread made for it goes too; on SQLite the write lock is free at once
+        raise duplicate_comment()
+    if (wait := flood_wait(submission, site.settings, now, posted_id=comment.id)) is not None:
+        db.session.rollback()
+        raise comment_flood(wait)
     if verdict.status == CommentStatus.APPROVED:
         change_thread_counts(thread.id, approved_delta=1, now=now)
         events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
@@ -217,14 +231,20 @@ def post_comment(
     )
 
 
-def _insert_comment(**values: Any) -> Comment:
-    """One new comment by a Core ``INSERT ... RETURNING id``, then attached to the session as a persistent
-    row. The unit of work around a single insert cost a post more than the statement. Columns not
-    given are NULL, so the attached row has nothing left to load (a required one fails the insert)."""
+def _insert_comment(*, unless: ColumnElement[bool], **values: Any) -> Comment | None:
+    """One new comment, unless ``unless`` holds (None then): one ``INSERT ... SELECT ... WHERE NOT``
+    returning the id, then attached to the session as a persistent row. The unit of work around a
+    single insert cost a post more than the statement. Columns not given are NULL, so the attached row
+    has nothing left to load (a required one fails the insert)."""
     columns = {attribute.key for attribute in Comment.__mapper__.column_attrs} - {"id"}
     values = {**dict.fromkeys(columns - values.keys()), **values}
     table = Comment.__table__
-    comment_id = db.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+    # Typed literals: PostgreSQL gets each value with its column's cast, SQLite as it would in VALUES.
+    row = select(*(literal(value, type_=table.c[name].type) for name, value in values.items())).where(~unless)
+    inserted = insert(table).from_select(list(values), row).returning(table.c.id)
+    comment_id = db.session.execute(inserted).scalar()
+    if comment_id is None:
+        return None
     comment = Comment(id=comment_id, **values)
     make_transient_to_detached(comment)
     db.session.add(comment)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
@@ -50,48 +50,57 @@ class Verdict:
         self.status = CommentStatus.SPAM
 
 
-def refuse_flood(submission: Submission, settings: SiteSettings, now: datetime) -> None:
-    """429 ``comment_flood`` when the same IP or email commented on this site within ``flood_seconds``."""
+def flood_wait(
+    submission: Submission, settings: SiteSettings, now: datetime, *, posted_id: int
+) -> int | None:
+    """Seconds to wait when the same IP or email commented on this site within ``flood_seconds`` before
+    the comment just inserted as ``posted_id``; None when it may stand."""
     if settings.flood_seconds <= 0:
-        return
+        return None
     since = now - timedelta(seconds=settings.flood_seconds)
     same_author = [Comment.author_email == submission.author_email]
     if submission.ip_hash:
         same_author.append(Comment.ip_hash == submission.ip_hash)
     last = db.session.scalar(
         select(Comment.created_at)
-        .where(Comment.site_id == submission.site_id, Comment.created_at > since, or_(*same_author))
+        .where(
+            Comment.site_id == submission.site_id,
+            Comment.created_at > since,
+            or_(*same_author),
+            Comment.id != posted_id,
+        )
         .order_by(Comment.created_at.desc())
         .limit(1)
     )
-    if last is not None:
-        wait = settings.flood_seconds - int((now - last).total_seconds())
-        raise TooManyRequests(
-            "comment_flood", "You are posting comments too quickly. Slow down.", retry_after=wait
-        )
+    return None if last is None else settings.flood_seconds - int((now - last).total_seconds())
 
 
-def refuse_duplicate(submission: Submission) -> None:
-    """409 ``duplicate_comment`` for the same body from the same email on the same thread."""
-    if submission.thread_id is None:
-        return
+def comment_flood(wait: int) -> TooManyRequests:
+    """429 ``comment_flood`` with ``Retry-After``."""
+    return TooManyRequests(
+        "comment_flood", "You are posting comments too quickly. Slow down.", retry_after=wait
+    )
+
+
+def duplicate_of(submission: Submission, *, thread_id: int) -> ColumnElement[bool]:
+    """The same body from the same email on the same thread, as a condition for the INSERT itself: the
+    check and the write are one statement (one round trip, and no window between them)."""
     # Site and email first: they match the (site_id, author_email) index, so the check reads this
     # author's comments only. By thread alone it read every comment of the thread.
-    duplicate = db.session.scalar(
-        select(
-            exists().where(
-                Comment.site_id == submission.site_id,
-                Comment.author_email == submission.author_email,
-                Comment.thread_id == submission.thread_id,
-                Comment.body == submission.body,
-                Comment.status != CommentStatus.TRASH,
-            )
-        )
+    return exists().where(
+        Comment.site_id == submission.site_id,
+        Comment.author_email == submission.author_email,
+        Comment.thread_id == thread_id,
+        Comment.body == submission.body,
+        Comment.status != CommentStatus.TRASH,
     )
-    if duplicate:
-        raise Conflict(
-            "duplicate_comment", "Duplicate comment detected; it looks as though you've already said that!"
-        )
+
+
+def duplicate_comment() -> Conflict:
+    """409 ``duplicate_comment``, WordPress's words."""
+    return Conflict(
+        "duplicate_comment", "Duplicate comment detected; it looks as though you've already said that!"
+    )
 
 
 def _matches(words: Iterable[str], haystacks: Iterable[str]) -> str | None:
