@@ -429,14 +429,25 @@ def _touch_flushed_rows(session: Session, _context: Any) -> None:
     # hold what this flush wrote.
     keys = set()
     for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, Site | Thread):
-            loaded = inspect(row).dict  # what the row holds, without loading an expired or deleted one
-            if isinstance(row, Site) and "slug" in loaded:
-                keys.add(site_key(loaded["slug"]))
-            elif isinstance(row, Thread) and "site_id" in loaded and "key" in loaded:
-                keys.update(_thread_keys(loaded["site_id"], loaded["key"]))
+        if isinstance(row, Site):
+            values = _key_values(session, row, ("slug",))
+            if len(values) == 1:
+                keys.add(site_key(values["slug"]))
+        elif isinstance(row, Thread):
+            values = _key_values(session, row, ("site_id", "key"))
+            if len(values) == 2:
+                keys.update(_thread_keys(values["site_id"], values["key"]))
     if keys:
         touch_after_commit(keys, session)
+
+
+def _key_values(session: Session, row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A flushed row's key columns. A row still in the database may have them expired (changed after a
+    commit): reading loads them. A deleted row cannot be loaded: what it held, if anything."""
+    if row in session.deleted:
+        loaded = inspect(row).dict
+        return {name: loaded[name] for name in names if name in loaded}
+    return {name: getattr(row, name) for name in names}
 
 
 @event.listens_for(Session, "after_commit")

@@ -24,6 +24,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
+from sqlalchemy import inspect as sa_inspect
 
 from engagement.caching import (
     REDIS_PREFIX,
@@ -548,6 +549,20 @@ def test_a_site_settings_change_shows_at_once_in_the_thread_page_and_the_next_co
     again = page(client, etag=etag)
     assert again.status_code == 200 and again.json["settings"]["max_depth"] == 2
     assert post(client).status_code == 202  # held: moderation "all" applies to the very next comment
+
+
+def test_a_site_changed_after_a_commit_expired_its_row_still_shows_at_once(client, site):
+    # The row's slug is not loaded when the change is flushed: the flush hook must load it, not skip it.
+    post(client)
+    assert page(client).json["settings"]["max_depth"] == 5
+    settings = site.settings  # loads the row
+    db.session.expire(site, ["slug"])  # as a commit would, for this one column
+
+    site.settings = settings.replace(max_depth=3)
+    assert "slug" not in sa_inspect(site).dict
+    db.session.commit()
+
+    assert page(client).json["settings"]["max_depth"] == 3
 
 
 def test_a_repeated_304_and_a_repeated_counts_request_cost_no_sql(client, site):
