@@ -14,13 +14,20 @@ it read, and trusts an entry only while the entry's change stamp is unchanged:
   commits in between changes the stamp afterwards, so the entry is never trusted: at worst one extra
   read, never a stale value kept. The only window is the microseconds between a write's commit and
   its touch, and the writer's own answer is sent after the touch.
+- A value whose stamps were read while the session's transaction was already open is served but not
+  kept: on SQLite that transaction's snapshot was taken by an earlier query and may predate the stamp.
+- A stamp never touched (a new file) or lost (Redis restarted or evicted it) is claimed anew, never
+  read as 0, which an entry stored before the loss would also hold.
 - Entries also expire after ``ENGAGEMENT_CACHE_SECONDS`` (60), so a change made behind the service's
   back (psql) or a touch lost while Redis was unreachable is seen within that time.
+- ``StampedCache`` holds one value per key; ``DependentCache`` one value built from several keys (the
+  counts of fifty threads), trusted while all their stamps hold.
 
 Where the stamps live:
 
 - With ``ENGAGEMENT_REDIS_URL``: in Redis (one MGET per read), shared by every worker, host and CLI run.
-  A Redis error makes the read a miss (the database answers), never an error.
+  A Redis error makes the read a miss (the database answers), never an error, and reads leave Redis
+  alone for ``BACKOFF_SECONDS`` after one, so a hung Redis costs one timeout per back-off.
 - Otherwise: a memory-mapped file shared by every process of this host (gunicorn workers, the CLI):
   65,536 slots of 8 bytes, a key hashed to a slot. A read is a memory load; a touch writes a new random
   value, so concurrent writers need no lock (any new value is a change). Keys sharing a slot only cost
