@@ -37,6 +37,7 @@ Where the stamps live:
 
 from __future__ import annotations
 
+import functools
 import logging
 import mmap
 import os
@@ -412,17 +413,25 @@ def touch_after_commit(keys: Iterable[str], session: Session | None = None) -> N
     (session or db.session).info.setdefault(_PENDING, set()).update(keys)
 
 
-def execute_thread_update(statement: Update, *, counts_only: bool = False) -> None:
+def execute_thread_update(
+    statement: Update, parameters: dict[str, Any] | None = None, *, counts_only: bool = False
+) -> None:
     """Run an UPDATE of threads; every thread it changed leaves every process's caches after commit.
 
     ``counts_only``: the statement changes only what comments change (count, version, last comment
     time), so what posting reads stays cached."""
-    columns = Thread.__table__.c  # table columns keep a Core statement off the ORM's bulk-update path
-    changed = db.session.execute(statement.returning(columns.site_id, columns.key))
+    changed = db.session.execute(_returning_thread_keys(statement), parameters or {})
     if counts_only:
         touch_after_commit(thread_key(site_id, key) for site_id, key in changed)
     else:
         touch_after_commit(stamp for site_id, key in changed for stamp in _thread_keys(site_id, key))
+
+
+@functools.lru_cache(maxsize=64)
+def _returning_thread_keys(statement: Update) -> Update:
+    # Kept per statement (compared by identity), so a statement built once keeps its compiled form.
+    columns = Thread.__table__.c  # table columns keep a Core statement off the ORM's bulk-update path
+    return statement.returning(columns.site_id, columns.key)
 
 
 def touch_thread(site_id: int, key: str) -> None:

@@ -6,13 +6,14 @@ every change a reader can see bumps the thread's ``version``, which is the ETag 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, exists, insert, literal, select, update
+from sqlalchemy import Insert, Integer, Update, bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from engagement import caching, clock
@@ -24,10 +25,11 @@ from engagement.comments.reading import (
     thread_for_posting,
 )
 from engagement.comments.spam import (
+    DUPLICATE,
     Submission,
     comment_flood,
     duplicate_comment,
-    duplicate_of,
+    duplicate_parameters,
     flood_wait,
     judge,
 )
@@ -91,13 +93,25 @@ def thread_is_closed(thread: ThreadForPosting, site: SiteRef, now: datetime) -> 
 
 def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: datetime | None = None) -> None:
     """Adjust the approved count and bump the version in one atomic statement."""
-    threads = Thread.__table__
-    values = {"comment_count": threads.c.comment_count + approved_delta, "version": threads.c.version + 1}
+    parameters: dict[str, Any] = {"target_thread_id": thread_id, "count_delta": approved_delta}
     if now is not None:
-        values["last_comment_at"] = now
-    # A Core UPDATE: the ORM's would also evaluate the change against every Thread in the session.
-    caching.execute_thread_update(
-        update(threads).where(threads.c.id == thread_id).values(**values), counts_only=True
+        parameters["new_last_comment_at"] = now
+    caching.execute_thread_update(_count_change(now is not None), parameters, counts_only=True)
+
+
+@functools.cache
+def _count_change(sets_last_comment: bool) -> Update:
+    # A Core UPDATE (the ORM's would also evaluate the change against every Thread in the session),
+    # built once: every post and moderation decision runs it.
+    threads = Thread.__table__
+    values: dict[str, Any] = {
+        "comment_count": threads.c.comment_count + bindparam("count_delta", type_=Integer),
+        "version": threads.c.version + 1,
+    }
+    if sets_last_comment:
+        values["last_comment_at"] = bindparam("new_last_comment_at", type_=threads.c.last_comment_at.type)
+    return (
+        update(threads).where(threads.c.id == bindparam("target_thread_id", type_=Integer)).values(**values)
     )
 
 
@@ -180,7 +194,7 @@ def post_comment(
     # WordPress's order: a duplicate is refused before a flood. The duplicate rule is a condition of
     # the INSERT; the flood rule reads what came before the inserted row, and a 429 rolls it back.
     comment = _insert_comment(
-        unless=duplicate_of(submission, thread_id=thread.id),
+        unless_duplicate=duplicate_parameters(submission, thread_id=thread.id),
         site_id=site.id,
         thread_id=thread.id,
         parent_id=parent.id if parent else None,
@@ -231,24 +245,33 @@ def post_comment(
     )
 
 
-def _insert_comment(*, unless: ColumnElement[bool], **values: Any) -> Comment | None:
-    """One new comment, unless ``unless`` holds (None then): one ``INSERT ... SELECT ... WHERE NOT``
-    returning the id, then attached to the session as a persistent row. The unit of work around a
-    single insert cost a post more than the statement. Columns not given are NULL, so the attached row
-    has nothing left to load (a required one fails the insert)."""
-    columns = {attribute.key for attribute in Comment.__mapper__.column_attrs} - {"id"}
-    values = {**dict.fromkeys(columns - values.keys()), **values}
-    table = Comment.__table__
-    # Typed literals: PostgreSQL gets each value with its column's cast, SQLite as it would in VALUES.
-    row = select(*(literal(value, type_=table.c[name].type) for name, value in values.items())).where(~unless)
-    inserted = insert(table).from_select(list(values), row).returning(table.c.id)
-    comment_id = db.session.execute(inserted).scalar()
+def _insert_comment(*, unless_duplicate: dict[str, Any], **values: Any) -> Comment | None:
+    """One new comment, unless it duplicates one (None then): one ``INSERT ... SELECT ... WHERE NOT
+    EXISTS`` returning the id, then attached to the session as a persistent row. The unit of work
+    around a single insert cost a post more than the statement. Columns not given are NULL, so the
+    attached row has nothing left to load (a required one fails the insert)."""
+    values = {**dict.fromkeys(_COMMENT_COLUMNS - values.keys()), **values}
+    parameters = {f"new_{name}": value for name, value in values.items()} | unless_duplicate
+    comment_id = db.session.execute(_insert_unless_duplicate(), parameters).scalar()
     if comment_id is None:
         return None
     comment = Comment(id=comment_id, **values)
     make_transient_to_detached(comment)
     db.session.add(comment)
     return comment
+
+
+_COMMENT_COLUMNS = frozenset(attribute.key for attribute in Comment.__mapper__.column_attrs) - {"id"}
+
+
+@functools.cache
+def _insert_unless_duplicate() -> Insert:
+    # Built once: per post, its two dozen typed parameters and its cache key cost more than running it.
+    # Typed parameters: PostgreSQL gets each value with its column's cast, SQLite as it would in VALUES.
+    table = Comment.__table__
+    names = sorted(_COMMENT_COLUMNS)
+    row = select(*(bindparam(f"new_{name}", type_=table.c[name].type) for name in names)).where(~DUPLICATE)
+    return insert(table).from_select(names, row).returning(table.c.id)
 
 
 def _own_comment(site: SiteRef, comment_id: int, authorization: str | None) -> Comment:
