@@ -157,17 +157,16 @@ class HostStamps:
         mapped = self._mapped()
         if mapped is None:
             return [None] * len(keys)
-        stamps: list[int | None] = []
-        for key in keys:
-            offset = self._offset(key)
-            stamp = _SLOT.unpack_from(mapped, offset)[0]
+        # One tight loop: a counts request reads fifty stamps.
+        unpack, crc32, mask, width = _SLOT.unpack_from, zlib.crc32, SLOTS - 1, _SLOT.size
+        stamps: list[int | None] = [unpack(mapped, (crc32(key.encode()) & mask) * width)[0] for key in keys]
+        for index, stamp in enumerate(stamps):
             if stamp == 0:
                 # Never touched (a new file): claim a random stamp rather than trust 0, which an entry
                 # stored before the file was made again would also hold. A write after the claim
                 # replaces it, as any touch does; a concurrent claim only costs a miss.
-                stamp = _new_stamp()
-                _SLOT.pack_into(mapped, offset, stamp)
-            stamps.append(stamp)
+                stamps[index] = claimed = _new_stamp()
+                _SLOT.pack_into(mapped, self._offset(keys[index]), claimed)
         return stamps
 
     def touch(self, keys: Collection[str]) -> None:

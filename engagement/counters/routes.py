@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
+from engagement import caching
 from engagement.cors import current_site, enable_site_cors
 from engagement.counters import service
 from engagement.counters.badges import MIN_CACHE_SECONDS, endpoint_json, render_svg
@@ -156,15 +158,13 @@ def history(site: str) -> dict[str, Any]:
     errors=(404, 422),
 )
 def badge_svg(site: str, kind: str) -> Response:
-    args = load_query(BadgeQuery)
-    text = _badge_text(site, kind, args)
-    return _cacheable(
-        ["svg", args["style"], text.label, text.message, text.color],
-        lambda: Response(
-            render_svg(label=text.label, message=text.message, color=text.color, style=args["style"]),
-            mimetype="image/svg+xml",
-        ),
-    )
+    def render(args: dict[str, Any], text: service.BadgeText) -> _BadgeAnswer:
+        svg = render_svg(label=text.label, message=text.message, color=text.color, style=args["style"])
+        return _badge_answer(
+            ["svg", args["style"], text.label, text.message, text.color], svg, "image/svg+xml"
+        )
+
+    return _cacheable(_answered(site, kind, "svg", render))
 
 
 @badges.get("/<site>/<kind>.json")
@@ -177,16 +177,14 @@ def badge_svg(site: str, kind: str) -> Response:
     errors=(404, 422),
 )
 def badge_json(site: str, kind: str) -> Response:
-    args = load_query(BadgeQuery)
-    text = _badge_text(site, kind, args)
-    return _cacheable(
-        ["json", text.label, text.message, text.color],
-        lambda: jsonify(
-            endpoint_json(
-                label=text.label, message=text.message, color=text.color, cache_seconds=BADGE_MAX_AGE
-            )
-        ),
-    )
+    def render(_args: dict[str, Any], text: service.BadgeText) -> _BadgeAnswer:
+        document = endpoint_json(
+            label=text.label, message=text.message, color=text.color, cache_seconds=BADGE_MAX_AGE
+        )
+        body = current_app.json.dumps(document) + "\n"
+        return _badge_answer(["json", text.label, text.message, text.color], body, "application/json")
+
+    return _cacheable(_answered(site, kind, "json", render))
 
 
 @badges.after_request
@@ -204,10 +202,44 @@ def _badge_text(site: str, kind: str, args: dict[str, Any]) -> service.BadgeText
     )
 
 
-def _cacheable(content_key: list[str], render: Callable[[], Response]) -> Response:
-    """200 with a content-derived ETag, or 304 without rendering when the client already has it."""
+@dataclass(frozen=True, slots=True)
+class _BadgeAnswer:
+    etag: str  # derived from the content, so every process and host answers the same one
+    body: str
+    mimetype: str
+
+
+def _badge_answer(content_key: list[str], body: str, mimetype: str) -> _BadgeAnswer:
     etag = hashlib.sha256(json.dumps(content_key).encode()).hexdigest()[:32]
-    response = Response(status=304) if request.if_none_match.contains_weak(etag) else render()
-    response.set_etag(etag)
+    return _BadgeAnswer(etag=etag, body=body, mimetype=mimetype)
+
+
+def _answered(
+    site: str, kind: str, form: str, render: Callable[[dict[str, Any], service.BadgeText], _BadgeAnswer]
+) -> _BadgeAnswer:
+    """A badge as answered before for this query string while its counter has not changed (its change
+    stamp): every page view fetches it, and a repeat then costs one stamp read. Otherwise the query is
+    validated, the count looked up (404 for an unknown site or kind) and the badge rendered."""
+    args: dict[str, Any] = {}
+
+    def depends_on() -> list[str]:
+        args.update(load_query(BadgeQuery))
+        return [caching.counter_key(site, args["target"], parse_kind(kind).value)]
+
+    def build() -> _BadgeAnswer:
+        return render(args, _badge_text(site, kind, args))
+
+    return caching.dependent_cache("badge_answers").get(
+        (site, kind, form, request.query_string), depends_on, build
+    )
+
+
+def _cacheable(answer: _BadgeAnswer) -> Response:
+    """200 with the badge's content-derived ETag, or 304 when the client already has it."""
+    if request.if_none_match.contains_weak(answer.etag):
+        response = Response(status=304)
+    else:
+        response = Response(answer.body, mimetype=answer.mimetype)
+    response.set_etag(answer.etag)
     response.headers["Cache-Control"] = f"public, max-age={BADGE_MAX_AGE}"
     return response
