@@ -60,7 +60,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from engagement.extensions import db
-from engagement.models import Site, Thread
+from engagement.models import Ban, Site, Thread
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,11 @@ def thread_posting_key(site_id: int, key: str) -> str:
 
 def _thread_keys(site_id: int, key: str) -> tuple[str, str]:
     return thread_key(site_id, key), thread_posting_key(site_id, key)
+
+
+def bans_key(site_id: int) -> str:
+    """Every ban of a site (created, imported and lifted as ORM rows, found by the flush hook)."""
+    return f"bans:{site_id}"
 
 
 def counter_key(site_slug: str, target: str, kind: str) -> str:
@@ -440,14 +445,18 @@ def touch_thread(site_id: int, key: str) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _touch_flushed_rows(session: Session, _context: Any) -> None:
-    # Sites and threads changed through the ORM (settings, a thread made by an import); the lists still
-    # hold what this flush wrote.
+    # Sites, threads and bans changed through the ORM (settings, a thread made by an import, a ban
+    # lifted); the lists still hold what this flush wrote.
     keys = set()
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, Site):
             values = _key_values(session, row, ("slug",))
             if len(values) == 1:
                 keys.add(site_key(values["slug"]))
+        elif isinstance(row, Ban):
+            values = _key_values(session, row, ("site_id",))
+            if len(values) == 1:
+                keys.add(bans_key(values["site_id"]))
         elif isinstance(row, Thread):
             values = _key_values(session, row, ("site_id", "key"))
             if len(values) == 2:

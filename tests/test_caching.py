@@ -565,6 +565,25 @@ def test_a_site_changed_after_a_commit_expired_its_row_still_shows_at_once(clien
     assert page(client).json["settings"]["max_depth"] == 3
 
 
+def test_a_ban_made_or_lifted_after_the_sites_bans_were_cached_applies_to_the_next_comment(
+    client, site, admin
+):
+    # The third post finds its thread cached, so nothing has opened a transaction when the bans are read:
+    # from then on the site's bans (none) come from this process.
+    for n in range(3):
+        assert post(client, body=f"warming up {n}").status_code == 201
+    with count_queries() as statements:
+        post(client, body="bans from the cache")
+    assert not [s for s in statements if "FROM bans" in s]
+
+    ban = client.post(f"{MOD}/bans", json={"site": "news", "kind": "word", "value": "blocked"}, headers=admin)
+    assert ban.status_code == 201
+    assert post(client, body="a blocked word").status_code == 202  # spam, answered like pending
+
+    assert client.delete(f"{MOD}/bans/{ban.json['id']}", headers=admin).status_code == 204
+    assert post(client, body="the blocked word again").status_code == 201
+
+
 def test_a_repeated_304_and_a_repeated_counts_request_cost_no_sql(client, site):
     post(client)
     etag = cached_etag(client)

@@ -83,8 +83,7 @@ def public_settings(site: SiteRef) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ThreadState:
-    """What public reads and new comments need of a thread row, cached per process while its change
-    stamp holds."""
+    """What public reads need of a thread row, cached per process while its change stamp holds."""
 
     id: int
     key: str
@@ -93,7 +92,6 @@ class ThreadState:
     comment_count: int
     closed: bool
     version: int
-    created_at: datetime
 
 
 _THREAD_STATE_COLUMNS = (
@@ -104,7 +102,6 @@ _THREAD_STATE_COLUMNS = (
     Thread.comment_count,
     Thread.closed,
     Thread.version,
-    Thread.created_at,
 )
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from engagement import caching
 from engagement.extensions import db
@@ -26,14 +24,11 @@ class BanRule:
     expires_at: datetime | None
 
 
-def _bans_key(site_id: int) -> str:
-    return f"bans:{site_id}"
-
-
 def active_bans(site_id: int, now: datetime) -> list[BanRule]:
     """The site's bans in force at ``now``. Every post asks, so the site's bans come from this process's
-    cache while none of them changed (``engagement.caching``); expiry is applied here, at each call."""
-    rules = caching.cache("bans").get(_bans_key(site_id), lambda: _site_bans(site_id))
+    cache while none of them changed (``engagement.caching``: its flush hook touches a site's bans when
+    one is created, imported or lifted); expiry is applied here, at each call."""
+    rules = caching.cache("bans").get(caching.bans_key(site_id), lambda: _site_bans(site_id))
     return [rule for rule in rules if rule.expires_at is None or rule.expires_at > now]
 
 
@@ -44,17 +39,6 @@ def _site_bans(site_id: int) -> tuple[BanRule, ...]:
         .order_by(Ban.id)
     )
     return tuple(BanRule(*row) for row in rows)
-
-
-@event.listens_for(Session, "after_flush")
-def _touch_changed_bans(session: Session, _context: Any) -> None:
-    # Bans are created, imported and lifted as ORM rows; each such flush invalidates its site's bans.
-    keys = set()
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, Ban) and "site_id" in (loaded := inspect(row).dict):
-            keys.add(_bans_key(loaded["site_id"]))
-    if keys:
-        caching.touch_after_commit(keys, session)
 
 
 def _domain_matches(domain: str, candidate: str | None) -> bool:
