@@ -155,14 +155,18 @@ def insert_if_absent(table: Any, values: dict[str, Any], *, conflict_columns: li
 
 
 def realign_id_sequence(table: Any) -> None:
-    """After rows were inserted with explicit ids, move PostgreSQL's id sequence past them.
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequence past them, never back:
+    an id handed out once (and perhaps deleted since) must not be handed out again.
 
-    SQLite needs nothing: it gives the next row max(id) + 1.
+    SQLite needs nothing: with AUTOINCREMENT (every table with an id, see models) it keeps the highest
+    id ever used, explicit ones included.
     """
     if db.engine.dialect.name != "postgresql":
         return
-    highest = select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
-    db.session.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)))
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    used = func.coalesce(func.pg_sequence_last_value(sequence.cast(postgresql.REGCLASS)), 1)
+    highest = select(func.greatest(func.coalesce(func.max(table.c.id), 1), used)).scalar_subquery()
+    db.session.execute(select(func.setval(sequence, highest)))
 
 
 def database_is_reachable() -> bool:

@@ -102,16 +102,38 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             # render_as_batch and compare_type come from Flask-Migrate's configure_args.
             render_item=render_item,
+            # SQLite's DDL is transactional too: the whole upgrade is one transaction, as on PostgreSQL.
+            transactional_ddl=True,
             **conf_args,
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        if not sqlite:
+            with context.begin_transaction():
+                context.run_migrations()
+            return
+        # SQLite changes most things about a table by rebuilding it (batch mode: copy, drop, rename).
+        # With foreign keys on, dropping a table deletes its rows first and cascades to every table
+        # that refers to it (a rebuilt comments table would take every like with it). So migrations
+        # run with enforcement off, and the result is checked before it commits. The pragma works
+        # only outside a transaction, hence on the driver's connection before the first statement.
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows without their parent rows: {broken[:10]}")
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -6,8 +6,9 @@ import json
 from xml.etree import ElementTree as ET
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, text, update
 
+from engagement.database import realign_id_sequence
 from engagement.extensions import db
 from engagement.models import Comment, Thread
 from tests.factories import comment_payload, make_site, post
@@ -279,6 +280,90 @@ def test_one_comments_token_does_not_edit_another(client, site):
         f"{API}/comments/{theirs['comment']['id']}", json={"body": "x"}, headers=_auth(mine["edit_token"])
     )
     assert response.json["error"]["code"] == "invalid_edit_token"
+
+
+def test_a_token_of_a_deleted_comment_does_not_reach_the_next_comment_given_its_id(client, site):
+    # SQLite used to hand a deleted highest id to the next row: the old token then edited a stranger's.
+    mine = post(client).json
+    assert (
+        client.delete(
+            f"{API}/comments/{mine['comment']['id']}", headers=_auth(mine["edit_token"])
+        ).status_code
+        == 204
+    )
+    theirs = post(client, body="A stranger's words").json
+    assert theirs["comment"]["id"] > mine["comment"]["id"]
+
+    # Even were an id reused (a restore, a hand-made row), the token's key belongs to the old comment.
+    db.session.execute(
+        update(Comment).where(Comment.id == theirs["comment"]["id"]).values(id=mine["comment"]["id"])
+    )
+    db.session.commit()
+    for method in (client.patch, client.delete):
+        response = method(
+            f"{API}/comments/{mine['comment']['id']}", json={"body": "x"}, headers=_auth(mine["edit_token"])
+        )
+        assert response.status_code == 403
+        assert response.json["error"]["code"] == "invalid_edit_token"
+    assert db.session.get(Comment, mine["comment"]["id"]).body == "A stranger's words"
+
+
+def test_no_table_hands_a_deleted_highest_id_to_the_next_row(app):
+    # Every id that can appear in a token, a link, an audit entry or an export (AUTOINCREMENT on SQLite).
+    for table in db.metadata.sorted_tables:
+        if [column.name for column in table.primary_key.columns] == ["id"]:
+            assert table.dialect_options["sqlite"]["autoincrement"], table.name
+    if db.engine.dialect.name == "sqlite":
+        schema = dict(
+            db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+        )
+        assert "AUTOINCREMENT" in schema["comments"] and "AUTOINCREMENT" in schema["audit_entries"]
+
+
+def test_realigning_ids_after_a_restore_never_moves_back_to_a_deleted_id(client, site):
+    first, second = post(client).json, post(client).json
+    db.session.execute(delete(Comment).where(Comment.id == second["comment"]["id"]))
+    realign_id_sequence(Comment.__table__)  # what a JSON restore does after writing explicit ids
+    db.session.commit()
+    assert post(client).json["comment"]["id"] > second["comment"]["id"] > first["comment"]["id"]
+
+
+def test_an_imported_comment_takes_no_edit_token(client, site):
+    posted = post(client).json
+    db.session.execute(update(Comment).values(edit_key_digest=None))  # as an import or an erasure leaves it
+    db.session.commit()
+    response = client.patch(
+        f"{API}/comments/{posted['comment']['id']}", json={"body": "x"}, headers=_auth(posted["edit_token"])
+    )
+    assert response.json["error"]["code"] == "invalid_edit_token"
+
+
+def test_the_edit_window_is_the_one_the_poster_was_told(client, site, clock):
+    # A token refused once the window closed must stay refused when staff widen the window later.
+    closed = make_site("closed", edit_window_seconds=0)
+    posted = post(client, site="closed").json
+    assert posted["edit_expires_at"] == posted["comment"]["created_at"]
+    path = f"/api/v1/sites/closed/comments/{posted['comment']['id']}"
+    assert client.patch(path, json={"body": "x"}, headers=_auth(posted["edit_token"])).json["error"][
+        "code"
+    ] == ("edit_window_expired")
+    closed.settings = closed.settings.replace(edit_window_seconds=3600)
+    db.session.commit()
+    response = client.patch(path, json={"body": "x"}, headers=_auth(posted["edit_token"]))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "edit_window_expired"
+
+    # And a narrower window later does not cut short what the poster was promised.
+    posted = post(client).json
+    site.settings = site.settings.replace(edit_window_seconds=60)
+    db.session.commit()
+    clock.advance(minutes=10)
+    response = client.patch(
+        f"{API}/comments/{posted['comment']['id']}",
+        json={"body": "fixed"},
+        headers=_auth(posted["edit_token"]),
+    )
+    assert response.status_code == 200
 
 
 def test_edit_that_adds_links_goes_back_to_moderation(client, site):

@@ -42,3 +42,42 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_nothing(empty_d
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()
         db.engine.dispose()
+
+
+def test_rebuilding_tables_for_unique_ids_keeps_every_row_and_the_next_id_is_new(empty_database):
+    # SQLite rebuilds a table to give it AUTOINCREMENT; with foreign keys enforced, dropping the old
+    # comments table would have deleted every like and reply with it.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": TEST_SECRET})
+    with app.app_context():
+        upgrade(revision="0007")
+        statements = [
+            "INSERT INTO sites (id, slug, name, origins, settings) VALUES (1, 's', 'S', '[]', '{}')",
+            "INSERT INTO threads (id, site_id, key, title, url, closed, comment_count, version)"
+            " VALUES (1, 1, 'k', '', '', false, 2, 1)",
+            *(
+                "INSERT INTO comments (id, site_id, thread_id, parent_id, depth, author_name, author_email,"
+                " user_agent, body, html, status, spam_reasons)"
+                f" VALUES ({i}, 1, 1, {parent}, {depth}, 'a', 'a@example.org', '', 'b', '<p>b</p>',"
+                " 'approved', '[]')"
+                for i, parent, depth in ((1, "NULL", 0), (2, 1, 1), (3, "NULL", 0))
+            ),
+            "INSERT INTO comment_likes (comment_id, reader_hash) VALUES (1, 'r')",
+            "INSERT INTO audit_entries (site_id, comment_id, actor, action, reason, details)"
+            " VALUES (1, 2, 'x', 'held', '', '{}')",
+            "DELETE FROM comments WHERE id = 3",
+        ]
+        with db.engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+        db.engine.dispose()
+        upgrade()
+        with db.engine.begin() as connection:
+            counts = {
+                table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                for table in ("sites", "threads", "comments", "comment_likes", "audit_entries")
+            }
+            assert counts == {"sites": 1, "threads": 1, "comments": 2, "comment_likes": 1, "audit_entries": 1}
+            assert connection.exec_driver_sql("SELECT parent_id FROM comments WHERE id = 2").scalar() == 1
+            if connection.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()

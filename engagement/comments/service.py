@@ -187,6 +187,7 @@ def post_comment(
         user_agent=user_agent[:400],
     )
     verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
+    edit_key = tokens.new_edit_key()
     if thread is None:
         thread = _ensure_thread(site, key=thread_key, title=thread_title, url=thread_url)
     parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
@@ -209,6 +210,7 @@ def post_comment(
         html=submission.html,
         status=verdict.status,
         spam_reasons=verdict.reasons,
+        edit_key_digest=edit_key.digest,
         likes=0,
         pinned=False,
         created_at=now,
@@ -236,7 +238,10 @@ def post_comment(
     if notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
         mail.request_reply_notifications(site=site, thread=thread, email=author_email)
     token, expires = tokens.issue_edit_token(
-        comment_id=comment.id, site_id=site.id, window_seconds=site.settings.edit_window_seconds
+        comment_id=comment.id,
+        site_id=site.id,
+        key=edit_key,
+        window_seconds=site.settings.edit_window_seconds,
     )
     public, shown = _public_as_shown(site, comment)
     db.session.commit()
@@ -279,10 +284,7 @@ def _own_comment(site: SiteRef, comment_id: int, authorization: str | None) -> C
     if comment is None or comment.site_id != site.id or comment.status == CommentStatus.DELETED:
         raise NotFound("comment_not_found", "There is no such comment.")
     tokens.check_edit_token(
-        authorization,
-        comment_id=comment.id,
-        site_id=site.id,
-        window_seconds=site.settings.edit_window_seconds,
+        authorization, comment_id=comment.id, site_id=site.id, key_digest=comment.edit_key_digest
     )
     return comment
 
@@ -355,6 +357,7 @@ def remove_comment(comment: Comment) -> None:
         comment.user_agent = ""
         comment.body = ""
         comment.html = ""
+        comment.edit_key_digest = None
     else:
         db.session.delete(comment)
         db.session.flush()

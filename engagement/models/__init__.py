@@ -21,6 +21,18 @@ from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
 from engagement.models.sites import Site, SiteRef, SiteSettings, SiteSnapshot
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
 
+
+def _never_reuse_ids() -> None:
+    """Every table with a surrogate ``id``: SQLite's AUTOINCREMENT, so a deleted highest id is never
+    handed to the next row. Ids appear in edit tokens, mailed links, audit entries and exports, where
+    a reused one would name somebody else's row. (PostgreSQL's sequences never go back on their own.)"""
+    for table in Base.metadata.tables.values():
+        if [column.name for column in table.primary_key.columns] == ["id"]:
+            table.dialect_options["sqlite"]["autoincrement"] = True
+
+
+_never_reuse_ids()
+
 __all__ = [
     "AuditEntry",
     "Ban",

@@ -90,6 +90,9 @@ class Comment(Base):
     previous_status: Mapped[str | None] = mapped_column(String(STATUS_LENGTH))
     # Which anti-spam rules held or flagged it, e.g. ["max_links", "moderation_word:casino"].
     spam_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # SHA-256 of the random key in the author's edit token (comments/tokens.py); None: no token works
+    # (imported, erased, a deleted placeholder).
+    edit_key_digest: Mapped[str | None] = mapped_column(String(64))
     likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 

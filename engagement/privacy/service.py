@@ -268,6 +268,7 @@ def _anonymize(comments: list[Comment], *, actor: str) -> None:
         comment.author_url = None
         comment.ip_hash = None
         comment.user_agent = ""
+        comment.edit_key_digest = None  # an erased author's token must not reach the comment either
         threads.add(comment.thread_id)
     for thread_id in sorted(threads):
         change_thread_counts(thread_id)  # name and avatar changed: readers' cached pages must go
