@@ -150,6 +150,7 @@ def service_environment(
         "ENGAGEMENT_ENV": "production",
         "ENGAGEMENT_DATABASE_URL": database_url,
         "ENGAGEMENT_SECRET_KEY": secret_key,
+        "ENGAGEMENT_PUBLIC_URL": f"http://127.0.0.1:{port}",
         # Empty: gunicorn.conf.py makes a metrics directory of this server's own.
         "PROMETHEUS_MULTIPROC_DIR": "",
         **{f"ENGAGEMENT_{name}": value for name, value in settings.items()},

@@ -31,8 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     observability.configure_logging(app)
     if app.config["TRUSTED_PROXIES"] > 0:
+        # The client's address and scheme only: nothing is built from the Host, so a forwarded host
+        # (which a client can send through a proxy that does not overwrite it) is never taken.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     configure_engine(app)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
 
 ENV_PREFIX = "ENGAGEMENT_"
 
@@ -24,6 +27,38 @@ def _parse_bool(raw: str) -> bool:
     if value in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+def _parse_public_url(raw: str) -> str:
+    """An http(s) origin, optionally with a path prefix; no query, fragment or credentials."""
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise ValueError(f"expected an http(s) origin such as https://comments.example.org, got {raw!r}")
+    return url
+
+
+def _parse_host_list(raw: str) -> list[str] | None:
+    # None, not an empty list: Flask refuses every host when TRUSTED_HOSTS is an empty list.
+    return [host.strip().lower() for host in raw.split(",") if host.strip()] or None
+
+
+def _development_public_url() -> str:
+    """Where ``make run`` serves (gunicorn.conf.py's bind): links in development mail point there."""
+    bind = os.environ.get("ENGAGEMENT_BIND") or f"127.0.0.1:{os.environ.get('PORT') or '8000'}"
+    host, _, port = bind.rpartition(":")
+    if bind.startswith("unix:") or not port.isdigit():
+        return "http://localhost"
+    if host in {"", "0.0.0.0", "[::]", "::"}:  # noqa: S104 (a wildcard bind is reached on loopback)
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 @dataclass(frozen=True)
@@ -101,9 +136,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting(
         "PUBLIC_URL",
-        str,
+        _parse_public_url,
         None,
-        "The service's public origin, for links in feeds and mail (default: request host).",
+        "The service's public origin (`https://comments.daily.example`), the only source of every "
+        "absolute link it writes (mail, feeds, the embed page). Required in production; in development "
+        "the bind address. Never taken from a request's `Host` or `X-Forwarded-Host`.",
+    ),
+    Setting(
+        "ALLOWED_HOSTS",
+        _parse_host_list,
+        None,
+        "Comma-separated host names a request's `Host` may carry (Flask's `TRUSTED_HOSTS`; `.example.org` "
+        "allows its subdomains); others get 400. Unset: any (no answer depends on the `Host` header).",
+        config_key="TRUSTED_HOSTS",
     ),
     Setting(
         "SMTP_HOST", str, None, "SMTP server. Unset: mail is written to the log, still through the outbox."
@@ -188,6 +233,13 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         if config["ENV"] == "production":
             raise RuntimeError("ENGAGEMENT_SECRET_KEY must be set when ENGAGEMENT_ENV=production")
         config["SECRET_KEY"] = _instance_secret(instance_path)
+    if config.get("PUBLIC_URL"):
+        config["PUBLIC_URL"] = _parse_public_url(config["PUBLIC_URL"])
+    elif config["ENV"] == "production":
+        # Links in mail carry tokens: built from a request's Host, an attacker chooses where they point.
+        raise RuntimeError("ENGAGEMENT_PUBLIC_URL must be set when ENGAGEMENT_ENV=production")
+    else:
+        config["PUBLIC_URL"] = _development_public_url()
     # Mail from the development default (@localhost) would be refused by every receiving server.
     if config["ENV"] == "production" and config["SMTP_HOST"] and config["SMTP_FROM"].endswith("@localhost"):
         raise RuntimeError("ENGAGEMENT_SMTP_FROM must be set when ENGAGEMENT_SMTP_HOST is in production")
@@ -200,3 +252,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     return config
+
+
+def public_base_url() -> str:
+    """The service's public origin (``ENGAGEMENT_PUBLIC_URL``), without a trailing slash. Never from a
+    request: a forged ``Host`` or ``X-Forwarded-Host`` must not choose where mailed links point."""
+    return current_app.config["PUBLIC_URL"]

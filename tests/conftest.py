@@ -106,6 +106,8 @@ def make_app(database_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
             "CLOCK": clock,
+            # Where a deployment says it is reached; links never come from a request's Host.
+            "PUBLIC_URL": "http://localhost",
             # The stamps file of this test's processes only (with PostgreSQL it would go to instance/).
             "CHANGE_STAMPS_PATH": str(tmp_path / "change-stamps"),
             **overrides,

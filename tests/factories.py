@@ -31,10 +31,17 @@ def comment_payload(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def post(client: Any, site: str = "news", ip: str = "203.0.113.7", **overrides: Any) -> Any:
+def post(
+    client: Any,
+    site: str = "news",
+    ip: str = "203.0.113.7",
+    headers: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Any:
     """POST a comment from a given client IP; returns the response."""
     return client.post(
         f"/api/v1/sites/{site}/comments",
         json=comment_payload(**overrides),
         environ_base={"REMOTE_ADDR": ip},
+        headers=headers,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from engagement.clock import isoformat_z
 from engagement.comments import reading, service
@@ -19,6 +19,7 @@ from engagement.comments.schemas import (
     PostCommentSchema,
     PostedCommentSchema,
 )
+from engagement.config import public_base_url
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import NotFound
 from engagement.extensions import rate_limit
@@ -32,10 +33,6 @@ enable_site_cors(bp)
 TAGS = ["comments"]
 _posted = PostedCommentSchema()
 _comment = CommentSchema()
-
-
-def _public_url() -> str:
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
 
 
 @bp.get("/comments")
@@ -199,7 +196,7 @@ def comment_counts(site: str) -> Response:
 )
 def comment_feed(site: str) -> Response:
     args = load_query(FeedQuery)
-    feed = reading.atom_feed(site=current_site(), thread_key=args["thread"], base_url=_public_url())
+    feed = reading.atom_feed(site=current_site(), thread_key=args["thread"], base_url=public_base_url())
     return Response(feed, mimetype="application/atom+xml")
 
 

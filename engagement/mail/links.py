@@ -8,19 +8,17 @@ links changes nothing.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired
 
+from engagement.config import public_base_url
 from engagement.errors import ApiError, BadRequest
 from engagement.hashing import keyed_hash
 from engagement.signing import serializer
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,18 +70,6 @@ def address_tag(email: str) -> str:
 
 
 def link_url(purpose: LinkPurpose, claims: dict[str, Any]) -> str:
-    """The absolute URL of a signed link, under ``PUBLIC_URL`` (or the host of the current request)."""
+    """The absolute URL of a signed link, under ``ENGAGEMENT_PUBLIC_URL`` (never the request's host)."""
     path = current_app.url_map.bind("localhost").build(purpose.endpoint, {"token": sign(purpose, claims)})
     return public_base_url() + path
-
-
-def public_base_url() -> str:
-    """Where readers reach this service: ``PUBLIC_URL``, else the host the current request came to."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    # A mail enqueued from the CLI (an import, a retry) has no request to take a host from.
-    log.warning("ENGAGEMENT_PUBLIC_URL is not set; links in mail point to http://localhost")
-    return "http://localhost"

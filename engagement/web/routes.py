@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from engagement.config import public_base_url
 from engagement.demo import DEMO_SLUG
 from engagement.web.article import MORE_ARTICLES, demo_article
 from engagement.web.widget_bundle import build_widget_bundle
@@ -79,5 +80,4 @@ def demo_page() -> str:
 @bp.get("/embed")
 def embed_page() -> str:
     """How to put the widget on a page: the snippet, with a copy button."""
-    origin = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
-    return render_template("embed.html", origin=origin, site=DEMO_SLUG)
+    return render_template("embed.html", origin=public_base_url(), site=DEMO_SLUG)
