@@ -22,6 +22,7 @@ def reader_hash(reader_id: str) -> str:
     return keyed_hash("reader", reader_id)
 
 
-def avatar_hash(email: str) -> str:
-    """Identifies an avatar without exposing the email or a plain (rainbow-table-able) hash of it."""
-    return keyed_hash("avatar", email.strip().lower())[:32]
+def avatar_hash(site_id: int, email: str) -> str:
+    """Identifies an avatar without exposing the email or a plain (rainbow-table-able) hash of it.
+    Keyed by the site too, so one person's avatars on two sites of an install cannot be linked."""
+    return keyed_hash("avatar", f"{site_id}\x00{email.strip().lower()}")[:32]

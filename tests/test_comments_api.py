@@ -556,6 +556,25 @@ def test_avatar_exposes_no_plain_hash_of_the_email(client, site):
         assert digest[:32] not in avatar
 
 
+def test_a_held_or_spam_answer_does_not_echo_the_avatar_of_a_guessed_email(client, site):
+    # The avatar digest of a post with someone else's address equals the one on their public comments.
+    victim = post(client, author_email="victim@example.org").json["comment"]["author"]["avatar"]
+    spam = post(client, author_email="victim@example.org", hp="filled by a bot")
+    assert spam.status_code == 202 and spam.json["comment"]["author"]["avatar"] is None
+    site.settings = site.settings.replace(moderation="all")
+    db.session.commit()
+    held = post(client, author_email="victim@example.org", body="held for moderation")
+    assert held.status_code == 202 and held.json["comment"]["author"]["avatar"] is None
+    assert victim not in spam.text + held.text
+
+
+def test_one_address_has_a_different_avatar_on_each_site(client, site):
+    make_site("other")
+    here = post(client, author_email="same@example.org").json["comment"]["author"]["avatar"]
+    there = post(client, site="other", author_email="same@example.org").json["comment"]["author"]["avatar"]
+    assert here.rsplit("/", 1)[1] != there.rsplit("/", 1)[1]
+
+
 def test_bad_avatar_digest_is_404_json(client, site):
     response = client.get(f"{API}/avatars/not-hex.svg")
     assert response.status_code == 404

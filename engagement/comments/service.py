@@ -56,9 +56,16 @@ class PostedComment:
 
 
 def _public_as_shown(site: SiteRef, comment: Comment) -> tuple[dict[str, Any], CommentStatus]:
-    """The public shape of the author's own comment, with the status they are told (spam shows as pending)."""
+    """The public shape of the author's own comment, with the status they are told (spam shows as pending).
+
+    A held comment's answer carries no avatar: its digest would tell whoever posted with a guessed
+    address whether that address wrote the comments that show the same avatar (a spam post, with the
+    honeypot filled, is answered like a held one and stored nowhere public)."""
     shown = CommentStatus.APPROVED if comment.status == CommentStatus.APPROVED else CommentStatus.PENDING
-    return {**public_comment(site, comment), "status": shown}, shown
+    public = public_comment(site, comment)
+    if shown != CommentStatus.APPROVED:
+        public["author"] = {**public["author"], "avatar": None}
+    return {**public, "status": shown}, shown
 
 
 def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> ThreadForPosting:
