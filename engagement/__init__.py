@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
     from engagement.portability import routes as portability
-    from engagement.privacy import routes as privacy
+    from engagement.privacy import init_app as init_privacy
     from engagement.web import routes as web
 
     app = Flask(__name__, instance_relative_config=True)
@@ -52,10 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(comments.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(portability.bp)
-    app.register_blueprint(privacy.staff)
-    app.register_blueprint(privacy.public)
-    app.register_blueprint(privacy.links)
     init_mail(app)
+    init_privacy(app)
     app.register_blueprint(web.bp)
     errors.register_error_handlers(app)
     cli.register(app)

@@ -37,13 +37,16 @@ LATENCY = Histogram(
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Mailed links carry signed tokens in their path (/mail/confirm/<token>); logs must not keep usable ones.
-_MAIL_TOKEN = re.compile(r"^(/mail/[a-z-]+/)[^/?#]+")
+# Mailed links carry signed tokens in their path (/mail/confirm/<token>, /privacy/erase/<token>): logs
+# must not keep usable ones. Every route with a <token> lives under one of these prefixes (a test walks
+# the URL map to keep it so).
+SIGNED_LINK_PREFIXES = ("/mail/", "/privacy/")
+_LINK_TOKEN = re.compile(r"^(/(?:mail|privacy)/[a-z-]+/)[^/?#]+")
 
 
 def redact_path(path: str) -> str:
     """The path as logs may keep it: the token of a mailed link replaced."""
-    return _MAIL_TOKEN.sub(r"\1[redacted]", path) if path.startswith("/mail/") else path
+    return _LINK_TOKEN.sub(r"\1[redacted]", path) if path.startswith(SIGNED_LINK_PREFIXES) else path
 
 
 access_log = logging.getLogger("engagement.request")

@@ -10,6 +10,7 @@ import pytest
 
 from engagement import create_app
 from engagement.config import SETTINGS
+from engagement.observability import redact_path
 
 
 def test_settings_come_from_defaults_then_environment_then_the_mapping(monkeypatch, tmp_path):
@@ -162,6 +163,17 @@ def test_request_logs_redact_the_tokens_of_mailed_links(client, caplog):
         client.get("/mail/unsubscribe/eyJzZWNyZXQiOjF9.abc.def")
     [record] = [r for r in caplog.records if r.name == "engagement.request"]
     assert record.fields["path"] == "/mail/unsubscribe/[redacted]"
+
+
+def test_every_route_that_takes_a_token_in_its_path_is_redacted_in_logs(app):
+    # Privacy export and erase links used to be logged whole, token and all.
+    routes = [rule.rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+    assert any(route.startswith("/privacy/") for route in routes) and any(
+        r.startswith("/mail/") for r in routes
+    )
+    for route in routes:
+        path = route.replace("<token>", "eyJyIjoxfQ.aBc.dEf")
+        assert redact_path(path) == route.replace("<token>", "[redacted]"), route
 
 
 def test_gunicorn_access_log_redacts_the_tokens_of_mailed_links():

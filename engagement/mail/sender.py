@@ -22,6 +22,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from typing import Protocol
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
@@ -32,6 +33,10 @@ from engagement.models import OutboxStatus
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 10
+
+# Sent (with the app as sender) before each batch is claimed: work that turns into mail outside any
+# request, such as answering privacy requests, is done by the mail process and delivered in the same run.
+before_delivery = Namespace().signal("before-delivery")
 
 
 @dataclass
@@ -95,6 +100,7 @@ def deliver_due_messages() -> DeliveryReport:
 
 def deliver_one_batch() -> DeliveryReport:
     """Claim up to ``BATCH_SIZE`` due messages and try each once."""
+    before_delivery.send(current_app._get_current_object())
     report = DeliveryReport()
     claimed = outbox.claim_due_messages(limit=BATCH_SIZE)
     if not claimed:

@@ -18,6 +18,7 @@ from engagement.models.mail import (
     UsedMailLink,
 )
 from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
+from engagement.models.privacy import PrivacyRequest, PrivacyRequestStatus
 from engagement.models.sites import Site, SiteRef, SiteSettings, SiteSnapshot
 from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
 
@@ -50,6 +51,8 @@ __all__ = [
     "MailContact",
     "OutboxMessage",
     "OutboxStatus",
+    "PrivacyRequest",
+    "PrivacyRequestStatus",
     "ReplySubscription",
     "Site",
     "SiteRef",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from engagement import clock
 from engagement.comments.service import change_thread_counts, remove_comment
 from engagement.counters.service import change_native_subscribers
+from engagement.database import insert_ignoring_conflicts
 from engagement.errors import Forbidden
 from engagement.extensions import db
 from engagement.hashing import keyed_hash
@@ -30,6 +31,8 @@ from engagement.models import (
     Comment,
     MailContact,
     OutboxMessage,
+    PrivacyRequest,
+    PrivacyRequestStatus,
     ReplySubscription,
     Site,
     SiteRef,
@@ -106,56 +109,116 @@ def erase_person(*, token: StaffToken, email: str, mode: str) -> Erasure:
 
 
 def request_by_email(*, site: SiteRef, email: str, request: str) -> None:
-    """Mail a signed export or erase link to ``email`` if this site holds anything about it.
+    """Record a reader's export or erase request; the mail process answers it (``answer_requests``).
 
-    The caller answers the same whatever happens here, so nobody learns whether an address is known;
-    an address this site knows nothing about is not mailed (nor stored).
+    The same statement for every address, known or not, and nothing looked up here: neither the answer
+    nor its timing can tell whether the site holds anything about an address. Repeats within the hour
+    (per site, kind and address) change nothing.
     """
     email = email.strip().lower()
-    person = _person(email, [site.id])
-    if person.comments or person.subscriptions or person.reply_notifications:
-        purpose = EXPORT_LINK if request == "export" else ERASE_LINK
-        hour = int(clock.now().timestamp() // 3600)
-        subject = {"export": "Your data at", "erase": "Erase your data at"}[request]
-        enqueue_email(
-            to=email,
-            subject=f"{subject} {site.name}",
-            template=f"privacy_{request}",
-            context={"site_name": site.name, "link_url": links.link_url(purpose, {"s": site.id, "e": email})},
-            site=site,
-            dedupe_key=f"privacy:{request}:{site.id}:{keyed_hash('privacy', email)[:40]}:{hour}",
+    now = clock.now()
+    hour = int(now.timestamp() // 3600)
+    db.session.execute(
+        insert_ignoring_conflicts(
+            PrivacyRequest.__table__,
+            {
+                "site_id": site.id,
+                "kind": request,
+                "email": email,
+                "status": PrivacyRequestStatus.RECEIVED,
+                "dedupe_key": keyed_hash("privacy-request", f"{site.id}:{request}:{email}:{hour}")[:64],
+                "created_at": now,
+            },
+            conflict_columns=["dedupe_key"],
         )
+    )
     db.session.commit()
+
+
+def answer_requests(*, limit: int = 100) -> int:
+    """Answer waiting requests (the mail process, before each delivery batch): mail a link to each
+    address the site holds something about, forget the others, and drop requests whose link has
+    expired. Returns how many requests were answered."""
+    now = clock.now()
+    db.session.execute(delete(PrivacyRequest).where(PrivacyRequest.created_at < now - LINK_LIFETIME))
+    waiting = db.session.scalars(
+        select(PrivacyRequest)
+        .where(PrivacyRequest.status == PrivacyRequestStatus.RECEIVED)
+        .order_by(PrivacyRequest.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # several mail processes: each answers its own
+    ).all()
+    for privacy_request in waiting:
+        site = db.session.get(Site, privacy_request.site_id)
+        person = _person(privacy_request.email, [site.id])
+        if not (person.comments or person.subscriptions or person.reply_notifications):
+            db.session.delete(privacy_request)  # nothing to send, and nothing to keep about a stranger
+            continue
+        _mail_link(site, privacy_request)
+        privacy_request.status = PrivacyRequestStatus.MAILED
+    db.session.commit()
+    return len(waiting)
+
+
+def _mail_link(site: Site, privacy_request: PrivacyRequest) -> None:
+    kind = privacy_request.kind
+    purpose = EXPORT_LINK if kind == "export" else ERASE_LINK
+    hour = int(privacy_request.created_at.timestamp() // 3600)
+    address = keyed_hash("privacy", privacy_request.email)[:40]
+    subject = {"export": "Your data at", "erase": "Erase your data at"}[kind]
+    enqueue_email(
+        to=privacy_request.email,
+        subject=f"{subject} {site.name}",
+        template=f"privacy_{kind}",
+        # The link names the request, never the address: links end up in logs and browser history.
+        context={"site_name": site.name, "link_url": links.link_url(purpose, {"r": privacy_request.id})},
+        site=site,
+        dedupe_key=f"privacy:{kind}:{site.id}:{address}:{hour}",
+    )
 
 
 def export_by_link(token: str) -> tuple[Site, Person]:
     """What the site holds about the address an export link was mailed to."""
-    site, email = _link_claims(EXPORT_LINK, token)
-    return site, _person(email, [site.id])
+    site, privacy_request = _link_claims(EXPORT_LINK, token)
+    return site, _person(privacy_request.email, [site.id])
 
 
 def describe_erase_link(token: str) -> ErasureLink:
     """What following an erase link would do (nothing changes)."""
-    site, email = _link_claims(ERASE_LINK, token)
-    person = _person(email, [site.id])
+    site, privacy_request = _link_claims(ERASE_LINK, token)
+    if privacy_request.status == PrivacyRequestStatus.ERASED:
+        return ErasureLink(site_name=site.name, email="", comments=0, done=True)
+    person = _person(privacy_request.email, [site.id])
     held = person.comments or person.subscriptions or person.reply_notifications
-    return ErasureLink(site_name=site.name, email=email, comments=len(person.comments), done=not held)
+    return ErasureLink(
+        site_name=site.name, email=privacy_request.email, comments=len(person.comments), done=not held
+    )
 
 
 def erase_by_link(token: str) -> ErasureLink:
-    """Follow an erase link: anonymize the address's comments on the site and forget its mail; idempotent."""
-    site, email = _link_claims(ERASE_LINK, token)
+    """Follow an erase link: anonymize the address's comments on the site and forget its mail; then the
+    request forgets the address too. Following it again changes nothing."""
+    site, privacy_request = _link_claims(ERASE_LINK, token)
+    if privacy_request.status == PrivacyRequestStatus.ERASED:
+        return ErasureLink(site_name=site.name, email="", comments=0, done=True)
+    email = privacy_request.email
     erasure = _erase(email, [site.id], mode="anonymize", actor="privacy-request")
+    privacy_request.email = ""
+    privacy_request.status = PrivacyRequestStatus.ERASED
     db.session.commit()
     return ErasureLink(site_name=site.name, email=email, comments=erasure.comments, done=True)
 
 
-def _link_claims(purpose: links.LinkPurpose, token: str) -> tuple[Site, str]:
+def _link_claims(purpose: links.LinkPurpose, token: str) -> tuple[Site, PrivacyRequest]:
     claims = links.verify(purpose, token)
-    site = db.session.get(Site, claims.get("s")) if isinstance(claims.get("s"), int) else None
-    if site is None or not isinstance(claims.get("e"), str):
+    request_id = claims.get("r")
+    privacy_request = db.session.get(PrivacyRequest, request_id) if type(request_id) is int else None
+    expected = "export" if purpose is EXPORT_LINK else "erase"
+    if privacy_request is None or privacy_request.kind != expected:
         raise links.invalid_link()
-    return site, claims["e"]
+    if privacy_request.status == PrivacyRequestStatus.RECEIVED:
+        raise links.invalid_link()  # never mailed: no link can name it
+    return db.session.get(Site, privacy_request.site_id), privacy_request
 
 
 # --- shared --------------------------------------------------------------------------------------------
