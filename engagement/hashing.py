@@ -22,7 +22,8 @@ def reader_hash(reader_id: str) -> str:
     return keyed_hash("reader", reader_id)
 
 
-def avatar_hash(site_id: int, email: str) -> str:
+def avatar_hash(site_slug: str, email: str) -> str:
     """Identifies an avatar without exposing the email or a plain (rainbow-table-able) hash of it.
-    Keyed by the site too, so one person's avatars on two sites of an install cannot be linked."""
-    return keyed_hash("avatar", f"{site_id}\x00{email.strip().lower()}")[:32]
+    Keyed by the site too (its slug, which a restore into another database keeps), so one person's
+    avatars on two sites of an install cannot be linked."""
+    return keyed_hash("avatar", f"{site_slug}\x00{email.strip().lower()}")[:32]

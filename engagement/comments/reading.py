@@ -290,7 +290,7 @@ def public_comment(site: SiteRef, comment: Comment) -> dict[str, Any]:
 
 
 def avatar_path(site: SiteRef, email: str) -> str:
-    return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(site.id, email)}.svg"
+    return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(site.slug, email)}.svg"
 
 
 def counts_answer(*, site: SiteRef, query: bytes, thread_keys: Callable[[], list[str]]) -> str:
