@@ -539,6 +539,31 @@ def test_feed_lists_only_approved_comments(client, app):
     assert root.findall("{http://www.w3.org/2005/Atom}entry") == []
 
 
+@pytest.mark.parametrize("title", ["Breaking\x07news", "Two\nlines", "Tab\there", "x" * 301])
+def test_a_thread_title_with_control_characters_or_too_long_is_refused(client, site, title):
+    response = post(client, thread_title=title)
+    assert response.status_code == 422
+    assert "thread_title" in response.json["error"]["fields"]
+
+
+def test_a_thread_title_is_trimmed_and_keeps_its_markup_as_text(client, site):
+    post(client, thread_title="  Why 2 < 3 and <b> is not bold  ")
+    assert listing(client).json["thread"]["title"] == "Why 2 < 3 and <b> is not bold"
+
+
+def test_the_feed_stays_well_formed_whatever_a_stored_title_or_name_holds(client, site):
+    # A control character in one thread's title (stored before titles were validated) broke the
+    # site's whole feed: XML 1.0 cannot hold it, even escaped.
+    post(client, author_name="Ann")
+    db.session.execute(update(Thread).values(title="Bell\x07 and \x1b escape"))
+    db.session.execute(update(Comment).values(author_name="Ann\x0b"))
+    db.session.commit()
+    for query in ({}, {"thread": THREAD}):
+        feed = client.get(f"{API}/feed.atom", query_string=query)
+        root = ET.fromstring(feed.data)  # raises on ill-formed XML
+        assert "Bell\ufffd and \ufffd escape" in ET.tostring(root, encoding="unicode")
+
+
 def test_avatar_is_a_deterministic_svg_with_a_long_cache(client, site):
     avatar = post(client).json["comment"]["author"]["avatar"]
     first, second = client.get(avatar), client.get(avatar)

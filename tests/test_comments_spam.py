@@ -251,3 +251,57 @@ def test_the_rules_read_the_authors_comments_by_index_not_the_threads_or_the_sit
     assert len(plans) == 3  # first time, duplicate (in the insert), flood
     for plan in plans:
         assert "(site_id=? AND author_email=?" in plan, plan
+
+
+# --- what spam cannot do to a thread -------------------------------------------------------------------
+
+
+SQUAT = {"thread": "2026/12/tomorrows-story", "thread_title": "Win a prize: http://phish.example",
+         "thread_url": "https://news.example/phish"}  # fmt: skip
+
+
+def _thread(client, key="2026/12/tomorrows-story"):
+    return client.get("/api/v1/sites/news/comments", query_string={"thread": key}).json["thread"]
+
+
+def test_spam_cannot_give_a_thread_its_title_or_url(client, app):
+    # A post judged spam used to create the thread and fix its title and URL for good (squatting the key
+    # of tomorrow's article with a phishing title shown by the API, the feeds and mail subjects).
+    make_site("news", origins=["https://news.example"], disallowed_words=["prize"])
+    assert post(client, **SQUAT, hp="bot").status_code == 202
+    assert post(client, **SQUAT, body="A prize for you").status_code == 202
+    assert _thread(client)["title"] == "" and _thread(client)["url"] == ""
+
+    # The article's first real comment brings the real title and URL.
+    real = {**SQUAT, "thread_title": "Tomorrow's story", "thread_url": "https://news.example/2026/12/story"}
+    assert post(client, **real).status_code == 201
+    assert _thread(client)["title"] == "Tomorrow's story"
+    assert _thread(client)["url"] == "https://news.example/2026/12/story"
+    # Once set, a reader's post does not change them (staff do, through the moderation API).
+    post(client, **{**real, "thread_title": "Something else"})
+    assert _thread(client)["title"] == "Tomorrow's story"
+
+
+def test_a_held_post_gives_a_thread_its_title_and_fills_a_missing_url(client, app):
+    make_site("news", origins=["https://news.example"], moderation="all")
+    post(client, **{**SQUAT, "thread_title": "A title", "thread_url": None})
+    assert _thread(client)["title"] == "A title" and _thread(client)["url"] == ""
+    post(client, **{**SQUAT, "thread_title": "A title", "thread_url": "https://news.example/a"})
+    assert _thread(client)["url"] == "https://news.example/a"
+
+
+def test_spam_cannot_close_tomorrows_article_in_advance(client, app, clock):
+    site = make_site("news", close_after_days=14)
+    post(client, **SQUAT, hp="bot")  # the spammer creates the thread a month ahead
+    clock.advance(days=30)
+    first = post(client, **SQUAT)
+    assert first.status_code == 201  # the thread's age starts with its first real comment
+    clock.advance(days=15)
+    assert post(client, **SQUAT).json["error"]["code"] == "thread_closed"
+    assert site.settings.close_after_days == 14
+
+
+def test_a_thread_url_must_be_on_one_of_the_sites_origins(client, app):
+    make_site("news", origins=["https://news.example"])
+    response = post(client, **{**SQUAT, "thread_url": "https://phish.example/news"})
+    assert response.status_code == 422 and "thread_url" in response.json["error"]["fields"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engagement.extensions import db
 from engagement.mail.sender import deliver_due_messages
-from engagement.models import OutboxMessage, StaffRole
+from engagement.models import OutboxMessage, StaffRole, Thread
 from engagement.sites.service import create_site
 from engagement.staff.service import create_token
 from tests.factories import post
@@ -207,7 +207,12 @@ def test_without_an_smtp_host_mail_is_logged_and_marked_sent(make_app):
 
 def test_a_title_with_line_breaks_cannot_add_headers_and_a_long_one_is_cut(client, smtp, site):
     title = "Line one\r\nBcc: everyone@example.org\r\n" + "x" * 260
-    parent = ada_comment(client, thread_title=title)
+    # The API refuses such a title (422); an import or a row from before that rule can still hold one.
+    refused = post(client, site="zeitung", author_email=ADA, thread_title=title)
+    assert refused.status_code == 422 and "thread_title" in refused.json["error"]["fields"]
+    parent = ada_comment(client)
+    db.session.execute(update(Thread).values(title=title))
+    db.session.commit()
     confirm_by_mail(client, smtp)
     reply(client, parent)
     deliver_due_messages()

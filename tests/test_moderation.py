@@ -375,6 +375,10 @@ def test_closing_a_thread_stops_comments_and_readers_see_it_at_once(client, app)
         f"{MOD}/sites/news/threads", query_string={"key": "nope"}, json={"closed": True}, headers=admin
     )
     assert missing.status_code == 404
+    bell = client.patch(
+        f"{MOD}/sites/news/threads", query_string={"key": THREAD}, json={"title": "A\x07b"}, headers=admin
+    )
+    assert bell.status_code == 422 and "title" in bell.json["error"]["fields"]
 
 
 # --- sites ---------------------------------------------------------------------------------------------

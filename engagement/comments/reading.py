@@ -9,6 +9,7 @@ can never be stale, only unused.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -125,8 +126,9 @@ class ThreadForPosting:
     id: int
     key: str
     title: str
+    url: str
     closed: bool
-    created_at: datetime
+    opened_at: datetime | None  # None: only spam has come (see Thread.opened_at)
 
 
 def thread_for_posting(site: SiteRef, key: str) -> ThreadForPosting | None:
@@ -142,7 +144,7 @@ def thread_for_posting(site: SiteRef, key: str) -> ThreadForPosting | None:
 def read_thread_for_posting(site_id: int, key: str) -> ThreadForPosting | None:
     """The thread from the database (no cache)."""
     row = db.session.execute(
-        select(Thread.id, Thread.key, Thread.title, Thread.closed, Thread.created_at).where(
+        select(Thread.id, Thread.key, Thread.title, Thread.url, Thread.closed, Thread.opened_at).where(
             Thread.site_id == site_id, Thread.key == key
         )
     ).first()
@@ -350,7 +352,10 @@ def atom_feed(*, site: SiteRef, thread_key: str | None, base_url: str) -> bytes:
         _text(entry, "title", f"{comment.author_name} on {thread.title or thread.key}")
         if thread.url:
             ET.SubElement(
-                entry, f"{{{ATOM}}}link", rel="alternate", href=f"{thread.url}#comment-{comment.id}"
+                entry,
+                f"{{{ATOM}}}link",
+                rel="alternate",
+                href=_xml_text(f"{thread.url}#comment-{comment.id}"),
             )
         author = ET.SubElement(entry, f"{{{ATOM}}}author")
         _text(author, "name", comment.author_name)
@@ -361,7 +366,17 @@ def atom_feed(*, site: SiteRef, thread_key: str | None, base_url: str) -> bytes:
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
+# What XML 1.0 cannot hold at all, even escaped: ElementTree would write it and every reader of the
+# feed would refuse the whole document. Titles and names are validated when written, but rows imported
+# or written before that must not take the site's feed down.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _text(parent: ET.Element, tag: str, text: str | None) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    element.text = text
+    element.text = None if text is None else _xml_text(text)
     return element

@@ -121,6 +121,25 @@ class CommentBody(fields.String):
         return body
 
 
+class ThreadTitle(fields.String):
+    """The article's title, as plain text: trimmed, NFC, at most 300 characters, no control characters
+    (a line break or a bell in a title broke every feed and mail subject that showed it). Markup is kept
+    as text: titles are escaped wherever they are shown, and a reader cannot fix the page's title."""
+
+    default_error_messages = {
+        "control": "The article title contains characters that are not allowed.",
+        "too_long": "The article title can be at most 300 characters.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        title = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
+        if _CONTROL.search(title) or any(c in title for c in "\n\r\t\u2028\u2029"):
+            raise self.make_error("control")
+        if len(title) > 300:
+            raise self.make_error("too_long")
+        return title
+
+
 class ThreadKey(fields.String):
     """A thread's key: usually the article's path. 1-512 printable characters."""
 
@@ -156,7 +175,7 @@ class ThreadKeys(fields.List):
 class PostCommentSchema(Schema):
     thread = ThreadKey(required=True)
     thread_url = WebUrl(max_length=1000, load_default=None, allow_none=True)
-    thread_title = fields.String(load_default="", validate=validate.Length(max=300))
+    thread_title = ThreadTitle(load_default="")
     parent_id = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID)
     )

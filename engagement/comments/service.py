@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Insert, Integer, Update, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Insert, Integer, Update, bindparam, case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from engagement import caching, clock
@@ -68,20 +68,22 @@ def _public_as_shown(site: SiteRef, comment: Comment) -> tuple[dict[str, Any], C
     return {**public, "status": shown}, shown
 
 
-def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> ThreadForPosting:
-    """The thread for ``key``, created by its first comment; concurrent first comments create one."""
+def _ensure_thread(site: SiteRef, *, key: str) -> ThreadForPosting:
+    """The thread for ``key``, created by its first comment; concurrent first comments create one. It
+    is created bare: a title, a URL and an age come only from a comment that is not spam (``_open``)."""
     db.session.execute(
         insert_ignoring_conflicts(
             Thread.__table__,
             {
                 "site_id": site.id,
                 "key": key,
-                "title": title,
-                "url": url or "",
+                "title": "",
+                "url": "",
                 "closed": False,
                 "comment_count": 0,
                 "version": 1,
                 "created_at": clock.now(),
+                "opened_at": None,
             },
             conflict_columns=["site_id", "key"],
         )
@@ -92,10 +94,45 @@ def _ensure_thread(site: SiteRef, *, key: str, title: str, url: str | None) -> T
     return thread
 
 
+def _open(thread: ThreadForPosting, *, title: str, url: str | None, now: datetime) -> None:
+    """A comment that is not spam came: the thread is open from now if only spam came before, and takes
+    the article's title and URL where it has none. A title or URL once set is kept: only staff change
+    it. On a thread that has both, nothing runs (the common post)."""
+    if thread.opened_at is not None and (thread.title or not title) and (thread.url or not url):
+        return
+    parameters = {
+        "opened_thread_id": thread.id,
+        "opened_now": now,
+        "offered_title": title,
+        "offered_url": url or "",
+    }
+    caching.execute_thread_update(_opening(), parameters)
+
+
+@functools.cache
+def _opening() -> Update:
+    threads = Thread.__table__
+    title = bindparam("offered_title", type_=threads.c.title.type)
+    url = bindparam("offered_url", type_=threads.c.url.type)
+    now = bindparam("opened_now", type_=threads.c.opened_at.type)
+    return (
+        update(threads)
+        .where(threads.c.id == bindparam("opened_thread_id", type_=Integer))
+        .values(
+            opened_at=func.coalesce(threads.c.opened_at, now),
+            title=case((threads.c.title == "", title), else_=threads.c.title),
+            url=case((threads.c.url == "", url), else_=threads.c.url),
+            version=threads.c.version + 1,
+        )
+    )
+
+
 def thread_is_closed(thread: ThreadForPosting, site: SiteRef, now: datetime) -> bool:
-    """Closed by staff, or older than the site's ``close_after_days`` (0: never by age)."""
+    """Closed by staff, or opened longer than the site's ``close_after_days`` ago (0: never by age). A
+    thread only spam has reached has no age: spam cannot close tomorrow's article in advance."""
     days = site.settings.close_after_days
-    return thread.closed or (days > 0 and thread.created_at < now - timedelta(days=days))
+    opened = thread.opened_at
+    return thread.closed or (days > 0 and opened is not None and opened < now - timedelta(days=days))
 
 
 def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: datetime | None = None) -> None:
@@ -196,7 +233,7 @@ def post_comment(
     verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
     edit_key = tokens.new_edit_key()
     if thread is None:
-        thread = _ensure_thread(site, key=thread_key, title=thread_title, url=thread_url)
+        thread = _ensure_thread(site, key=thread_key)
     parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
 
     # WordPress's order: a duplicate is refused before a flood. The duplicate rule is a condition of
@@ -228,6 +265,8 @@ def post_comment(
     if (wait := flood_wait(submission, site.settings, now, posted_id=comment.id)) is not None:
         db.session.rollback()
         raise comment_flood(wait)
+    if verdict.status != CommentStatus.SPAM:
+        _open(thread, title=thread_title, url=thread_url, now=now)
     if verdict.status == CommentStatus.APPROVED:
         change_thread_counts(thread.id, approved_delta=1, now=now)
         events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)

@@ -288,6 +288,7 @@ class ImportPipeline:
                 comment_count=0,
                 version=1,
                 created_at=thread.created_at or clock.now(),
+                opened_at=thread.created_at or clock.now(),  # imported comments are no spam's doing
                 last_comment_at=thread.last_comment_at,
             )
             db.session.add(existing)
@@ -300,7 +301,9 @@ class ImportPipeline:
             if thread.closed is not None:
                 existing.closed = thread.closed
             if thread.created_at is not None:
-                existing.created_at = thread.created_at
+                existing.created_at = existing.opened_at = thread.created_at
+            elif existing.opened_at is None:
+                existing.opened_at = existing.created_at
             if thread.last_comment_at is not None:
                 existing.last_comment_at = thread.last_comment_at
             db.session.flush()
@@ -564,7 +567,7 @@ class ImportPipeline:
             caching.execute_thread_update(
                 update(Thread)
                 .where(Thread.id.in_(chunk), Thread.created_at > oldest)
-                .values(created_at=oldest)
+                .values(created_at=oldest, opened_at=oldest)
                 .execution_options(synchronize_session=False)
             )
 

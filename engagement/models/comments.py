@@ -44,6 +44,9 @@ class Thread(Base):
     # Bumped on every change a reader can see; the ETag of every public read of this thread.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # When the first comment that was not spam arrived (or its import): what close_after_days counts
+    # from. None: only spam has come, so the thread has no title, no URL and no age anyone chose.
+    opened_at: Mapped[datetime | None]
     last_comment_at: Mapped[datetime | None]
 
     site: Mapped[Site] = relationship(back_populates="threads")

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from engagement.comments.schemas import CommentBody, ThreadKey
+from engagement.comments.schemas import CommentBody, ThreadKey, ThreadTitle
 from engagement.database import MAX_ROW_ID
 from engagement.sites.service import SLUG_PATTERN
 
@@ -110,7 +110,7 @@ class ThreadKeyQuery(Schema):
 
 class UpdateThreadSchema(Schema):
     closed = fields.Boolean()
-    title = fields.String(validate=validate.Length(max=300))
+    title = ThreadTitle()
 
 
 class SettingsSchema(Schema):
