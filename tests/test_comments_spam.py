@@ -305,3 +305,89 @@ def test_a_thread_url_must_be_on_one_of_the_sites_origins(client, app):
     make_site("news", origins=["https://news.example"])
     response = post(client, **{**SQUAT, "thread_url": "https://phish.example/news"})
     assert response.status_code == 422 and "thread_url" in response.json["error"]["fields"]
+
+
+# --- rules compare folded text and addresses -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "buy v\u200biagra",
+        "buy VIAGRA",
+        "buy \uff56\uff49\uff41\uff47\uff52\uff41",
+        "buy vi\u00adagra",
+        "cheap  pills",
+    ],
+)
+def test_word_lists_see_through_invisible_characters_case_width_and_spacing(client, app, disguised):
+    make_site("news", disallowed_words=["viagra", "cheap pills"])
+    response = post(client, body=disguised)
+    assert response.status_code == 202
+    assert stored(response).status == CommentStatus.SPAM
+
+
+def test_moderation_words_and_banned_words_are_folded_too(client, app):
+    from engagement.models import Ban
+
+    site = make_site("news", moderation_words=["crypto  deal"])
+    held = post(client, body="A CRYPTO\u200b deal for you")
+    assert stored(held).status == CommentStatus.PENDING
+    db.session.add(Ban(site_id=site.id, kind="word", value="casino", action="spam", created_by="test"))
+    db.session.commit()
+    assert stored(post(client, body="c\u200basino night")).status == CommentStatus.SPAM
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Same words here", "Same\u200b words here"),
+        ("Same words here", "Same  words   here"),
+        ("Same words here", "SAME WORDS HERE"),
+        ("Same words here", "\uff33ame words here"),
+    ],
+)
+def test_a_repeated_comment_is_a_duplicate_whatever_its_disguise(client, app, first, second):
+    make_site("news")
+    assert post(client, author_email="echo@example.org", body=first).status_code == 201
+    response = post(client, author_email="Echo@Example.org", body=second)
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "duplicate_comment"
+
+
+def test_an_edit_keeps_the_duplicate_rule_in_step(client, app):
+    make_site("news")
+    posted = post(client, author_email="echo@example.org", body="First words").json
+    client.patch(
+        f"/api/v1/sites/news/comments/{posted['comment']['id']}",
+        json={"body": "Edited words"},
+        headers={"Authorization": f"Bearer {posted['edit_token']}"},
+    )
+    assert post(client, author_email="echo@example.org", body="edited  WORDS").status_code == 409
+    assert post(client, author_email="echo@example.org", body="First words").status_code == 201
+
+
+def test_the_migration_folds_text_exactly_as_the_rules_do():
+    import importlib.util
+    from pathlib import Path
+
+    from engagement.normalization import body_digest, fold
+
+    path = Path(__file__).parent.parent / "migrations/versions/0011_folded_comparisons.py"
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    samples = [
+        "",
+        " ",
+        "Straße",
+        "ﬁne\u200b  day",
+        "\uff21\u0301",
+        "a\u2028b\tc",
+        "x\ufe0fy",
+        "\u3164",
+        "emoji 👍🏽",
+    ]
+    for sample in samples:
+        assert migration.fold(sample) == fold(sample)
+        assert migration.body_digest(sample) == body_digest(sample)

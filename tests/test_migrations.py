@@ -81,3 +81,30 @@ def test_rebuilding_tables_for_unique_ids_keeps_every_row_and_the_next_id_is_new
             if connection.dialect.name == "sqlite":
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()
+
+
+def test_existing_comments_get_their_body_digest_and_a_lower_cased_address(empty_database):
+    from engagement.normalization import body_digest
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": TEST_SECRET})
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO sites (id, slug, name, origins, settings) VALUES (1, 's', 'S', '[]', '{}')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO threads (id, site_id, key, title, url, closed, comment_count, version)"
+                " VALUES (1, 1, 'k', '', '', false, 1, 1)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO comments (site_id, thread_id, depth, author_name, author_email, user_agent,"
+                " body, html, status, spam_reasons)"
+                " VALUES (1, 1, 0, 'a', 'Ada@Example.org', '', 'Hello  World', '<p>x</p>', 'approved', '[]')"
+            )
+        db.engine.dispose()
+        upgrade()
+        with db.engine.begin() as connection:
+            row = connection.exec_driver_sql("SELECT author_email, body_digest FROM comments").one()
+        assert tuple(row) == ("ada@example.org", body_digest("hello world"))
+        db.engine.dispose()

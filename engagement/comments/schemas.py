@@ -50,7 +50,10 @@ class AuthorName(fields.String):
 
 
 class AuthorEmail(fields.String):
-    """Syntax-checked (no DNS) and normalised by email-validator; at most 100 characters."""
+    """Syntax-checked (no DNS), normalised by email-validator and lower-cased; at most 100 characters.
+
+    Lower-cased whole: every rule (flood, duplicates, first-time approval, bans) and every privacy
+    request compares addresses, and ``Ada@x.org`` is ``ada@x.org`` at every real mail provider."""
 
     default_error_messages = {
         "required": "Please enter your email address.",
@@ -70,7 +73,7 @@ class AuthorEmail(fields.String):
             raise self.make_error("invalid_email") from None
         if len(normalized) > 100:
             raise self.make_error("too_long")
-        return normalized
+        return normalized.lower()
 
 
 class WebUrl(fields.String):

@@ -40,6 +40,7 @@ from engagement.hashing import ip_hash
 from engagement.mail import service as mail
 from engagement.models import Comment, CommentLike, CommentStatus, SiteRef, Thread
 from engagement.moderation import audit
+from engagement.normalization import body_digest
 from engagement.rendering import render_comment
 
 VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
@@ -254,6 +255,7 @@ def post_comment(
         html=submission.html,
         status=verdict.status,
         spam_reasons=verdict.reasons,
+        body_digest=body_digest(body),
         edit_key_digest=edit_key.digest,
         likes=0,
         pinned=False,

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, event, exists, or_, select
 
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
 from engagement.models import BanAction, Comment, CommentStatus, SiteSettings
 from engagement.moderation.bans import active_bans, matching_bans
+from engagement.normalization import body_digest, fold
 from engagement.rendering import links_in_html
 
 
@@ -83,7 +84,8 @@ def comment_flood(wait: int) -> TooManyRequests:
     )
 
 
-# The same body from the same email on the same thread, as a condition for the INSERT itself: the check
+# The same body (as ``body_digest`` folds it: case, invisible characters and spacing do not make it new)
+# from the same email on the same thread, as a condition for the INSERT itself: the check
 # and the write are one statement (one round trip, and no window between them). Built once, with
 # parameters: building it per post cost more than running it. Site and email first: they match the
 # (site_id, author_email) index, so the check reads this author's comments only (by thread alone it read
@@ -92,7 +94,7 @@ DUPLICATE = exists().where(
     Comment.site_id == bindparam("duplicate_site_id"),
     Comment.author_email == bindparam("duplicate_email"),
     Comment.thread_id == bindparam("duplicate_thread_id"),
-    Comment.body == bindparam("duplicate_body"),
+    Comment.body_digest == bindparam("duplicate_body_digest"),
     Comment.status != CommentStatus.TRASH,
 )
 
@@ -103,7 +105,7 @@ def duplicate_parameters(submission: Submission, *, thread_id: int) -> dict[str,
         "duplicate_site_id": submission.site_id,
         "duplicate_email": submission.author_email,
         "duplicate_thread_id": thread_id,
-        "duplicate_body": submission.body,
+        "duplicate_body_digest": body_digest(submission.body),
     }
 
 
@@ -115,13 +117,21 @@ def duplicate_comment() -> Conflict:
 
 
 def _matches(words: Iterable[str], haystacks: Iterable[str]) -> str | None:
-    """The first word found (case-insensitive substring, as WordPress does) in any haystack."""
-    lowered = [h.lower() for h in haystacks if h]
+    """The first word found (a substring, as WordPress does) in any haystack, both folded: case, a
+    zero-width space inside the word, doubled spaces or full-width letters do not hide it."""
+    folded = [fold(h) for h in haystacks if h]
     for word in words:
-        needle = word.strip().lower()
-        if needle and any(needle in h for h in lowered):
-            return needle
+        needle = fold(word)
+        if needle and any(needle in h for h in folded):
+            return word.strip().lower()
     return None
+
+
+@event.listens_for(Comment.body, "set")
+def _keep_body_digest(comment: Comment, body: str | None, _old: object, _initiator: object) -> None:
+    # Every change of a body through the ORM (an edit, a moderator's edit, an erasure) keeps the digest
+    # the duplicate rule compares in step; new comments and imports set it in their INSERT.
+    comment.body_digest = body_digest(body or "")
 
 
 def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bool, now: datetime) -> Verdict:

@@ -33,6 +33,7 @@ from engagement.database import insert_ignoring_conflicts, realign_id_sequence
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
 from engagement.models.comments import SOURCE_ID_LENGTH
+from engagement.normalization import body_digest
 
 BATCH_SIZE = 500
 # Column limits of the models; imported values are cut to fit instead of failing the whole import.
@@ -586,6 +587,7 @@ def _row(comment: ImportedComment, *, site_id: int, thread_id: int) -> dict[str,
         "ip_hash": None if deleted else comment.ip_hash,
         "user_agent": "" if deleted else comment.user_agent[:USER_AGENT_LENGTH],
         "body": "" if deleted else comment.body,
+        "body_digest": None if deleted else body_digest(comment.body),
         "html": "" if deleted else comment.html,
         "status": comment.status,
         "previous_status": comment.previous_status,

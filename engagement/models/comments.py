@@ -88,6 +88,8 @@ class Comment(Base):
 
     body: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
+    # SHA-256 of the body as the duplicate rule compares it (engagement.normalization.body_digest).
+    body_digest: Mapped[str | None] = mapped_column(String(64))
 
     status: Mapped[str] = mapped_column(String(STATUS_LENGTH), default=CommentStatus.PENDING)
     previous_status: Mapped[str | None] = mapped_column(String(STATUS_LENGTH))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engagement import caching
 from engagement.extensions import db
 from engagement.models import Ban, BanKind
+from engagement.normalization import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def matching_bans(
     email = email.lower()
     email_domain = email.rpartition("@")[2]
     url_host = urlsplit(author_url).hostname if author_url else None
-    lowered = [t.lower() for t in texts if t]
+    folded = [fold(t) for t in texts if t]
     matched = []
     for ban in bans:
         if (
@@ -65,7 +66,7 @@ def matching_bans(
                 ban.kind == BanKind.DOMAIN
                 and (_domain_matches(ban.value, email_domain) or _domain_matches(ban.value, url_host))
             )
-            or (ban.kind == BanKind.WORD and any(ban.value in t for t in lowered))
+            or (ban.kind == BanKind.WORD and any(fold(ban.value) in t for t in folded))
         ):
             matched.append(ban)
     return matched
