@@ -6,6 +6,9 @@ short lease, deliver them, and mark each one sent in its own transaction right a
 accepted it. Several senders may run: PostgreSQL hands each one different rows (``FOR UPDATE SKIP
 LOCKED``); SQLite has one writer at a time, so its claim is a plain transaction.
 
+A message may wait for a later time (``not_before``, a moderator digest collecting held comments):
+no sender claims it before then, and until then its writer may render it again under a row lock.
+
 The one window for a duplicate: a sender that dies after the server accepted a message and before its
 "sent" commit leaves the row queued; when the lease ends, the message goes out again with the same
 Message-ID (delivery is at least once, and that header lets mail clients drop the copy).
@@ -63,34 +66,28 @@ def enqueue_email(
     unsubscribe_url: str | None = None,
     dedupe_key: str | None = None,
     suppressed_because: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Render ``templates/mail/messages/<template>.txt`` and ``.html`` and add the message to the
     current transaction (the caller commits it with the change that caused it).
 
     ``dedupe_key``: a second message with the same key is not added; the first one is returned.
     ``suppressed_because``: the message is recorded but never sent (kept so staff can see why).
+    ``not_before``: no sender claims it earlier (a digest collecting until then); default now.
     """
     now = clock.now()
-    # Titles and names come from readers: one line (a header cannot hold a line break), and within the column.
-    subject = " ".join(subject.split())
-    if len(subject) > SUBJECT_LENGTH:
-        subject = subject[: SUBJECT_LENGTH - 1] + "…"
-    variables = {"subject": subject, "unsubscribe_url": unsubscribe_url, **context}
     values = {
         "site_id": site.id if site is not None else None,
         "message_id": make_msgid(domain=_sender_domain()),
         "dedupe_key": dedupe_key,
-        "template": template,
         "to_address": to,
         "from_name": site.name if site is not None else "",
         "reply_to": reply_to,
-        "subject": subject,
-        "text_body": render_template(f"mail/messages/{template}.txt", **variables),
-        "html_body": render_template(f"mail/messages/{template}.html", **variables),
+        **_rendered(subject=subject, template=template, context=context, unsubscribe_url=unsubscribe_url),
         "unsubscribe_url": unsubscribe_url,
         "status": OutboxStatus.SUPPRESSED if suppressed_because else OutboxStatus.QUEUED,
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": not_before or now,
         "last_error": suppressed_because,
         "created_at": now,
     }
@@ -102,6 +99,57 @@ def enqueue_email(
     # at once still leave one message.
     insert_if_absent(OutboxMessage.__table__, values, conflict_columns=["dedupe_key"])
     return db.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one()
+
+
+def unclaimed_message(message_id: int, *, not_before: datetime) -> OutboxMessage | None:
+    """A message enqueued with ``not_before`` that no sender can have taken yet, locked until the caller
+    commits (``FOR UPDATE``: senders skip it meanwhile); None once it is due, taken or gone.
+
+    A claim moves ``next_attempt_at`` to the end of its lease and a staff retry to the time of the retry,
+    so a row still due at ``not_before`` and never attempted is one no sender has read.
+    """
+    message = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    unclaimed = (
+        message is not None
+        and message.status == OutboxStatus.QUEUED
+        and message.attempts == 0
+        and message.next_attempt_at == not_before
+        and not_before > clock.now()
+    )
+    return message if unclaimed else None
+
+
+def rewrite_unclaimed_message(
+    message: OutboxMessage, *, subject: str, template: str, context: dict[str, Any]
+) -> None:
+    """Render a message from ``unclaimed_message`` again (a digest taking in what happened since it was
+    enqueued); the caller commits, in the transaction that locked it."""
+    values = _rendered(
+        subject=subject, template=template, context=context, unsubscribe_url=message.unsubscribe_url
+    )
+    for column, value in values.items():
+        setattr(message, column, value)
+
+
+def _rendered(
+    *, subject: str, template: str, context: dict[str, Any], unsubscribe_url: str | None
+) -> dict[str, str]:
+    # Titles and names come from readers: one line (a header cannot hold a line break), and within the column.
+    subject = " ".join(subject.split())
+    if len(subject) > SUBJECT_LENGTH:
+        subject = subject[: SUBJECT_LENGTH - 1] + "…"
+    variables = {"subject": subject, "unsubscribe_url": unsubscribe_url, **context}
+    return {
+        "template": template,
+        "subject": subject,
+        "text_body": render_template(f"mail/messages/{template}.txt", **variables),
+        "html_body": render_template(f"mail/messages/{template}.html", **variables),
+    }
 
 
 def sender_address() -> tuple[str, str]:

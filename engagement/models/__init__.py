@@ -11,6 +11,7 @@ from engagement.models.counters import (
 )
 from engagement.models.mail import (
     MailContact,
+    ModeratorAlertWindow,
     OutboxMessage,
     OutboxStatus,
     ReplySubscription,
@@ -49,6 +50,7 @@ __all__ = [
     "CounterReaderAction",
     "CounterSource",
     "MailContact",
+    "ModeratorAlertWindow",
     "OutboxMessage",
     "OutboxStatus",
     "PrivacyRequest",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.models.base import Base
@@ -112,3 +112,22 @@ class UsedMailLink(Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ModeratorAlertWindow(Base):
+    """The mail cap of one ``notify_emails`` address on one site: after an alert or a digest, nothing more
+    goes to the address about the site before ``ends_at``; comments held meanwhile wait in one digest."""
+
+    __tablename__ = "moderator_alert_windows"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    # A keyed hash of the lower-cased address: its mail in the outbox is the one place the address is kept.
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ends_at: Mapped[datetime]
+    # The outbox row of the digest collecting this window's held comments, queued until ends_at. Not a
+    # foreign key: a privacy erasure deletes outbox rows, and a digest that is gone reads the same as one
+    # that went.
+    digest_id: Mapped[int | None]
+    # The comments the digest lists (the first ones held in the window), and how many more it counts.
+    digest_comment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    digest_unlisted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
