@@ -31,9 +31,9 @@ def cdata(text: str) -> str:
 
 @dataclass
 class WpComment:
-    id: int
+    id: int | str
     body: str
-    parent: int = 0
+    parent: int | str = 0
     approved: str = "1"
     author: str = "Reader"
     email: str = "reader@example.org"
@@ -52,6 +52,7 @@ class WpPost:
     comments: list[WpComment] = field(default_factory=list)
     comment_status: str = "open"
     date_gmt: str = "2024-05-01 07:00:00"
+    has_post_id: bool = True  # hand-made files (and Isso's own test file) may leave <wp:post_id> out
 
 
 def wxr_comment(c: WpComment) -> str:
@@ -80,6 +81,7 @@ def wxr_comment(c: WpComment) -> str:
 
 def wxr_item(post: WpPost) -> str:
     comments = "".join(wxr_comment(c) for c in post.comments)
+    post_id = f"<wp:post_id>{post.id}</wp:post_id>" if post.has_post_id else ""
     return f"""
   <item>
     <title>{escape(post.title)}</title>
@@ -88,7 +90,7 @@ def wxr_item(post: WpPost) -> str:
     <dc:creator>{cdata("editor")}</dc:creator>
     <guid isPermaLink="false">https://news.example/?p={post.id}</guid>
     <content:encoded>{cdata("<p>The article.</p>")}</content:encoded>
-    <wp:post_id>{post.id}</wp:post_id>
+    {post_id}
     <wp:post_date>{post.date_gmt}</wp:post_date>
     <wp:post_date_gmt>{post.date_gmt}</wp:post_date_gmt>
     <wp:comment_status>{cdata(post.comment_status)}</wp:comment_status>
@@ -189,6 +191,34 @@ def newsroom_posts() -> list[WpPost]:
             "Only pinged",
             "https://news.example/2024/05/pinged/",
             [WpComment(301, "ping", kind="pingback")],
+        ),
+    ]
+
+
+def posts_sharing_a_comment_id(*, second_has_post_id: bool = True) -> list[WpPost]:
+    """Two posts with a comment numbered 11 each (as in the WXR file of Isso's tests): a WordPress comment
+    id is unique only within its post's <item> here. Eight comments in all, "Letzter :/" among them."""
+    return [
+        WpPost(
+            18,
+            "Hello, World",
+            "https://news.example/2014/hello/",
+            [
+                WpComment(2, "Erster!", author="Ohai", date_gmt="2014-01-14 17:32:12"),
+                WpComment(6, "Zweiter.", author="Tester", date_gmt="2014-04-29 15:21:27"),
+                WpComment(7, "Drölfter!", parent=6, author="Tester", date_gmt="2014-04-29 15:21:35"),
+                WpComment(8, "Yet another reply.", parent=7, author="Tester", date_gmt="2014-04-29 15:21:45"),
+                WpComment(9, "...", parent=7, author="Tester", date_gmt="2014-04-29 15:21:52"),
+                WpComment(10, "Two lines:\nlike this.", author="Multiline", date_gmt="2022-06-06 02:13:14"),
+                WpComment(11, "The last one here", author="Letzter :/", date_gmt="2022-06-07 15:21:56"),
+            ],
+        ),
+        WpPost(
+            4,
+            "Another post",
+            "https://news.example/2014/another/",
+            [WpComment(11, "Same number, other post", author="Anonymous", date_gmt="2014-04-29 15:21:57")],
+            has_post_id=second_has_post_id,
         ),
     ]
 

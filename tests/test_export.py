@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from engagement.extensions import db
+from engagement.importers import pipeline
 from engagement.models import Comment, OutboxMessage, Site, StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site, post
+from tests.import_files import WpComment, WpPost, wxr
 
 READER_A = {"X-Engagement-Reader": "reader-aaaaaaaaaaaaaaaa"}
 READER_B = {"X-Engagement-Reader": "reader-bbbbbbbbbbbbbbbb"}
@@ -249,3 +251,72 @@ def test_a_broken_or_foreign_line_is_refused_with_its_line_number(app, tmp_path,
     assert result.exit_code != 0 and "Line 2 (comment) is not valid" in result.output
     assert "created_at" in result.output
     assert runner.invoke(args=["engagement", "export", "--site", "news"]).exit_code != 0  # nothing was made
+
+
+def exported_with_a_comment_repeated(client, admin, *, under: str, naming: str, **changes) -> list[dict]:
+    """Two threads' export, and a copy of the first comment (other words, and ``changes``) listed under
+    the thread ``under`` but naming the thread ``naming``."""
+    make_site("news")
+    original = post(client, thread=THREADS[0], body="The original", thread_url=None).json["comment"]
+    reply = post(client, thread=THREADS[0], body="A reply", parent_id=original["id"], thread_url=None)
+    assert reply.status_code == 201
+    assert post(client, thread=THREADS[1], body="Elsewhere", thread_url=None).status_code == 201
+    records = lines_of(client.get("/api/v1/moderation/sites/news/export", headers=admin).text)
+    original = next(r for r in records if r["type"] == "comment" and r["body"] == "The original")
+    copy = {**original, "thread": naming, "body": "An impostor", "html": "<p>An impostor</p>", **changes}
+    last_of_thread = max(n for n, r in enumerate(records) if r.get("thread") == under)
+    records.insert(last_of_thread + 1, copy)
+    return records
+
+
+@pytest.mark.parametrize(
+    ("under", "naming", "changes", "reason"),
+    [
+        (THREADS[0], THREADS[0], {}, "duplicate_source_id"),
+        (THREADS[0], THREADS[0], {"source": "disqus", "source_id": "77"}, "duplicate_source_id"),
+        (THREADS[1], THREADS[1], {}, "duplicate_source_id"),
+        (THREADS[1], THREADS[0], {}, "unknown_thread"),  # a thread's comments follow it, not another one
+    ],
+    ids=["same-thread", "same-id-other-source", "other-thread", "outside-its-thread"],
+)
+def test_a_comment_repeated_in_an_export_is_restored_once_and_the_repeat_reported(
+    app, client, admin, tmp_path, runner, under, naming, changes, reason
+):
+    records = exported_with_a_comment_repeated(client, admin, under=under, naming=naming, **changes)
+    path = tmp_path / "repeated.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+    result = runner.invoke(args=["engagement", "import", "json", str(path), "--site", "copy"])
+
+    assert result.exit_code == 0, result.output
+    assert "3 comments (3 new, 0 updated)" in result.output
+    assert f"skipped 1: {reason} 1" in result.output
+    copied = client.get(f"/api/v1/sites/copy/comments?thread={THREADS[0]}").json
+    assert [c["html"] for c in copied["comments"]] == ["<p>The original</p>"]
+    assert [r["html"] for r in copied["comments"][0]["replies"]] == ["<p>A reply</p>"]
+
+
+@pytest.mark.parametrize("batch_size", [500, 1], ids=["one-batch", "later-batch"])
+def test_a_source_id_repeated_under_another_comment_id_is_restored_once(
+    app, client, admin, tmp_path, runner, monkeypatch, batch_size
+):
+    make_site("news")
+    wxr_path = tmp_path / "wordpress.xml"
+    wxr_path.write_text(wxr([WpPost(1, "Post", "https://news.example/post/", [WpComment(5, "Five")])]))
+    assert (
+        runner.invoke(args=["engagement", "import", "wordpress", str(wxr_path), "--site", "news"]).exit_code
+        == 0
+    )
+    records = lines_of(client.get("/api/v1/moderation/sites/news/export", headers=admin).text)
+    five = next(r for r in records if r["type"] == "comment")
+    records.append({**five, "id": five["id"] + 1000, "body": "An impostor", "html": "<p>An impostor</p>"})
+    path = tmp_path / "repeated.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", batch_size)
+
+    result = runner.invoke(args=["engagement", "import", "json", str(path), "--site", "copy"])
+
+    assert result.exit_code == 0, result.output
+    assert "skipped 1: duplicate_source_id 1" in result.output
+    copied = client.get("/api/v1/sites/copy/comments?thread=/post/").json
+    assert [c["html"] for c in copied["comments"]] == ["<p>Five</p>"]

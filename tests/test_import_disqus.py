@@ -15,6 +15,8 @@ from tests.import_files import (
     HOSTILE_HTML,
     UNICODE_BODY,
     UNICODE_NAME,
+    DsqPost,
+    DsqThread,
     disqus,
     newsroom_disqus,
     run_import,
@@ -104,3 +106,25 @@ def test_threads_can_be_keyed_by_the_disqus_identifier(app, export_file):
     # The unicode thread has no identifier: its path stands in.
     keys = set(db.session.scalars(select(Thread.key)))
     assert keys == {"12 https://news.example/?p=12", "/2024/05/unicode/"}
+
+
+def test_a_post_id_twice_in_one_export_keeps_the_first_and_reports_the_second(app, runner, tmp_path):
+    make_site("news")
+    threads = [DsqThread(1, "https://news.example/a/", "A"), DsqThread(2, "https://news.example/b/", "B")]
+    posts = [
+        DsqPost(7, 1, "<p>The first seven</p>", created_at="2024-05-01T08:00:00Z"),
+        DsqPost(8, 1, "<p>A reply to seven</p>", parent=7, created_at="2024-05-01T08:01:00Z"),
+        DsqPost(7, 2, "<p>Another seven, elsewhere</p>", created_at="2024-05-01T08:02:00Z"),
+    ]
+    path = tmp_path / "twice.xml"
+    path.write_text(disqus(threads, posts), encoding="utf-8")
+
+    result = runner.invoke(args=["engagement", "import", "disqus", str(path), "--site", "news"])
+
+    assert result.exit_code == 0, result.output
+    assert "skipped 1: duplicate_source_id 1" in result.output
+    first, reply = by_source_id()["7"], by_source_id()["8"]
+    assert first.body == "<p>The first seven</p>" and first.thread.key == "/a/"
+    assert reply.parent_id == first.id
+    counts = runner.invoke(args=["engagement", "import", "disqus", str(path), "--site", "news", "--dry-run"])
+    assert "2 comments (0 new, 2 updated)" in counts.output

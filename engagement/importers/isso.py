@@ -2,6 +2,12 @@
 
 Isso keeps each comment's Markdown source and renders it on every read, so bodies are rendered here the
 way new comments are. ``mode`` 1 is approved, 2 pending and 4 a deleted comment kept for its replies.
+
+A comment id is Isso's SQLite primary key, unique in one database only: two Isso databases (two blogs
+moving into one site) both start at 1. The one thing of a database that is public and lasting is its
+thread uri (unique in it, and our thread key), so a source id is ``{uri}:{id}``: one database's comments
+never take another's place unless both hold the same page. Comments imported before under the bare id
+are found again in their own thread and re-keyed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,14 @@ from contextlib import closing
 from datetime import UTC, datetime
 
 from engagement.hashing import ip_hash
-from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped, SourceFile
+from engagement.importers.pipeline import (
+    ImportedComment,
+    ImportedThread,
+    Record,
+    Skipped,
+    SourceFile,
+    scoped_source_id,
+)
 from engagement.importers.xml_stream import MalformedFile
 from engagement.models import CommentStatus
 from engagement.rendering import render_comment
@@ -54,14 +67,14 @@ class IssoDatabase(SourceFile):
                 rows = connection.execute(_COMMENTS, (thread_id,)).fetchall()
                 if not rows:
                     continue
-                ref = str(thread_id)
-                yield ImportedThread(ref=ref, key=uri or f"/isso-thread-{thread_id}", title=title or "")
+                ref, key = str(thread_id), uri or f"/isso-thread-{thread_id}"
+                yield ImportedThread(ref=ref, key=key, title=title or "")
                 for row in rows:
-                    yield _comment(row, thread_ref=ref)
+                    yield _comment(row, thread_ref=ref, scope=key)
                     progress(1)
 
 
-def _comment(row: tuple, *, thread_ref: str) -> Record:
+def _comment(row: tuple, *, thread_ref: str, scope: str) -> Record:
     comment_id, parent, created, modified, mode, remote_addr, text, author, email, website, likes = row
     status = MODES.get(mode)
     if status is None:
@@ -69,7 +82,8 @@ def _comment(row: tuple, *, thread_ref: str) -> Record:
     text = text or ""
     return ImportedComment(
         source=SOURCE,
-        source_id=str(comment_id),
+        source_id=scoped_source_id(scope, str(comment_id)),
+        legacy_source_id=str(comment_id),
         ref=str(comment_id),
         thread_ref=thread_ref,
         parent_ref=str(parent) if parent is not None else None,

@@ -4,7 +4,14 @@ A format reader yields ``ImportedThread``, ``ImportedComment``, ``Skipped`` and 
 items. The pipeline
 
 - upserts threads by (site, key) and comments by (site, source, source_id), so importing the same file
-  again updates rows instead of duplicating them;
+  again updates rows instead of duplicating them. A source id is scoped by what the source's id is unique
+  within (``scoped_source_id``: a WordPress post, an Isso page); a row an older importer wrote under the
+  bare id (``ImportedComment.legacy_source_id``) is taken over, in the same thread only, and re-keyed;
+- never lets one comment of a file replace another: the first comment with a given source id (or ref) is
+  kept, every later one is skipped as ``duplicate_source_id``. Memory stays flat: the ids seen are held
+  as long as the comments' tree nodes, one thread at a time for a source that lists a thread's comments
+  together (a thread listed a second time is skipped whole, as its first listing is forgotten), the
+  whole file for Disqus, which keeps every node until the end anyway;
 - writes comments in batches with their tree fields empty, and rebuilds each thread's reply tree once all
   of its comments are known (a reply may come before its parent in the file): parents are resolved by
   the source's ids, replies deeper than the site's ``max_depth`` attach to the deepest allowed ancestor
@@ -19,11 +26,12 @@ nothing.
 from __future__ import annotations
 
 import collections
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import and_, delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.orm import aliased
@@ -46,6 +54,9 @@ THREAD_TITLE_LENGTH = 300
 THREAD_URL_LENGTH = 1000
 # Source ids of restored comments that were native where they came from (see ImportedComment.restore_id).
 RESTORED_SOURCE = "json"
+# Skipped reasons of what the pipeline refuses to let replace what a file already gave.
+DUPLICATE = "duplicate_source_id"
+THREAD_LISTED_TWICE = "thread_listed_twice"
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,23 @@ class ImportedComment:
     moderated_by: str | None = None
     # A restore (JSON) keeps comment ids where they are free, so permalinks (#comment-123) survive.
     restore_id: int | None = None
+    # The source id an older importer stored before ids were scoped (the bare WordPress or Isso id): a row
+    # still under it in the same thread is this comment, and gets ``source_id`` from now on.
+    legacy_source_id: str | None = None
+
+
+def scoped_source_id(scope: str, local_id: str) -> str:
+    """A source's id made unique by what it is unique within there (a post, a page): ``scope:local_id``."""
+    return f"{scope}:{local_id}"
+
+
+def _fitting_source_id(source_id: str | None) -> str | None:
+    """A source id that fits its column. A long one is replaced by its digest, not cut: two ids cut to
+    the same prefix would be one comment."""
+    if source_id is None or len(source_id) <= SOURCE_ID_LENGTH:
+        return source_id
+    digest = hashlib.sha256(source_id.encode()).hexdigest()
+    return f"sha256:{digest}"[:SOURCE_ID_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -113,7 +141,8 @@ class Source(Protocol):
 
     name: str
     # The source gives each thread's comments right after the thread (WXR, Isso, JSON): trees are rebuilt
-    # thread by thread and memory stays flat. Otherwise (Disqus) once, at the end.
+    # thread by thread and memory stays flat (so a comment naming another thread, or a thread listed a
+    # second time, is skipped). Otherwise (Disqus) once, at the end.
     settle_per_thread: bool
     # Replies deeper than the site's max_depth attach to the deepest allowed ancestor (not for a restore).
     limit_depth: bool
@@ -194,6 +223,15 @@ def _listing(counts: collections.Counter[str]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
 
 
+class _Match(NamedTuple):
+    """The row an imported comment updates, and the source key the row has after the update."""
+
+    comment_id: int
+    thread_id: int
+    source: str | None
+    source_id: str | None
+
+
 class _Node:
     """One imported comment's place in its thread while the tree is rebuilt."""
 
@@ -242,8 +280,14 @@ class ImportPipeline:
         self._derived_last_comment: set[int] = set()
         self._derived_created: set[int] = set()
         self._pending: list[tuple[ImportedComment, int]] = []
-        self._pending_keys: dict[tuple[str | None, str | None, int | None], int] = {}
+        self._pending_keys: set[tuple[str, str]] = set()  # identities in _pending
         self._nodes: dict[int, list[_Node]] = collections.defaultdict(list)  # by thread id
+        # What the comments in _nodes and _pending claimed (kept and dropped with them): their refs, which
+        # replies point at, and the rows they wrote. A later comment claiming either is a duplicate.
+        self._seen_refs: set[str] = set()
+        self._written_ids: set[int] = set()
+        self._listed: set[str] = set()  # thread refs a per-thread source has listed
+        self._skipped_thread: str | None = None  # a thread listed again: its comments are skipped
         self._restored_ids = False
 
     # --- feeding ---------------------------------------------------------------------------------------
@@ -256,7 +300,13 @@ class ImportPipeline:
             elif isinstance(record, ImportedThread):
                 if self.settle_per_thread:
                     self._settle()
+                    # Comments belong to the thread they follow; what was said of earlier ones is gone.
                     self._declared.clear()
+                    self._threads.clear()
+                    self._skipped_thread = record.ref if record.ref in self._listed else None
+                    self._listed.add(record.ref)
+                    if self._skipped_thread is not None:
+                        continue
                 self._declared[record.ref] = record
                 self._threads.pop(record.ref, None)
             elif isinstance(record, Skipped):
@@ -320,15 +370,25 @@ class ImportPipeline:
         return existing.id
 
     def _add_comment(self, comment: ImportedComment) -> None:
+        if self._skipped_thread is not None and comment.thread_ref == self._skipped_thread:
+            # Its first listing's ids are forgotten, so a comment here could not be told from one there.
+            self.summary.skipped[THREAD_LISTED_TWICE] += 1
+            return
         thread_id = self._thread_id(comment.thread_ref)
         if thread_id is None:
             self.summary.skipped["unknown_thread"] += 1
             return
-        key = (comment.source, comment.source_id, comment.restore_id)
-        if key in self._pending_keys:  # the same source id twice in one batch: the last one wins
-            self._pending[self._pending_keys[key]] = (comment, thread_id)
+        comment.source_id = _fitting_source_id(comment.source_id)
+        if comment.legacy_source_id is not None:  # as the older importer stored it: cut to fit
+            comment.legacy_source_id = comment.legacy_source_id[:SOURCE_ID_LENGTH]
+        identity = _identity(comment)
+        if comment.ref in self._seen_refs or identity in self._pending_keys:
+            # The first one stays: a later one with the same id must not replace it (nor its replies).
+            self.summary.skipped[DUPLICATE] += 1
             return
-        self._pending_keys[key] = len(self._pending)
+        self._seen_refs.add(comment.ref)
+        if identity is not None:
+            self._pending_keys.add(identity)
         self._pending.append((comment, thread_id))
         if len(self._pending) >= BATCH_SIZE:
             self._flush()
@@ -339,17 +399,26 @@ class ImportPipeline:
         """Write the pending comments (tree fields empty) and remember each one's place for _settle."""
         if not self._pending:
             return
-        batch, self._pending, self._pending_keys = self._pending, [], {}
-        existing = self._existing_ids([c for c, _ in batch])
-        taken = self._taken_ids([c.restore_id for c, _ in batch if c.restore_id is not None])
+        pending, self._pending, self._pending_keys = self._pending, [], set()
+        matches = self._existing_rows(pending)
+        batch: list[tuple[ImportedComment, int, _Match | None]] = []
+        for index, (comment, thread_id) in enumerate(pending):
+            match = matches.get(index)
+            if match is not None and self._written_by_this_import(match, thread_id):
+                self.summary.skipped[DUPLICATE] += 1
+            else:
+                batch.append((comment, thread_id, match))
+        taken = self._taken_ids([c.restore_id for c, _, _ in batch if c.restore_id is not None])
         updates: list[dict[str, Any]] = []
         inserts: list[tuple[int, dict[str, Any]]] = []
-        for index, (comment, thread_id) in enumerate(batch):
+        ids: dict[int, int] = {}
+        for index, (comment, thread_id, match) in enumerate(batch):
             row = _row(comment, site_id=self.site.id, thread_id=thread_id)
-            if index in existing:
-                # The source id it was found by stays: it is how the next import finds it again.
-                del row["source"], row["source_id"]
-                updates.append({"id": existing[index], **row})
+            if match is not None:
+                # The row keeps the key it is found by next time (a re-keyed legacy row: its new one).
+                row["source"], row["source_id"] = match.source, match.source_id
+                updates.append({"id": match.comment_id, **row})
+                ids[index] = match.comment_id
                 continue
             if comment.restore_id is not None and comment.restore_id not in taken:
                 row["id"] = comment.restore_id
@@ -360,13 +429,11 @@ class ImportPipeline:
             inserts.append((index, {"parent_id": None, "root_id": None, "depth": 0, **row}))
         if updates:
             db.session.execute(update(Comment), updates)
-        ids = dict(existing)
         ids.update(self._insert(inserts))
+        self._written_ids.update(ids.values())
         likes = []
-        for index, (comment, thread_id) in enumerate(batch):
-            node = _Node(
-                ids[index], comment.ref, comment.parent_ref, comment.status, created=index not in existing
-            )
+        for index, (comment, thread_id, match) in enumerate(batch):
+            node = _Node(ids[index], comment.ref, comment.parent_ref, comment.status, created=match is None)
             self._nodes[thread_id].append(node)
             likes.extend(
                 {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
@@ -377,6 +444,14 @@ class ImportPipeline:
                 CommentLike.__table__, {}, conflict_columns=["comment_id", "reader_hash"]
             )
             db.session.execute(statement, likes)
+
+    def _written_by_this_import(self, match: _Match, thread_id: int) -> bool:
+        """Whether the row a comment matched was already written from this file: by an earlier batch of
+        comments still held, or into another thread this import has written (an id repeated across
+        threads, which a per-thread source no longer remembers). Either way it is not this comment's."""
+        if match.comment_id in self._written_ids:
+            return True
+        return self.settle_per_thread and match.thread_id != thread_id and match.thread_id in self._touched
 
     def _insert(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
         """Insert rows; those with a restored id apart, as one statement needs one set of columns."""
@@ -391,38 +466,66 @@ class ImportPipeline:
             self._restored_ids |= with_id
         return ids
 
-    def _existing_ids(self, batch: list[ImportedComment]) -> dict[int, int]:
-        """Batch index -> id of the comment each record updates, found by source id (or restored id)."""
+    def _existing_rows(self, pending: list[tuple[ImportedComment, int]]) -> dict[int, _Match]:
+        """Batch index -> the row each comment updates: found by source id (or restored id), or by the
+        bare id an older importer stored, in the comment's own thread only."""
         keys: dict[tuple[str, str], int] = {}
         restored: dict[int, int] = {}
-        for index, comment in enumerate(batch):
-            if comment.source is not None and comment.source_id is not None:
-                keys[(comment.source, comment.source_id)] = index
-            elif comment.restore_id is not None:
-                keys[(RESTORED_SOURCE, str(comment.restore_id))] = index
+        for index, (comment, _thread_id) in enumerate(pending):
+            identity = _identity(comment)
+            if identity is None:
+                continue
+            keys[identity] = index
+            if comment.source is None and comment.restore_id is not None:
                 restored[comment.restore_id] = index
-        found: dict[int, int] = {}
+        found: dict[int, _Match] = {}
         if keys:
             rows = db.session.execute(
-                select(Comment.id, Comment.source, Comment.source_id).where(
+                select(Comment.id, Comment.thread_id, Comment.source, Comment.source_id).where(
                     Comment.site_id == self.site.id,
                     tuple_(Comment.source, Comment.source_id).in_(list(keys)),
                 )
             )
-            found = {keys[(source, source_id)]: comment_id for comment_id, source, source_id in rows}
+            for comment_id, thread_id, source, source_id in rows:
+                found[keys[(source, source_id)]] = _Match(comment_id, thread_id, source, source_id)
         if restored:
             # A comment that was native where it was exported came back under its own id; it is the same
             # comment only if it is still native here, on this site, with the same creation time.
             rows = db.session.execute(
-                select(Comment.id, Comment.created_at).where(
+                select(Comment.id, Comment.thread_id, Comment.created_at).where(
                     Comment.id.in_(list(restored)), Comment.site_id == self.site.id, Comment.source.is_(None)
                 )
             )
-            for comment_id, created_at in rows:
+            for comment_id, thread_id, created_at in rows:
                 index = restored[comment_id]
-                if created_at == batch[index].created_at:
-                    found.setdefault(index, comment_id)
+                if created_at == pending[index][0].created_at:
+                    found.setdefault(index, _Match(comment_id, thread_id, None, None))
+        found.update(self._legacy_rows(pending, found))
         return found
+
+    def _legacy_rows(
+        self, pending: list[tuple[ImportedComment, int]], found: dict[int, _Match]
+    ) -> dict[int, _Match]:
+        """Rows still under the bare source id an older importer stored, each taken over by the comment
+        of its own thread only (a bare id says nothing about the post it was in), with the new key."""
+        legacy: dict[tuple[str | None, int, str], int] = {}
+        for index, (comment, thread_id) in enumerate(pending):
+            if index not in found and comment.legacy_source_id is not None:
+                legacy[(comment.source, thread_id, comment.legacy_source_id)] = index
+        if not legacy:
+            return {}
+        rows = db.session.execute(
+            select(Comment.id, Comment.source, Comment.thread_id, Comment.source_id).where(
+                Comment.site_id == self.site.id,
+                tuple_(Comment.source, Comment.thread_id, Comment.source_id).in_(list(legacy)),
+            )
+        )
+        taken: dict[int, _Match] = {}
+        for comment_id, source, thread_id, source_id in rows:
+            index = legacy[(source, thread_id, source_id)]
+            comment = pending[index][0]
+            taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
+        return taken
 
     @staticmethod
     def _taken_ids(ids: list[int]) -> set[int]:
@@ -436,6 +539,7 @@ class ImportPipeline:
         """Rebuild the reply trees of every thread with comments written since the last settle."""
         self._flush()
         nodes_by_thread, self._nodes = self._nodes, collections.defaultdict(list)
+        self._seen_refs, self._written_ids = set(), set()
         # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
         deepest_allowed = self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
         for nodes in nodes_by_thread.values():
@@ -468,7 +572,7 @@ class ImportPipeline:
 
     def _place(self, nodes: list[_Node], deepest_allowed: int) -> list[_Node]:
         """Link nodes to their parents, parents first; returns them in that (breadth-first) order."""
-        by_ref = {node.ref: node for node in nodes}  # the same source id twice: the last one wins
+        by_ref = {node.ref: node for node in nodes}  # one node a ref: _add_comment skipped any later one
         children: dict[str, list[_Node]] = collections.defaultdict(list)
         roots: list[_Node] = []
         for node in by_ref.values():
@@ -573,6 +677,16 @@ class ImportPipeline:
             )
 
 
+def _identity(comment: ImportedComment) -> tuple[str, str] | None:
+    """The (source, source_id) a comment's row is found by; a restored native comment's is the one it
+    gets when its id is taken (RESTORED_SOURCE, its id)."""
+    if comment.source is not None and comment.source_id is not None:
+        return comment.source, comment.source_id
+    if comment.restore_id is not None:
+        return RESTORED_SOURCE, str(comment.restore_id)
+    return None
+
+
 def _row(comment: ImportedComment, *, site_id: int, thread_id: int) -> dict[str, Any]:
     """The columns an import sets; a deleted placeholder keeps nothing about its author or text."""
     deleted = comment.status == CommentStatus.DELETED
@@ -580,7 +694,7 @@ def _row(comment: ImportedComment, *, site_id: int, thread_id: int) -> dict[str,
         "site_id": site_id,
         "thread_id": thread_id,
         "source": comment.source,
-        "source_id": comment.source_id[:SOURCE_ID_LENGTH] if comment.source_id else None,
+        "source_id": comment.source_id,
         "author_name": "" if deleted else comment.author_name.strip()[:NAME_LENGTH],
         "author_email": "" if deleted else _fitting(comment.author_email.strip(), EMAIL_LENGTH) or "",
         "author_url": None if deleted else _fitting((comment.author_url or "").strip(), URL_LENGTH),

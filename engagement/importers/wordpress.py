@@ -3,6 +3,11 @@
 Each post with comments becomes a thread keyed by its path (as the widget's default ``location.pathname``),
 its permalink or its post id. Pingbacks and trackbacks are not reader comments and are skipped. The file
 is read one comment at a time, so a post with tens of thousands of comments costs no more memory than one.
+
+A ``comment_id`` is unique only within its post's ``<item>`` (Isso's own test file gives 11 to comments
+of two posts), so a comment's source id is ``{post_id}:{comment_id}``, or the item's link (or position)
+in place of a missing post id. Comments imported before under the bare ``comment_id`` are found again in
+their own thread and re-keyed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from engagement.hashing import ip_hash
-from engagement.importers.pipeline import ImportedComment, ImportedThread, Record, Skipped, SourceFile
+from engagement.importers.pipeline import (
+    ImportedComment,
+    ImportedThread,
+    Record,
+    Skipped,
+    SourceFile,
+    scoped_source_id,
+)
 from engagement.importers.xml_stream import (
     child_texts,
     children_named,
@@ -99,7 +111,9 @@ def _comment(element: Element, *, thread_ref: str) -> Record:
     parent = fields.get("comment_parent", "0")
     return ImportedComment(
         source=SOURCE,
-        source_id=comment_id,
+        # The thread's ref is the post id (else its link, else its place in the file): the id's scope.
+        source_id=scoped_source_id(thread_ref, comment_id),
+        legacy_source_id=comment_id,
         ref=comment_id,
         thread_ref=thread_ref,
         parent_ref=parent if parent not in ("", "0") else None,
