@@ -39,6 +39,11 @@ _POLICY = nh3.Cleaner(
     strip_comments=True,
 )
 
+# What bleach may see of a body: each run of non-space text around "http(s)://" or "www." counts one, plus
+# one for each "." (each URL or domain bleach may find holds one) and "&" (each entity: "&amp;",
+# "&quot;"); bleach spends up to ~30 us on each. Runs past the budget stay text.
+LINKIFY_BUDGET = 500
+
 # Headings, rules and images are off: a comment must not shout, split the page or load third-party pixels.
 # With their rules disabled, "# x" stays a paragraph and "![a](u)" becomes "!" followed by a plain link.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(
@@ -70,14 +75,54 @@ _LINKER = Linker(
 _PRE_WITH_LEADING_NEWLINE = "<pre>\n"
 
 
+# Both producers of the HTML linkified here, markdown-it and nh3, escape "<" and ">" in text and in
+# attribute values, so every "<" starts a tag and the next ">" ends it.
+_TAG = re.compile(r"(<[^>]*>)")
+# bleach's URL pattern matches no whitespace, so the run of non-space characters around an explicit
+# prefix holds every link bleach could find there. Lazy up to the prefix and anchored at a run's start,
+# so each character is looked at a bounded number of times.
+_URL_RUN = re.compile(r"(?<!\S)\S*?(?:https?://|www\.)\S*", re.IGNORECASE)
+
+
 def _linkify(html: str) -> str:
     """Link bare URLs. Only text starting with http(s):// or www. becomes a link, and the HTML given here
-    holds no entity that could spell those (just &amp; &lt; &gt; &quot;, &nbsp;), so HTML without them is
-    returned as is: most comments have no URL, and bleach's parse and reserialization cost more than the
-    rest of the rendering together. The result is the same either way (tests/test_rendering_properties.py)."""
+    holds no entity that could spell those (just &amp; &lt; &gt; &quot;, &nbsp;), so only the runs of
+    non-space text around those prefixes, outside links, go to bleach, in one call; the rest is returned
+    as is. bleach parses and reserializes everything it is given at tens of microseconds per URL and per
+    entity, and most comments have no URL. The result is what bleach gives for the whole HTML
+    (tests/test_rendering_properties.py); runs past LINKIFY_BUDGET stay text."""
     if not _EXPLICIT_URL_PREFIX.search(html):
         return html
-    return _LINKER.linkify(html)
+    parts = _TAG.split(html)  # text, tag, text, ..., text
+    candidates: list[tuple[int, re.Match[str]]] = []
+    budget = LINKIFY_BUDGET
+    in_link = False
+    for index, part in enumerate(parts):
+        if index % 2:
+            # bleach's rule too: no text is linked from an <a> start tag to the next </a>.
+            if part.startswith(("<a ", "<a>")):
+                in_link = True
+            elif part == "</a>":
+                in_link = False
+        elif not in_link and _EXPLICIT_URL_PREFIX.search(part):
+            for run in _URL_RUN.finditer(part):
+                # Every match of bleach's pattern holds a "." (a domain), every entity an "&".
+                cost = 1 + run.group().count(".") + run.group().count("&")
+                if cost <= budget:
+                    budget -= cost
+                    candidates.append((index, run))
+    if not candidates:
+        return html
+    # A run holds no whitespace and bleach writes none, so newlines keep the runs apart through one call.
+    linked = _LINKER.linkify("\n".join(run.group() for _, run in candidates)).split("\n")
+    done: dict[int, int] = {}  # part index -> how much of its text is already in pieces
+    pieces: dict[int, list[str]] = {}
+    for (index, run), link in zip(candidates, linked, strict=True):
+        pieces.setdefault(index, []).extend((parts[index][done.get(index, 0) : run.start()], link))
+        done[index] = run.end()
+    for index, done_up_to in done.items():
+        parts[index] = "".join(pieces[index]) + parts[index][done_up_to:]
+    return "".join(parts)
 
 
 def clean_html(html: str) -> str:
