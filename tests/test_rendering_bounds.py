@@ -9,20 +9,25 @@ work through).
 import cProfile
 import functools
 import pstats
+from pathlib import Path
 from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
+from markdown_it.rules_core import inline
 
 from engagement import rendering
 from engagement.rendering import (
     LINKIFY_BUDGET,
+    MARKDOWN_LINK_TARGET_BUDGET,
+    MARKDOWN_MARKUP_BUDGET,
+    MARKDOWN_MAX_LINES,
     clean_html,
     html_to_text,
     links_in_html,
     render_comment,
 )
-from tests.html_safety import unsafe_parts
+from tests.html_safety import hrefs, unsafe_parts
 from tests.test_rendering_properties import comment_bodies
 
 LENGTH = 60_000  # the longest body a site may allow
@@ -33,7 +38,95 @@ def fill(unit: str, length: int = LENGTH) -> str:
     return (unit * (length // len(unit) + 1))[:length]
 
 
+def without_budgets(text: str) -> str:
+    """render_comment as it was before the budgets: markdown-it's own inline rule, bleach on all the HTML."""
+    if not text.strip():
+        return ""
+    markdown = rendering._markdown_parser()
+    markdown.core.ruler.at("inline", inline)
+    return clean_html(rendering._LINKER.linkify(markdown.render(text))).strip()
+
+
+def long_ordinary_comment() -> str:
+    """60,000 characters as readers write them: prose with some emphasis and code, quotes, lists, code
+    samples, a few dozen links."""
+    paragraphs = []
+    for n in range(200):
+        paragraphs.append(PROSE * 4 + f"The {n}th point: `total < limit` holds, AT&T says so.")
+        if n % 5 == 0:
+            paragraphs.append(f"> Someone wrote in reply {n}: the _budget_ is late\n> and so is the bridge.")
+        if n % 5 == 1:
+            paragraphs.append("- first, with *emphasis*\n- second: 3 < 4 && 5 > 2\n- third")
+        if n % 5 == 2:
+            paragraphs.append("```python\nif a < b and c:\n    print(a * b, [c], d_e)\n```")
+        if n % 5 == 3:
+            paragraphs.append(
+                f"See [the minutes](https://council.example.org/minutes/{n}?year=2026&page=2) and"
+                f" https://news.example.org/{n}, or www.example.net/{n}."
+            )
+    return "\n\n".join(paragraphs)[:LENGTH]
+
+
+# --- ordinary comments are untouched ------------------------------------------------------------------------
+
+
+def test_long_ordinary_comment_renders_as_without_budgets():
+    text = long_ordinary_comment()
+
+    assert len(text) == LENGTH
+    assert render_comment(text) == without_budgets(text)
+
+
+def test_the_readme_renders_as_without_budgets():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()[:LENGTH]
+
+    assert render_comment(readme) == without_budgets(readme)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=comment_bodies)
+def test_within_its_budgets_a_body_renders_as_without_them(text):
+    assert render_comment(text) == without_budgets(text)
+
+
 # --- past a budget, the body is shown as typed --------------------------------------------------------------
+
+
+def test_paragraph_past_the_markup_budget_is_shown_as_typed_with_its_line_breaks():
+    brackets = "[" * MARKDOWN_MARKUP_BUDGET
+
+    assert render_comment(f"*kept*\n\n{brackets} <b>&amp;\n*not emphasis*") == (
+        f"<p><em>kept</em></p>\n<p>{brackets} &lt;b&gt;&amp;amp;<br>\n*not emphasis*</p>"
+    )
+
+
+def test_paragraphs_after_one_past_the_markup_budget_keep_their_markdown():
+    rendered = render_comment("[" * MARKDOWN_MARKUP_BUDGET + "\n\n*still emphasis*")
+
+    assert rendered.endswith("<p><em>still emphasis</em></p>")
+
+
+def test_body_of_more_lines_than_the_limit_is_shown_as_typed_in_one_pre():
+    text = "*a* <b>\n" * (MARKDOWN_MAX_LINES + 1)
+
+    assert render_comment(text) == "<pre>" + "*a* &lt;b&gt;\n" * MARKDOWN_MAX_LINES + "*a* &lt;b&gt;</pre>"
+
+
+def test_body_of_as_many_lines_as_the_limit_is_still_markdown():
+    assert render_comment("*a*\n" * MARKDOWN_MAX_LINES).startswith("<p><em>a</em><br>")
+
+
+def test_reference_link_repeated_writes_its_url_at_most_the_link_target_budget():
+    url = "https://example.org/" + "y" * 10_000
+    text = f"[a]: {url}\n\n" + "[a] " * 1_000
+
+    assert sum(len(href or "") for href in hrefs(render_comment(text))) <= MARKDOWN_LINK_TARGET_BUDGET
+
+
+def test_reference_links_within_the_link_target_budget_still_link():
+    url = "https://example.org/" + "y" * 1_000
+
+    assert hrefs(render_comment(f"[a] and [a]\n\n[a]: {url}")) == [url, url]
 
 
 def test_bare_urls_past_the_linkify_budget_stay_text():
@@ -45,6 +138,9 @@ def test_bare_urls_past_the_linkify_budget_stay_text():
 
 
 EXHAUSTED_BUDGETS = {
+    "markup": (render_comment, {"MARKDOWN_MARKUP_BUDGET": 0}),
+    "link targets": (render_comment, {"MARKDOWN_LINK_TARGET_BUDGET": 0}),
+    "lines": (render_comment, {"MARKDOWN_MAX_LINES": 0}),
     "linkify": (render_comment, {"LINKIFY_BUDGET": 0}),
 }
 
@@ -60,11 +156,34 @@ def test_past_a_budget_stored_html_is_still_a_clean_fixpoint_that_runs_nothing(r
     assert unsafe_parts(stored) == []
 
 
+@settings(max_examples=200, deadline=None)
+@given(text=comment_bodies)
+def test_a_body_shown_as_typed_keeps_every_character_typed(text):
+    with patch.object(rendering, "MARKDOWN_MAX_LINES", 0):
+        shown = html_to_text(render_comment(text))
+
+    assert shown.split() == text.replace("\0", "\ufffd").split()
+
+
 # --- work grows with the length, not with what the body holds -----------------------------------------------
 
 HOSTILE = {
+    # The security probe's three.
+    "'[' x 60,000": "[" * LENGTH,
+    "'![' x 30,000": "![" * (LENGTH // 2),
+    "'*_' x 30,000": "*_" * (LENGTH // 2),
+    "link openers": fill("[a"),
+    "reference uses": fill("[a] ", LENGTH - 20) + "\n\n[a]: http://x\n",
+    "nested strong and emphasis": "*a **a " * 4285 + "b" + " a** a*" * 4285,
+    "angle brackets": "<" * LENGTH,
+    "ampersands": "&" * LENGTH,
+    "list items": fill("- a\n"),
+    "lines": fill("a\n"),
+    "paragraphs": fill("a\n\n"),
     "one URL then quotes": "http://a.io " + '"' * (LENGTH - 12),
     "URLs full of entities": fill('http://a.io/"""""&&&&& '),
+    "markup mix": fill("[*_`<"),
+    "markup budget full": ("[a" * (MARKDOWN_MARKUP_BUDGET // 2 - 1) + "\n\n" + fill(PROSE))[:LENGTH],
 }
 
 
@@ -89,4 +208,10 @@ def test_hostile_body_costs_at_most_a_few_times_ordinary_prose_of_its_length(tex
 
 @pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_body_html_is_at_most_a_few_times_its_length(text):
+    assert len(render_comment(text)) <= 6 * len(text)
+
+
+def test_reference_link_used_thousands_of_times_writes_no_more_html_than_its_length_allows():
+    text = "[a]: http://x/" + "y" * 10_000 + "\n\n" + "[a]" * 1_000
+
     assert len(render_comment(text)) <= 6 * len(text)
