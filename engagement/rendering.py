@@ -66,6 +66,11 @@ MARKDOWN_LINK_TARGET_BUDGET = 100_000
 # one for each "." (each URL or domain bleach may find holds one) and "&" (each entity: "&amp;",
 # "&quot;"); bleach spends up to ~30 us on each. Runs past the budget stay text.
 LINKIFY_BUDGET = 500
+# Imported HTML: html5ever looks through the open elements at many start tags (is a <p> open? a <li>?),
+# so its work grows with the square of the nesting (12,000 nested <div>s take a quarter of a second), and
+# a comment in an import file has no length limit. Nesting is at most the number of start tags of
+# elements that are not void; HTML with more is shown as its source, escaped, in one <pre>.
+IMPORTED_MAX_TAGS = 3_000
 
 
 def _markdown_parser() -> MarkdownIt:
@@ -226,10 +231,19 @@ def render_comment(text: str) -> str:
     return clean_html(_linkify(_markdown(text))).strip()
 
 
+# The start tag of an element that can hold others (void ones, like <br>, cannot).
+_NESTING_START_TAG = re.compile(
+    r"<(?!(?:area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)\b)[a-z]", re.IGNORECASE
+)
+
+
 def sanitize_html(html: str) -> str:
-    """Reduce imported comment HTML to the allowed subset, linkify bare URLs, apply the same policy."""
+    """Reduce imported comment HTML to the allowed subset, linkify bare URLs, apply the same policy. HTML
+    with more than IMPORTED_MAX_TAGS start tags of elements that nest is shown as its source, escaped."""
     if not html.strip():
         return ""
+    if len(_NESTING_START_TAG.findall(html)) > IMPORTED_MAX_TAGS:
+        return clean_html(_linkify(_as_typed_block(html))).strip()
     # Clean first: the linkifier escapes tags it does not know, which would turn <font> into visible text.
     return clean_html(_linkify(clean_html(html))).strip()
 

@@ -18,6 +18,7 @@ from markdown_it.rules_core import inline
 
 from engagement import rendering
 from engagement.rendering import (
+    IMPORTED_MAX_TAGS,
     LINKIFY_BUDGET,
     MARKDOWN_LINK_TARGET_BUDGET,
     MARKDOWN_MARKUP_BUDGET,
@@ -26,6 +27,7 @@ from engagement.rendering import (
     html_to_text,
     links_in_html,
     render_comment,
+    sanitize_html,
 )
 from tests.html_safety import hrefs, unsafe_parts
 from tests.test_rendering_properties import comment_bodies
@@ -137,11 +139,22 @@ def test_bare_urls_past_the_linkify_budget_stay_text():
     assert html_to_text(rendered) == " ".join(["https://example.org"] * LINKIFY_BUDGET)
 
 
+def test_imported_html_with_more_nesting_tags_than_the_limit_is_kept_as_escaped_source():
+    imported = "<div>" * (IMPORTED_MAX_TAGS + 1) + "hello"
+
+    assert sanitize_html(imported) == "<pre>" + "&lt;div&gt;" * (IMPORTED_MAX_TAGS + 1) + "hello</pre>"
+
+
+def test_imported_html_with_many_line_breaks_is_still_html():
+    assert sanitize_html("<p>" + "line<br>" * (IMPORTED_MAX_TAGS + 1) + "</p>").startswith("<p>line<br>")
+
+
 EXHAUSTED_BUDGETS = {
     "markup": (render_comment, {"MARKDOWN_MARKUP_BUDGET": 0}),
     "link targets": (render_comment, {"MARKDOWN_LINK_TARGET_BUDGET": 0}),
     "lines": (render_comment, {"MARKDOWN_MAX_LINES": 0}),
     "linkify": (render_comment, {"LINKIFY_BUDGET": 0}),
+    "imported tags": (sanitize_html, {"IMPORTED_MAX_TAGS": 0}),
 }
 
 
@@ -156,11 +169,12 @@ def test_past_a_budget_stored_html_is_still_a_clean_fixpoint_that_runs_nothing(r
     assert unsafe_parts(stored) == []
 
 
+@pytest.mark.parametrize("render", [render_comment, sanitize_html])
 @settings(max_examples=200, deadline=None)
 @given(text=comment_bodies)
-def test_a_body_shown_as_typed_keeps_every_character_typed(text):
-    with patch.object(rendering, "MARKDOWN_MAX_LINES", 0):
-        shown = html_to_text(render_comment(text))
+def test_a_body_shown_as_typed_keeps_every_character_typed(render, text):
+    with patch.multiple(rendering, MARKDOWN_MAX_LINES=0, IMPORTED_MAX_TAGS=-1):
+        shown = html_to_text(render(text))
 
     assert shown.split() == text.replace("\0", "\ufffd").split()
 
