@@ -1,4 +1,4 @@
-"""The bench's output: one table, the goals from issue 9 as PASS/MISS, and a PNG chart."""
+"""The bench's output: one table, the goals from issues 9 and 13 as PASS/MISS, and a PNG chart."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ OURS = "engagement"
 ISSO = "isso"
 HELLO = "hello"
 GOAL_LEVEL = 16  # the issue's goals were measured with wrk at 16 connections
+RENDERING_GOAL_MS = 100  # issue 13: no comment body may cost more rendering than this (CPU time)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,20 @@ def goals(results: dict[str, Any]) -> list[Goal]:
                     f"{long['p99_ms']:.1f} vs {short['p99_ms']:.1f} ms = {factor:.2f}x",
                 )
             )
+    if results.get("rendering"):
+        found.append(rendering_goal(results["rendering"]))
     return found
+
+
+def rendering_goal(rows: list[dict[str, Any]]) -> Goal:
+    """Issue 13's goal over bench/rendering.py's rows: the slowest body decides."""
+    worst = max(rows, key=lambda row: row["render_ms"])
+    return Goal(
+        f"rendering: each of bench/rendering.py's {len(rows)} bodies (up to 60,000 characters)"
+        f" <= {RENDERING_GOAL_MS} ms of CPU",
+        "PASS" if worst["render_ms"] <= RENDERING_GOAL_MS else "MISS",
+        f"slowest {worst['body']} ({worst['function']}) {worst['render_ms']:.1f} ms",
+    )
 
 
 def goal_lines(found: list[Goal]) -> str:

@@ -1,4 +1,5 @@
-"""`make bench`: the service, Isso 0.14 and a Flask hello app, same machine, same run, driven by wrk.
+"""`make bench`: the service, Isso 0.14 and a Flask hello app, same machine, same run, driven by wrk;
+and first the rendering of hostile comment bodies (bench/rendering.py).
 
     .venv/bin/python -m bench.run [--seconds 5] [--levels 1,16,64] [--no-isso] [--no-browser]
 
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import browser, isso, report, servers
+from bench import browser, isso, rendering, report, servers
 from bench.data import COUNTS_PER_REQUEST, POST_THREAD, THREAD_10K, THREAD_200, thread_key
 from bench.seed import seed_service
 from bench.wrk import Measurement, Request, measure
@@ -168,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         "widget": {},
         "browser": {},
     }
+    _say("== rendering the most expensive comment bodies (median CPU ms of 5 runs, in this process)")
+    results["rendering"] = rendering.measure(runs=5, say=_say)
     run_id = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="engagement-bench-") as scratch:
         workdir = Path(scratch)

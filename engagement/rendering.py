@@ -4,6 +4,12 @@ This is the only module that knows the HTML policy and the only one that imports
 nh3. Reader text goes Markdown subset -> linkify bare URLs -> nh3 allowlist; imported HTML (WordPress,
 Disqus, Isso) goes nh3 allowlist -> linkify -> nh3 allowlist. Both end in the same policy, so stored HTML
 is safe to insert into a page as is, whatever its origin.
+
+Every stage has a budget, so that no body costs more than a few tens of milliseconds whatever it holds
+(bench/rendering.py times the worst bodies we know). markdown-it-py and bleach are linear here, but pure
+Python: markdown-it pays microseconds for every markup character and every line, bleach tens of
+microseconds for every URL and every entity, and a reference link repeats its whole URL at each use. A
+body past a budget is shown as typed (escaped), never dropped and never slower.
 """
 
 import re
@@ -13,6 +19,9 @@ from types import MappingProxyType
 import nh3
 from bleach.linkifier import Linker, build_url_re
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a"},
@@ -39,11 +48,100 @@ _POLICY = nh3.Cleaner(
     strip_comments=True,
 )
 
-# Headings, rules and images are off: a comment must not shout, split the page or load third-party pixels.
-# With their rules disabled, "# x" stays a paragraph and "![a](u)" becomes "!" followed by a plain link.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(
-    ["heading", "lheading", "hr", "image", "html_block", "html_inline"],
-)
+# The budgets. Ordinary comments, even 60,000 characters of them, stay well inside every one
+# (tests/test_rendering_bounds.py renders README.md and a long comment exactly as without budgets).
+# Lines: a body with more is shown as typed in one <pre>, since the block parser pays for every line
+# before anything can be counted, up to ~25 us for a list item.
+MARKDOWN_MAX_LINES = 1_000
+# Characters at which markdown-it's inline parser stops to try its rules ("*", "_", "[", "`", "<", "&",
+# "\\", line breaks...), summed over a comment's paragraphs in order; a paragraph that would pass the
+# budget is shown as typed, with its line breaks. Each costs up to ~9 us, "[" twice that (it looks for
+# the end of a link label at every nesting level), so "[" counts twice. Ordinary prose has one every
+# 50 to 100 characters; the project's README, 57,000 characters of dense Markdown, has 2,300.
+MARKDOWN_MARKUP_BUDGET = 3_000
+# Characters of link URLs and titles a comment may render: a reference link repeats its definition's URL
+# at every use, so "[a]" three characters long could otherwise write a 30,000-character URL each time.
+MARKDOWN_LINK_TARGET_BUDGET = 100_000
+# What bleach may see of a body: each run of non-space text around "http(s)://" or "www." counts one, plus
+# one for each "." (each URL or domain bleach may find holds one) and "&" (each entity: "&amp;",
+# "&quot;"); bleach spends up to ~30 us on each. Runs past the budget stay text.
+LINKIFY_BUDGET = 500
+# Imported HTML: html5ever looks through the open elements at many start tags (is a <p> open? a <li>?),
+# so its work grows with the square of the nesting (12,000 nested <div>s take a quarter of a second), and
+# a comment in an import file has no length limit. Nesting is at most the number of start tags of
+# elements that are not void; HTML with more is shown as its source, escaped, in one <pre>.
+IMPORTED_MAX_TAGS = 3_000
+
+
+def _markdown_parser() -> MarkdownIt:
+    """The Markdown subset as markdown-it parses it, budgets aside."""
+    # Headings, rules and images are off: a comment must not shout, split the page or load third-party
+    # pixels. With their rules disabled, "# x" stays a paragraph and "![a](u)" becomes "!" followed by a
+    # plain link. Nesting stays at the commonmark preset's 20 levels (blocks, and links in link labels),
+    # which bounds the depth of the HTML and markdown-it's lookahead for each "[".
+    return MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(
+        ["heading", "lheading", "hr", "image", "html_block", "html_inline"],
+    )
+
+
+def _inline_within_budgets(state: StateCore) -> None:
+    """markdown-it's "inline" core rule, with the markup and link target budgets: a paragraph (or list
+    item, or quoted line) is parsed only while the comment's budgets hold, else shown as typed."""
+    markup_left = MARKDOWN_MARKUP_BUDGET
+    link_targets_left = MARKDOWN_LINK_TARGET_BUDGET
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        markup = len(state.md.inline.terminator_re.findall(token.content)) + token.content.count("[")
+        if markup <= markup_left:
+            markup_left -= markup
+            children = state.md.inline.parse(token.content, state.md, state.env, [])
+            link_targets = sum(
+                len(str(child.attrs.get("href", ""))) + len(str(child.attrs.get("title", "")))
+                for child in children
+                if child.type == "link_open"
+            )
+            if link_targets <= link_targets_left:
+                link_targets_left -= link_targets
+                token.children = children
+                continue
+        token.children = _as_typed(token.content)
+
+
+_MARKDOWN = _markdown_parser()
+_MARKDOWN.core.ruler.at("inline", _inline_within_budgets)
+
+# What markdown-it's newline rule removes around a line break: trailing spaces, the next line's indent.
+_LINE_BREAK = re.compile(r" *\n[ \t]*")
+
+
+def _as_typed(content: str) -> list[Token]:
+    """Inline content as text tokens (escaped when rendered) with its line breaks, like a paragraph
+    without markup."""
+    tokens: list[Token] = []
+    for number, line in enumerate(_LINE_BREAK.split(content)):
+        if number:
+            tokens.append(Token("softbreak", "br", 0))
+        if line:
+            tokens.append(Token("text", "", 0, content=line))
+    return tokens
+
+
+# markdown-it's own normalization, done first here to count lines as it will.
+_NEWLINE = re.compile(r"\r\n?")
+
+
+def _markdown(text: str) -> str:
+    text = _NEWLINE.sub("\n", text)
+    if text.strip("\n").count("\n") + 1 <= MARKDOWN_MAX_LINES:
+        return _MARKDOWN.render(text)
+    return _as_typed_block(text)
+
+
+def _as_typed_block(text: str) -> str:
+    """A whole body shown as typed: escaped, in one <pre> that keeps its lines and spaces."""
+    return "<pre>" + escapeHtml(text.replace("\0", "\ufffd").strip("\n")) + "</pre>"
+
 
 _EXPLICIT_URL_PREFIX = re.compile(r"(?:https?://|www\.)", re.IGNORECASE)
 
@@ -70,14 +168,54 @@ _LINKER = Linker(
 _PRE_WITH_LEADING_NEWLINE = "<pre>\n"
 
 
+# Both producers of the HTML linkified here, markdown-it and nh3, escape "<" and ">" in text and in
+# attribute values, so every "<" starts a tag and the next ">" ends it.
+_TAG = re.compile(r"(<[^>]*>)")
+# bleach's URL pattern matches no whitespace, so the run of non-space characters around an explicit
+# prefix holds every link bleach could find there. Lazy up to the prefix and anchored at a run's start,
+# so each character is looked at a bounded number of times.
+_URL_RUN = re.compile(r"(?<!\S)\S*?(?:https?://|www\.)\S*", re.IGNORECASE)
+
+
 def _linkify(html: str) -> str:
     """Link bare URLs. Only text starting with http(s):// or www. becomes a link, and the HTML given here
-    holds no entity that could spell those (just &amp; &lt; &gt; &quot;, &nbsp;), so HTML without them is
-    returned as is: most comments have no URL, and bleach's parse and reserialization cost more than the
-    rest of the rendering together. The result is the same either way (tests/test_rendering_properties.py)."""
+    holds no entity that could spell those (just &amp; &lt; &gt; &quot;, &nbsp;), so only the runs of
+    non-space text around those prefixes, outside links, go to bleach, in one call; the rest is returned
+    as is. bleach parses and reserializes everything it is given at tens of microseconds per URL and per
+    entity, and most comments have no URL. The result is what bleach gives for the whole HTML
+    (tests/test_rendering_properties.py); runs past LINKIFY_BUDGET stay text."""
     if not _EXPLICIT_URL_PREFIX.search(html):
         return html
-    return _LINKER.linkify(html)
+    parts = _TAG.split(html)  # text, tag, text, ..., text
+    candidates: list[tuple[int, re.Match[str]]] = []
+    budget = LINKIFY_BUDGET
+    in_link = False
+    for index, part in enumerate(parts):
+        if index % 2:
+            # bleach's rule too: no text is linked from an <a> start tag to the next </a>.
+            if part.startswith(("<a ", "<a>")):
+                in_link = True
+            elif part == "</a>":
+                in_link = False
+        elif not in_link and _EXPLICIT_URL_PREFIX.search(part):
+            for run in _URL_RUN.finditer(part):
+                # Every match of bleach's pattern holds a "." (a domain), every entity an "&".
+                cost = 1 + run.group().count(".") + run.group().count("&")
+                if cost <= budget:
+                    budget -= cost
+                    candidates.append((index, run))
+    if not candidates:
+        return html
+    # A run holds no whitespace and bleach writes none, so newlines keep the runs apart through one call.
+    linked = _LINKER.linkify("\n".join(run.group() for _, run in candidates)).split("\n")
+    done: dict[int, int] = {}  # part index -> how much of its text is already in pieces
+    pieces: dict[int, list[str]] = {}
+    for (index, run), link in zip(candidates, linked, strict=True):
+        pieces.setdefault(index, []).extend((parts[index][done.get(index, 0) : run.start()], link))
+        done[index] = run.end()
+    for index, done_up_to in done.items():
+        parts[index] = "".join(pieces[index]) + parts[index][done_up_to:]
+    return "".join(parts)
 
 
 def clean_html(html: str) -> str:
@@ -90,14 +228,22 @@ def render_comment(text: str) -> str:
     """Render a reader's Markdown comment body to safe HTML; raw HTML in it is shown as literal text."""
     if not text.strip():
         return ""
-    html = _MARKDOWN.render(text)
-    return clean_html(_linkify(html)).strip()
+    return clean_html(_linkify(_markdown(text))).strip()
+
+
+# The start tag of an element that can hold others (void ones, like <br>, cannot).
+_NESTING_START_TAG = re.compile(
+    r"<(?!(?:area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)\b)[a-z]", re.IGNORECASE
+)
 
 
 def sanitize_html(html: str) -> str:
-    """Reduce imported comment HTML to the allowed subset, linkify bare URLs, apply the same policy."""
+    """Reduce imported comment HTML to the allowed subset, linkify bare URLs, apply the same policy. HTML
+    with more than IMPORTED_MAX_TAGS start tags of elements that nest is shown as its source, escaped."""
     if not html.strip():
         return ""
+    if len(_NESTING_START_TAG.findall(html)) > IMPORTED_MAX_TAGS:
+        return clean_html(_linkify(_as_typed_block(html))).strip()
     # Clean first: the linkifier escapes tags it does not know, which would turn <font> into visible text.
     return clean_html(_linkify(clean_html(html))).strip()
 
