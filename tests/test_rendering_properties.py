@@ -56,8 +56,17 @@ def _always_linkified(render, text):
     if not text.strip():
         return ""
     if render is render_comment:
-        return rendering.clean_html(rendering._LINKER.linkify(rendering._MARKDOWN.render(text))).strip()
-    return rendering.clean_html(rendering._LINKER.linkify(rendering.clean_html(text))).strip()
+        return rendering.clean_html(_bleach_whole(rendering._MARKDOWN.render(text))).strip()
+    return rendering.clean_html(_bleach_whole(rendering.clean_html(text))).strip()
+
+
+def _bleach_whole(html):
+    """bleach's linkify on the whole document, less its one quirk: parsing drops the newline right after
+    <pre> and its serializer does not write it back, so a <pre> whose text starts with a newline lost one
+    (the renderer, which gives bleach only runs of text, keeps it). Doubled first, it survives."""
+    from engagement import rendering
+
+    return rendering._LINKER.linkify(html.replace("<pre>\n", "<pre>\n\n"))
 
 
 @both_entry_points
