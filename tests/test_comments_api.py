@@ -67,6 +67,14 @@ def test_unknown_thread_lists_empty_and_creates_nothing(client, site):
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
 
 
+def test_a_thread_not_made_yet_is_answered_with_its_own_key_never_with_another_ones(client, site):
+    # Every thread without a comment yet has the same version; its cached page must not serve another.
+    first = listing(client, thread="never/commented").json
+    second = listing(client, thread="not/yet/either").json
+    assert first["thread"]["key"] == "never/commented"
+    assert second["thread"]["key"] == "not/yet/either"
+
+
 def test_author_email_is_never_returned_publicly(client, site):
     post(client, author_email="secret.person@example.org")
     for response in (listing(client), client.get(f"{API}/feed.atom")):

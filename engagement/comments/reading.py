@@ -171,7 +171,8 @@ def read_page(
     if etag in if_none_match or "*" in if_none_match:
         return PageResult(etag=etag, body=None)
 
-    key = (site.id, version, fingerprint, sort, limit, cursor)
+    # The thread's key too: every thread not made yet has the version "0.0", and its page names its key.
+    key = (site.id, thread_key, version, fingerprint, sort, limit, cursor)
     cache = _page_cache()
     body = cache.get(key)
     if body is None:
