@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
@@ -39,6 +39,7 @@ from engagement.caching import (
     dependent_cache,
     entry_size,
 )
+from engagement.comments import reading
 from engagement.extensions import db
 from engagement.http import _query_memo
 from engagement.models import OutboxMessage, StaffRole
@@ -882,6 +883,30 @@ def test_a_least_recently_used_map_keeps_what_is_read():
     cache.get("a")
     cache.put("c", b"3")
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"1", None, b"3")
+
+
+def test_the_page_cache_keeps_its_bytes_under_budget_however_many_large_pages(client, site, monkeypatch):
+    monkeypatch.setattr(reading, "PAGE_CACHE_BYTES", 2 * 2**20)
+    for _ in range(12):
+        parent = post(client, body="Two kilobytes. " * 140).json["comment"]["id"]
+        for _ in range(reading.REPLIES_PER_COMMENT):
+            post(client, parent_id=parent, body="Two kilobytes. " * 140)
+
+    served = 0
+    for sort in ("oldest", "newest", "top"):
+        for limit in range(1, 13):
+            response = client.get(
+                f"{API}/comments", query_string={"thread": THREAD, "limit": limit, "sort": sort}
+            )
+            assert len(response.json["comments"]) == limit
+            served += len(response.data)
+
+    cache = current_app.extensions["engagement.page_cache"]
+    assert served > 2 * cache.max_bytes
+    assert held_bytes(cache) == cache.nbytes <= cache.max_bytes == 2 * 2**20
+    # The biggest pages (over 256 KB) were served but not kept.
+    assert all(len(body) <= cache.max_bytes // 8 for _, body in cache.items())
+    assert max(len(body) for _, body in cache.items()) > cache.max_bytes // 16
 
 
 def ask_long_counts(client: FlaskClient, requests: int) -> None:

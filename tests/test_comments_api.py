@@ -48,6 +48,7 @@ def test_first_comment_creates_the_thread_and_is_listed(client, site):
     [comment] = page["comments"]
     assert set(comment) == {
         "id", "parent_id", "depth", "author", "html", "created_at", "edited_at", "likes", "status", "replies",
+        "reply_count", "more_replies", "replies_cursor",
     }  # fmt: skip
     assert comment["author"]["avatar"].startswith("/api/v1/sites/news/avatars/")
     assert page["next_cursor"] is None
