@@ -17,7 +17,9 @@ from sqlalchemy import event, select, update
 from engagement.comments.reading import REPLIES_PER_COMMENT, REPLIES_PER_PAGE
 from engagement.comments.service import change_thread_counts
 from engagement.extensions import db
-from engagement.models import Comment, CommentStatus
+from engagement.models import Comment, CommentStatus, StaffRole
+from engagement.moderation.service import update_comment
+from engagement.staff.service import create_token
 from tests.factories import make_site, post
 
 API = "/api/v1/sites/news"
@@ -238,6 +240,23 @@ def test_placeholders_of_deleted_replies_hold_their_replies_in_every_page(client
     assert [r["id"] for r in later] == [under_it, *tail]
     # 9 + the placeholder + its reply + 3; the reply deleted without replies is gone everywhere.
     assert comment["reply_count"] == 14
+
+
+def test_a_placeholder_whose_replies_are_all_hidden_is_listed_nowhere(client, site):
+    root = post(client).json["comment"]["id"]
+    deleted = post(client, parent_id=root).json
+    hidden = post(client, parent_id=deleted["comment"]["id"]).json["comment"]["id"]
+    client.delete(
+        f"{API}/comments/{deleted['comment']['id']}",
+        headers={"Authorization": f"Bearer {deleted['edit_token']}"},
+    )
+    moderator, _ = create_token(role=StaffRole.ADMIN, site_slugs=[], label="desk")
+    update_comment(token=moderator, comment_id=hidden, status="spam")
+
+    [comment] = listing(client)["comments"]
+
+    assert (comment["replies"], comment["reply_count"], comment["more_replies"]) == ([], 0, False)
+    assert replies_page(client, root).json["replies"] == []
 
 
 @pytest.mark.parametrize("which", ["unknown", "reply", "pending", "other_site"])
