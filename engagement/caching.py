@@ -22,6 +22,9 @@ it read, and trusts an entry only while the entry's change stamp is unchanged:
   back (psql) or a touch lost while Redis was unreachable is seen within that time.
 - ``StampedCache`` holds one value per key; ``DependentCache`` one value built from several keys (the
   counts of fifty threads), trusted while all their stamps hold.
+- Every per-process cache is a ``BoundedMap``: at most so many entries and, where a key or a value
+  comes from a request (a query string, a page of comments), at most so many bytes. A value too big
+  for its share of the budget is served but not kept, so one answer cannot push out most of the others.
 
 Where the stamps live:
 
@@ -37,15 +40,18 @@ Where the stamps live:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import mmap
 import os
 import random
 import struct
+import sys
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
@@ -72,6 +78,10 @@ REDIS_PREFIX = "engagement:stamp:"
 # A stamp must outlive every entry that could hold it by far; then Redis may drop it (a miss).
 REDIS_STAMP_SECONDS = 7 * 24 * 3600
 MAX_ENTRIES = 10_000
+# Answers kept per query string (counts, badges): their keys and values are as big as a request makes them.
+DEPENDENT_CACHE_BYTES = 16 * 2**20
+# A value bigger than this share of its cache's byte budget is not kept.
+LARGEST_SHARE = 8
 BACKOFF_SECONDS = 5.0
 _EXTENSION = "engagement.caching"
 _PENDING = "engagement.pending_touches"
@@ -235,11 +245,109 @@ class _Entry(Generic[V]):
     value: V
 
 
+def approximate_size(value: object) -> int:
+    """Roughly the bytes ``value`` holds in memory: its own, plus its parts' for containers and dataclasses.
+
+    Classes count nothing (every entry shares them); an object met twice counts twice (an overestimate,
+    which a budget can afford)."""
+    if isinstance(value, type):
+        return 0
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        parts: Iterable[object] = (*value.keys(), *value.values())
+    elif isinstance(value, tuple | list | set | frozenset):
+        parts = value
+    elif dataclasses.is_dataclass(value):
+        parts = (getattr(value, field.name) for field in dataclasses.fields(value))
+    else:
+        return size
+    return size + sum(approximate_size(part) for part in parts)
+
+
+def entry_size(key: object, value: object) -> int:
+    """What a cache entry holds: its key and its value (``approximate_size``)."""
+    return approximate_size(key) + approximate_size(value)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class BoundedMap(Generic[K, V]):
+    """A process's cached values, at most ``max_entries`` of them and, given ``max_bytes``, at most that
+    many bytes by ``size(key, value)``. Storing past either bound evicts the oldest stored first (with
+    ``lru``, the least recently read). A value bigger than ``max_bytes // LARGEST_SHARE`` is not kept.
+
+    Reads without ``lru`` take no lock (one dict read); with ``lru`` every read reorders under the lock."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int,
+        max_bytes: int | None = None,
+        size: Callable[[K, V], int] = entry_size,
+        lru: bool = False,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.nbytes = 0  # the total of the sizes of what it holds (0 without max_bytes: nothing measured)
+        self._size = size
+        self._lru = lru
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._sizes: dict[K, int] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> V | None:
+        if not self._lru:
+            return self._entries.get(key)
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> bool:
+        """Keep ``value`` under ``key`` (replacing what was there); False when it is too big to keep."""
+        size = 0 if self.max_bytes is None else self._size(key, value)
+        with self._lock:
+            self._forget(key)
+            if self.max_bytes is not None and size > self.max_bytes // LARGEST_SHARE:
+                return False
+            while self._entries and (
+                len(self._entries) >= self.max_entries
+                or (self.max_bytes is not None and self.nbytes + size > self.max_bytes)
+            ):
+                self._forget(next(iter(self._entries)))
+            self._entries[key] = value
+            self._sizes[key] = size
+            self.nbytes += size
+        return True
+
+    def _forget(self, key: K) -> None:
+        size = self._sizes.pop(key, None)
+        if size is not None:
+            del self._entries[key]
+            self.nbytes -= size
+
+    def items(self) -> list[tuple[K, V]]:
+        with self._lock:
+            return list(self._entries.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._sizes.clear()
+            self.nbytes = 0
+
+
 E = TypeVar("E")
 
 
 class _BoundedEntries(Generic[E]):
-    """Entries of one process, at most ``max_entries``: when full, the oldest stored goes."""
+    """Entries of one process, at most ``max_entries`` (and ``max_bytes``, if given, by ``entry_size``):
+    when full, the oldest stored goes."""
 
     def __init__(
         self,
@@ -247,25 +355,19 @@ class _BoundedEntries(Generic[E]):
         *,
         ttl_seconds: float,
         max_entries: int = MAX_ENTRIES,
+        max_bytes: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stamps = stamps
         self._ttl = ttl_seconds
-        self._max_entries = max_entries
         self._monotonic = monotonic
-        self._entries: dict[Hashable, E] = {}
-        self._lock = threading.Lock()
+        self._entries: BoundedMap[Hashable, E] = BoundedMap(max_entries=max_entries, max_bytes=max_bytes)
 
     def _store(self, key: Hashable, entry: E) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-            while len(self._entries) >= self._max_entries:
-                del self._entries[next(iter(self._entries))]  # the oldest stored
-            self._entries[key] = entry
+        self._entries.put(key, entry)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 class StampedCache(_BoundedEntries[_Entry[V]]):
@@ -399,7 +501,10 @@ def dependent_cache(name: str) -> DependentCache[Any]:
     if found is None:
         with caches.lock:
             found = caches.dependent.setdefault(
-                name, DependentCache(caches.stamps, ttl_seconds=caches.ttl_seconds)
+                name,
+                DependentCache(
+                    caches.stamps, ttl_seconds=caches.ttl_seconds, max_bytes=DEPENDENT_CACHE_BYTES
+                ),
             )
     return found
 

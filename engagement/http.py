@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -12,6 +11,7 @@ from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from marshmallow import Schema, fields
 
+from engagement.caching import BoundedMap
 from engagement.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
 T = TypeVar("T")
@@ -77,9 +77,10 @@ def load_body(schema_class: type[Schema]) -> Any:
     return _schema(schema_class).load(document)
 
 
-_QUERY_MEMO_SIZE = 2048
-_query_memo: dict[tuple[type[Schema], bytes], dict[str, Any]] = {}
-_query_memo_lock = threading.Lock()
+# Query strings are as long as a client makes them (a counts request names 100 thread keys): bytes too.
+_query_memo: BoundedMap[tuple[type[Schema], bytes], dict[str, Any]] = BoundedMap(
+    max_entries=2048, max_bytes=4 * 2**20
+)
 
 
 def load_query(schema_class: type[Schema]) -> Any:
@@ -91,10 +92,7 @@ def load_query(schema_class: type[Schema]) -> Any:
     found = _query_memo.get(memo_key)
     if found is None:
         found = _validate_query(_schema(schema_class))
-        with _query_memo_lock:
-            while len(_query_memo) >= _QUERY_MEMO_SIZE:
-                del _query_memo[next(iter(_query_memo))]
-            _query_memo[memo_key] = found
+        _query_memo.put(memo_key, found)
     return {name: list(value) if isinstance(value, list) else value for name, value in found.items()}
 
 

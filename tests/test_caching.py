@@ -21,21 +21,27 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
 
 from engagement.caching import (
+    DEPENDENT_CACHE_BYTES,
     REDIS_PREFIX,
     REDIS_STAMP_SECONDS,
+    BoundedMap,
     HostStamps,
     RedisStamps,
     StampedCache,
     change_stamps,
     default_stamps_path,
+    dependent_cache,
+    entry_size,
 )
+from engagement.comments import reading
 from engagement.extensions import db
+from engagement.http import _query_memo
 from engagement.models import OutboxMessage, StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site, post
@@ -840,3 +846,90 @@ def test_a_sqlite_uri_filename_puts_stamps_beside_its_file_or_nowhere_in_memory(
     found = default_stamps_path(app)
 
     assert found == (Path(expected.format(dir=tmp_path)) if expected else None)
+
+
+# --- bounded by bytes: what requests put in a process's caches cannot grow without end -------------------
+
+
+def held_bytes(cache: BoundedMap[Any, Any]) -> int:
+    """What the cache's entries hold, measured afresh (not its own running total)."""
+    return sum(entry_size(key, value) for key, value in cache.items())
+
+
+def test_a_bounded_map_keeps_its_bytes_under_budget_evicting_the_oldest_first():
+    cache: BoundedMap[str, bytes] = BoundedMap(max_entries=1000, max_bytes=100_000)
+    for number in range(50):
+        assert cache.put(f"page {number}", b"x" * 10_000)
+
+    assert held_bytes(cache) == cache.nbytes <= 100_000
+    assert 5 <= len(cache) < 10
+    assert cache.get("page 49") is not None and cache.get("page 0") is None
+
+
+def test_a_value_bigger_than_an_eighth_of_the_budget_is_not_kept_and_pushes_nothing_out():
+    cache: BoundedMap[str, bytes] = BoundedMap(max_entries=1000, max_bytes=100_000)
+    cache.put("small", b"x" * 1000)
+
+    assert cache.put("huge", b"x" * 13_000) is False
+
+    assert cache.get("huge") is None and cache.get("small") is not None
+    assert held_bytes(cache) == cache.nbytes
+
+
+def test_a_least_recently_used_map_keeps_what_is_read():
+    cache: BoundedMap[str, bytes] = BoundedMap(max_entries=2, lru=True)
+    cache.put("a", b"1")
+    cache.put("b", b"2")
+    cache.get("a")
+    cache.put("c", b"3")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"1", None, b"3")
+
+
+def test_the_page_cache_keeps_its_bytes_under_budget_however_many_large_pages(client, site, monkeypatch):
+    monkeypatch.setattr(reading, "PAGE_CACHE_BYTES", 2 * 2**20)
+    for _ in range(12):
+        parent = post(client, body="Two kilobytes. " * 140).json["comment"]["id"]
+        for _ in range(reading.REPLIES_PER_COMMENT):
+            post(client, parent_id=parent, body="Two kilobytes. " * 140)
+
+    served = 0
+    for sort in ("oldest", "newest", "top"):
+        for limit in range(1, 13):
+            response = client.get(
+                f"{API}/comments", query_string={"thread": THREAD, "limit": limit, "sort": sort}
+            )
+            assert len(response.json["comments"]) == limit
+            served += len(response.data)
+
+    cache = current_app.extensions["engagement.page_cache"]
+    assert served > 2 * cache.max_bytes
+    assert held_bytes(cache) == cache.nbytes <= cache.max_bytes == 2 * 2**20
+    # The biggest pages (over 256 KB) were served but not kept.
+    assert all(len(body) <= cache.max_bytes // 8 for _, body in cache.items())
+    assert max(len(body) for _, body in cache.items()) > cache.max_bytes // 16
+
+
+def ask_long_counts(client: FlaskClient, requests: int) -> None:
+    """Counts requests naming 100 threads with 500-character keys, each a new query string: what a
+    client can send to fill the caches keyed by query strings."""
+    for number in range(requests):
+        keys = [f"{number:04d}/{index:03d}/" + "k" * 490 for index in range(100)]
+        response = client.get(f"{API}/counts", query_string=[("thread", key) for key in keys])
+        assert response.status_code == 200
+        db.session.remove()  # as the end of its own app context would: the next one keeps what it reads
+
+
+def test_counts_answers_kept_per_query_string_stay_under_their_byte_budget(client, site):
+    ask_long_counts(client, 130)
+
+    answers = dependent_cache("counts_answers")._entries
+    assert held_bytes(answers) == answers.nbytes <= answers.max_bytes == DEPENDENT_CACHE_BYTES
+    assert 50 < len(answers) < 130  # the bytes ran out, not the entries (10,000)
+
+
+def test_validated_query_strings_stay_under_their_byte_budget(client, site):
+    _query_memo.clear()
+    ask_long_counts(client, 60)
+
+    assert held_bytes(_query_memo) == _query_memo.nbytes <= _query_memo.max_bytes
+    assert 20 < len(_query_memo) < 60  # the bytes ran out, not the entries (2,048)

@@ -49,6 +49,7 @@ def test_first_comment_creates_the_thread_and_is_listed(client, site):
     [comment] = page["comments"]
     assert set(comment) == {
         "id", "parent_id", "depth", "author", "html", "created_at", "edited_at", "likes", "status", "replies",
+        "reply_count", "more_replies", "replies_cursor",
     }  # fmt: skip
     assert comment["author"]["avatar"].startswith("/api/v1/sites/news/avatars/")
     assert page["next_cursor"] is None
@@ -66,6 +67,14 @@ def test_unknown_thread_lists_empty_and_creates_nothing(client, site):
     assert response.json["comments"] == []
     assert response.json["thread"]["comment_count"] == 0
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
+
+
+def test_a_thread_not_made_yet_is_answered_with_its_own_key_never_with_another_ones(client, site):
+    # Every thread without a comment yet has the same version; its cached page must not serve another.
+    first = listing(client, thread="never/commented").json
+    second = listing(client, thread="not/yet/either").json
+    assert first["thread"]["key"] == "never/commented"
+    assert second["thread"]["key"] == "not/yet/either"
 
 
 def test_author_email_is_never_returned_publicly(client, site):

@@ -1,29 +1,35 @@
-"""Public reads: thread pages, counts and the Atom feed. Reads never render Markdown or sanitize HTML.
+"""Public reads: thread pages, replies, counts and the Atom feed. Reads never render Markdown or sanitize
+HTML.
 
 A page costs a fixed number of queries whatever the thread's size: the thread row, one page of top-level
-comments (keyset pagination) and every reply under that page (by ``root_id``). What a page produces is
-cached per process, keyed by the thread's ``version``, which every visible change bumps; so a cache entry
-can never be stale, only unused.
+comments (keyset pagination), where their replies stand (from an index, no reply's text) and the replies
+the page carries. A page carries at most ``REPLIES_PER_COMMENT`` replies of each top-level comment and
+``REPLIES_PER_PAGE`` in all; the rest load on demand, a keyset page at a time (``read_replies``). What a
+page produces is cached per process, keyed by the thread's ``version``, which every visible change bumps;
+so a cache entry can never be stale, only unused.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import OrderedDict
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import current_app
-from sqlalchemy import select
+from marshmallow import Schema
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from engagement import caching
+from engagement.caching import BoundedMap
 from engagement.clock import isoformat_z
-from engagement.comments.schemas import CommentPageSchema
+from engagement.comments.schemas import CommentPageSchema, RepliesPageSchema
+from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.hashing import avatar_hash
 from engagement.models import Comment, CommentStatus, SiteRef, Thread
@@ -31,39 +37,37 @@ from engagement.pagination import decode_cursor, encode_cursor, keyset_after
 
 VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
 FEED_SIZE = 50
+# A page carries each top-level comment's first replies, and at most so many in all (given to its
+# top-level comments in page order), so its size does not grow with a thread's longest conversation.
+REPLIES_PER_COMMENT = 10
+REPLIES_PER_PAGE = 250
+# Serialized pages kept per process; a page bigger than an eighth of it is served but not kept.
+PAGE_CACHE_BYTES = 32 * 2**20
+PAGE_CACHE_ENTRIES = 4096
 _PAGE_SCHEMA = CommentPageSchema()
+_REPLIES_SCHEMA = RepliesPageSchema()
+
+_reply = aliased(Comment)
+# A reply a reader sees: an approved one, or the placeholder of a deleted one while it holds a visible reply.
+_LISTED_REPLY = or_(
+    Comment.status == CommentStatus.APPROVED,
+    and_(
+        Comment.status == CommentStatus.DELETED,
+        exists().where(_reply.parent_id == Comment.id, _reply.status.in_(VISIBLE)),
+    ),
+)
+_REPLY_ORDER = (Comment.created_at, Comment.id)
 
 
-class PageCache:
-    """A small thread-safe LRU of serialized pages."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> bytes | None:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[Any, ...], value: bytes) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def _page_cache() -> PageCache:
+def _page_cache() -> BoundedMap[tuple[Any, ...], bytes]:
     """The app's page cache (one per app, so two apps in one process never share entries)."""
-    return current_app.extensions.setdefault("engagement.page_cache", PageCache())
+    cache = current_app.extensions.get("engagement.page_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "engagement.page_cache",
+            BoundedMap(max_entries=PAGE_CACHE_ENTRIES, max_bytes=PAGE_CACHE_BYTES, lru=True),
+        )
+    return cache
 
 
 @dataclass(frozen=True)
@@ -162,24 +166,72 @@ def read_thread_states(site_id: int, keys: list[str]) -> dict[str, ThreadState]:
 def read_page(
     *, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: str | None, if_none_match: list[str]
 ) -> PageResult:
-    """One page of a thread's top-level comments with their replies, or nothing when the ETag matches.
+    """One page of a thread's top-level comments with their first replies, or nothing when the ETag matches.
 
     Answering 304, and a page this process has already built, cost no query."""
     thread = thread_states(site, [thread_key])[thread_key]
     settings = public_settings(site)
-    fingerprint = "-".join(str(v) for v in settings.values())
+    fingerprint = _fingerprint(settings)
     version = f"{thread.id}.{thread.version}" if thread else "0.0"
     etag = f'"{version}.{fingerprint}"'
-    if etag in if_none_match or "*" in if_none_match:
+    if _matches(etag, if_none_match):
         return PageResult(etag=etag, body=None)
 
-    key = (site.id, version, fingerprint, sort, limit, cursor)
+    # The thread's key too: every thread not made yet has the version "0.0", and its page names its key.
+    key = (site.id, thread_key, version, fingerprint, sort, limit, cursor)
     cache = _page_cache()
     body = cache.get(key)
     if body is None:
         body = _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
         cache.put(key, body)
     return PageResult(etag=etag, body=body)
+
+
+def read_replies(
+    *, site: SiteRef, comment_id: int, limit: int, cursor: str | None, if_none_match: list[str]
+) -> PageResult:
+    """A keyset page of a top-level comment's visible replies in creation order, flat (each names its
+    parent and depth), or nothing when the ETag (the thread's version, as for pages) matches. 404 unless
+    the comment is a visible top-level comment of this site."""
+    after = decode_cursor(cursor, datetime, int) if cursor else None
+    thread = db.session.execute(
+        select(Thread.id, Thread.version)
+        .join(Comment, Comment.thread_id == Thread.id)
+        .where(
+            Comment.id == comment_id,
+            Comment.site_id == site.id,
+            Comment.parent_id.is_(None),
+            Comment.status.in_(VISIBLE),
+        )
+    ).first()
+    if thread is None:
+        raise NotFound("comment_not_found", "There is no such comment.")
+    etag = f'"{thread.id}.{thread.version}.{_fingerprint(public_settings(site))}"'
+    if _matches(etag, if_none_match):
+        return PageResult(etag=etag, body=None)
+
+    query = select(Comment).where(Comment.root_id == comment_id, _LISTED_REPLY)
+    if after:
+        query = query.where(keyset_after(_REPLY_ORDER, after, (False, False)))
+    replies = list(db.session.scalars(query.order_by(*_REPLY_ORDER).limit(limit + 1)))
+    next_cursor = None
+    if len(replies) > limit:
+        replies = replies[:limit]
+        next_cursor = encode_cursor(replies[-1].created_at, replies[-1].id)
+    page = {"replies": [_public_comment(site, reply, []) for reply in replies], "next_cursor": next_cursor}
+    return PageResult(etag=etag, body=_encode(_REPLIES_SCHEMA, page))
+
+
+def _fingerprint(settings: dict[str, Any]) -> str:
+    return "-".join(str(v) for v in settings.values())
+
+
+def _matches(etag: str, if_none_match: list[str]) -> bool:
+    return etag in if_none_match or "*" in if_none_match
+
+
+def _encode(schema: Schema, document: dict[str, Any]) -> bytes:
+    return json.dumps(schema.dump(document), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _render_page(
@@ -200,8 +252,8 @@ def _render_page(
         if len(top) > limit:
             top = top[:limit]
             next_cursor = encode_cursor(*_cursor_values(top[-1], sort))
-        replies = _replies(top)
-        comments = _tree(site, top, replies)
+        carried = _carried_replies(top)
+        comments = _tree(site, top, carried, _replies(carried))
     page = {
         "thread": {
             "key": thread.key if thread else thread_key,
@@ -214,7 +266,7 @@ def _render_page(
         "comments": comments,
         "next_cursor": next_cursor,
     }
-    return json.dumps(_PAGE_SCHEMA.dump(page), ensure_ascii=False, separators=(",", ":")).encode()
+    return _encode(_PAGE_SCHEMA, page)
 
 
 def _order(sort: str) -> tuple[list[Any], list[bool]]:
@@ -241,29 +293,91 @@ def _top_level(thread_id: int, *, sort: str, limit: int, after: tuple[Any, ...] 
     return list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
 
 
-def _replies(top: list[Comment]) -> list[Comment]:
+@dataclass
+class _Carried:
+    """What a page carries of one top-level comment's replies."""
+
+    total: int = 0  # its visible replies, carried or not
+    ids: list[int] = field(default_factory=list)  # the carried ones, in creation order
+    last: tuple[datetime, int] | None = None  # where the replies endpoint continues after them
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.ids)
+
+
+def _carried_replies(top: list[Comment]) -> dict[int, _Carried]:
+    """Which replies the page carries, per top-level comment: its first ones in creation order, at most
+    ``REPLIES_PER_COMMENT`` and while the page's ``REPLIES_PER_PAGE`` last, stopping before a reply whose
+    parent is not carried (the rest load on demand, so none is lost). One query on the replies' index:
+    how many each has and the position of its first ones, without reading any reply's text."""
+    carried = {comment.id: _Carried() for comment in top}
     if not top:
-        return []
-    query = (
-        select(Comment)
-        .where(Comment.root_id.in_([c.id for c in top]), Comment.status.in_(VISIBLE))
-        .order_by(Comment.created_at, Comment.id)
+        return carried
+    ranked = (
+        select(
+            Comment.id,
+            Comment.root_id,
+            Comment.parent_id,
+            Comment.created_at,
+            func.row_number().over(partition_by=Comment.root_id, order_by=_REPLY_ORDER).label("position"),
+            func.count().over(partition_by=Comment.root_id).label("total"),
+        )
+        .where(Comment.root_id.in_(list(carried)), _LISTED_REPLY)
+        .subquery()
     )
-    return list(db.session.scalars(query))
+    firsts: dict[int, list[Any]] = defaultdict(list)
+    for row in db.session.execute(
+        select(ranked)
+        .where(ranked.c.position <= REPLIES_PER_COMMENT)
+        .order_by(ranked.c.root_id, ranked.c.position)
+    ):
+        firsts[row.root_id].append(row)
+    budget = REPLIES_PER_PAGE
+    for comment in top:
+        rows, entry = firsts.get(comment.id, []), carried[comment.id]
+        entry.total = rows[0].total if rows else 0
+        shown = {comment.id}
+        for row in rows[:budget]:
+            if row.parent_id not in shown:
+                # Its parent comes later (an import kept odd times) or is hidden: it waits for the
+                # replies endpoint, where the widget puts it under its parent once that arrives.
+                break
+            shown.add(row.id)
+            entry.ids.append(row.id)
+            entry.last = (row.created_at, row.id)
+        budget -= len(entry.ids)
+    return carried
 
 
-def _tree(site: SiteRef, top: list[Comment], replies: list[Comment]) -> list[dict[str, Any]]:
-    children: dict[int, list[Comment]] = {}
+def _replies(carried: dict[int, _Carried]) -> list[Comment]:
+    ids = [reply_id for entry in carried.values() for reply_id in entry.ids]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Comment).where(Comment.id.in_(ids)).order_by(*_REPLY_ORDER)))
+
+
+def _tree(
+    site: SiteRef, top: list[Comment], carried: dict[int, _Carried], replies: list[Comment]
+) -> list[dict[str, Any]]:
+    children: dict[int, list[Comment]] = defaultdict(list)
     for reply in replies:
-        children.setdefault(reply.parent_id or 0, []).append(reply)
+        children[reply.parent_id or 0].append(reply)
 
-    def build(comment: Comment) -> dict[str, Any] | None:
-        nested = [node for child in children.get(comment.id, []) if (node := build(child)) is not None]
-        if comment.status == CommentStatus.DELETED and not nested:
-            return None  # a placeholder is shown only to hold replies in place
-        return _public_comment(site, comment, nested)
+    def build(comment: Comment) -> dict[str, Any]:
+        return _public_comment(site, comment, [build(child) for child in children[comment.id]])
 
-    return [node for comment in top if (node := build(comment)) is not None]
+    comments = []
+    for comment in top:
+        entry = carried[comment.id]
+        if comment.status == CommentStatus.DELETED and not entry.total:
+            continue  # a placeholder is shown only to hold replies in place
+        node = build(comment)
+        node["reply_count"] = entry.total
+        node["more_replies"] = entry.more
+        node["replies_cursor"] = encode_cursor(*entry.last) if entry.more and entry.last else None
+        comments.append(node)
+    return comments
 
 
 def _public_comment(site: SiteRef, comment: Comment, replies: list[dict[str, Any]]) -> dict[str, Any]:

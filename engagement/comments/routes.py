@@ -16,8 +16,10 @@ from engagement.comments.schemas import (
     FeedQuery,
     LikesSchema,
     ListCommentsQuery,
+    ListRepliesQuery,
     PostCommentSchema,
     PostedCommentSchema,
+    RepliesPageSchema,
 )
 from engagement.config import public_base_url
 from engagement.cors import current_site, enable_site_cors
@@ -52,10 +54,37 @@ def list_comments(site: str) -> Response:
         sort=args["sort"],
         limit=args["limit"],
         cursor=args["cursor"],
-        if_none_match=[
-            tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()
-        ],
+        if_none_match=_if_none_match(),
     )
+    return _revalidated(page)
+
+
+@bp.get("/comments/<int:comment_id>/replies")
+@rate_limit("RATELIMIT_READ")
+@documented(
+    "The replies of a top-level comment in creation order, flat, a page at a time",
+    tags=TAGS,
+    query=ListRepliesQuery,
+    responses={200: RepliesPageSchema, 304: None},
+    errors=(404, 422),
+)
+def list_replies(site: str, comment_id: int) -> Response:
+    args = load_query(ListRepliesQuery)
+    page = reading.read_replies(
+        site=current_site(),
+        comment_id=comment_id,
+        limit=args["limit"],
+        cursor=args["cursor"],
+        if_none_match=_if_none_match(),
+    )
+    return _revalidated(page)
+
+
+def _if_none_match() -> list[str]:
+    return [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()]
+
+
+def _revalidated(page: reading.PageResult) -> Response:
     response = Response(status=304) if page.body is None else Response(page.body, mimetype="application/json")
     response.headers["ETag"] = page.etag
     # Shared caches may keep a copy but must revalidate: a new comment shows up at once.

@@ -206,6 +206,15 @@ class ListCommentsQuery(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
+class ListRepliesQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "A page's replies_cursor or a replies page's next_cursor; none: the first"},
+    )
+
+
 class CountsQuery(Schema):
     thread = ThreadKeys(
         required=True,
@@ -226,7 +235,9 @@ class AuthorSchema(Schema):
     avatar = fields.String(allow_none=True, metadata={"description": "Path of the avatar on this service"})
 
 
-class CommentSchema(Schema):
+class FlatCommentSchema(Schema):
+    """One comment without its replies (an item of a replies page)."""
+
     id = fields.Integer(required=True)
     parent_id = fields.Integer(allow_none=True)
     depth = fields.Integer()
@@ -236,7 +247,28 @@ class CommentSchema(Schema):
     edited_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     likes = fields.Integer()
     status = fields.String(validate=validate.OneOf(["approved", "pending", "deleted"]))
+
+
+class CommentSchema(FlatCommentSchema):
     replies = fields.List(fields.Nested(lambda: CommentSchema()))
+
+
+class TopLevelCommentSchema(CommentSchema):
+    """A top-level comment in a page: its first replies nested, and how to get the others."""
+
+    reply_count = fields.Integer(
+        metadata={"description": "Its visible replies at any depth, in this page or not"}
+    )
+    more_replies = fields.Boolean(
+        metadata={"description": "Whether replies are left out of this page (GET .../comments/{id}/replies)"}
+    )
+    replies_cursor = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The cursor of GET .../comments/{id}/replies for the replies left out; "
+            "null when none is left out, or none is in the page (ask without a cursor)"
+        },
+    )
 
 
 class ThreadSummarySchema(Schema):
@@ -257,7 +289,18 @@ class PublicSettingsSchema(Schema):
 class CommentPageSchema(Schema):
     thread = fields.Nested(ThreadSummarySchema)
     settings = fields.Nested(PublicSettingsSchema)
-    comments = fields.List(fields.Nested(CommentSchema))
+    comments = fields.List(
+        fields.Nested(TopLevelCommentSchema),
+        metadata={"description": "Top-level comments, each with its first replies (10 at most, 250 a page)"},
+    )
+    next_cursor = fields.String(allow_none=True)
+
+
+class RepliesPageSchema(Schema):
+    replies = fields.List(
+        fields.Nested(FlatCommentSchema),
+        metadata={"description": "Replies at any depth in creation order, each naming its parent"},
+    )
     next_cursor = fields.String(allow_none=True)
 
 

@@ -57,8 +57,9 @@ class Comment(Base):
     __table_args__ = (
         # Approved top-level comments of a thread in order (the public listing pages over these) ...
         Index("ix_comments_thread_listing", "thread_id", "depth", "status", "created_at", "id"),
-        # ... and every reply under a page of them in one query.
-        Index("ix_comments_root_id", "root_id"),
+        # ... and their replies in creation order: where each stands, and whether a reader sees it, are
+        # in the index, so choosing a page's replies reads no reply's row (a row holds its text).
+        Index("ix_comments_replies", "root_id", "created_at", "id", "status", "parent_id"),
         # The moderation queue of a site.
         Index("ix_comments_site_queue", "site_id", "status", "created_at"),
         # Flood and duplicate checks ...

@@ -378,6 +378,35 @@ def test_load_more_pages_through_the_top_level_comments(
     expect(top_level.nth(4)).to_be_focused()
 
 
+def test_replies_a_page_left_out_load_a_batch_at_a_time_under_their_parents(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    service.create_site()
+    root = service.post_comment("The busy comment")["comment"]["id"]
+    replies = [service.post_comment(f"Reply number {n}", parent_id=root)["comment"]["id"] for n in range(12)]
+    # The page carries replies 0-9; these four wait: two top replies, an answer to each end.
+    service.post_comment("An answer to the last reply", parent_id=replies[11])
+    service.post_comment("An answer to the first reply", parent_id=replies[0])
+    page = open_article(THREAD_MARKUP.replace("<div ", '<div data-limit="3" '))
+    busy = thread_widget(page).locator("ol.list > li").first
+    expect(busy.locator("li.c")).to_have_count(10)
+
+    # With the keyboard: the first batch of three, then the last one.
+    busy.get_by_role("button", name="Show 4 more replies").press("Enter")
+    expect(busy.locator("li.c")).to_have_count(13)
+    expect(busy.locator("li.c", has_text="Reply number 10")).to_be_focused()
+    last = busy.locator("li.c", has_text="Reply number 11")
+    expect(last.locator(".replies > li")).to_have_text(re.compile("An answer to the last reply"))
+    busy.get_by_role("button", name="Show 1 more reply").press("Enter")
+
+    first = busy.locator("li.c", has_text="Reply number 0")
+    answer = first.locator(".replies > li")
+    expect(answer).to_contain_text("An answer to the first reply")
+    expect(answer).to_be_focused()
+    expect(busy.locator("li.c")).to_have_count(14)
+    expect(busy.get_by_role("button", name=re.compile("more repl"))).to_have_count(0)
+
+
 def test_sorting_newest_first_reloads_the_thread(
     service: LiveService, open_article: Callable[..., Page]
 ) -> None:

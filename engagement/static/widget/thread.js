@@ -1,5 +1,5 @@
-// The comment thread: nested list, likes, sorting, "Load more", and the reader's own comments
-// (edit/delete while the edit token lives, the pending notice until the comment is approved).
+// The comment thread: nested list, likes, sorting, "Load more", replies a page left out, and the
+// reader's own comments (edit/delete while the edit token lives, the pending notice until approved).
 const PENDING_KEEP_MS = 7 * 864e5;
 
 function mountThread(container, env) {
@@ -10,6 +10,8 @@ function mountThread(container, env) {
   const own = readStore(ownKey, {});
   const liked = new Set(readStore(likedKey, []));
   const nodes = new Map();
+  // Loaded replies whose parent is not shown yet: each goes under its parent when that comes.
+  const waiting = [];
   let closed = false;
   let total = 0;
   let cursor = null;
@@ -56,8 +58,38 @@ function mountThread(container, env) {
     const replies = h("ol", { class: "replies" });
     const li = h("li", { class: "c" }, renderRow(comment), replies);
     nodes.set(comment.id, { comment, li, replies });
-    replies.append(...(comment.replies || []).map(renderComment));
+    replies.append(...(comment.replies || []).concat(waiting.filter((reply) => reply.parent_id == comment.id)).map(renderComment));
+    if (comment.more_replies) li.append(moreReplies(comment));
     return li;
+  }
+
+  // A page carries a top-level comment's first replies; the rest come a batch at a time, in the order
+  // they were written, each under its parent (held back until its parent comes, if need be).
+  function moreReplies(root) {
+    const count = (list) => list.reduce((n, reply) => n + 1 + count(reply.replies), 0);
+    let left = root.reply_count - count(root.replies);
+    let cursor = root.replies_cursor;
+    // Replies posted since the page was read come too: the count is a floor.
+    const label = () => (more.textContent = t("moreReplies", { n: Math.max(left, 1) }));
+    const more = button("", async () => {
+      more.disabled = true;
+      try {
+        const page = await call("GET", `/comments/${root.id}/replies`, { query: { cursor, limit: container.dataset.limit } });
+        const added = page.replies
+          .filter((reply) => !nodes.has(reply.id) && (nodes.has(reply.parent_id) || !waiting.push(reply)))
+          .map(place);
+        left -= page.replies.length;
+        cursor = page.next_cursor;
+        if (cursor) label();
+        else more.remove();
+        if (added[0] || !cursor) focus(added[0] || nodes.get(root.id).li);
+      } catch (error) {
+        env.say(describeError(t, error));
+      }
+      more.disabled = false;
+    }, { class: "more-replies" });
+    label();
+    return more;
   }
 
   function renderRow(comment) {
@@ -233,7 +265,7 @@ function mountThread(container, env) {
       env.settings = page.settings;
       closed = page.thread.closed;
       setTotal(page.thread.comment_count);
-      if (reset) list.replaceChildren(), nodes.clear();
+      if (reset) list.replaceChildren(), nodes.clear(), (waiting.length = 0);
       const items = page.comments.map(renderComment);
       list.append(...items);
       for (const entry of Object.values(own)) {
