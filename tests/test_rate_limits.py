@@ -86,6 +86,17 @@ def test_two_apps_of_one_host_mail_an_address_within_one_address_limit(make_app,
         assert confirmations("victim@example.org") == {OutboxStatus.QUEUED: 2, OutboxStatus.SUPPRESSED: 3}
 
 
+def test_the_hosts_file_holds_no_client_ip_in_clear(make_app, tmp_path):
+    app = make_app(RATELIMIT_ENABLED=True)
+    with app.app_context():
+        make_site("news")
+    assert post(app.test_client(), ip="203.0.113.77").status_code == 201
+
+    written = b"".join(path.read_bytes() for path in tmp_path.glob("rate-limits*"))
+    assert b"comments.post_comment" in written  # the counters are there
+    assert b"203.0.113.77" not in written
+
+
 def test_limits_are_counted_in_redis_when_configured_else_in_the_hosts_file(make_app, tmp_path):
     configured = make_app(RATELIMIT_ENABLED=True)
     in_file = limiter.storage
