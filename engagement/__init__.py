@@ -12,12 +12,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> errors -> cli, nothing else."""
-    from engagement import caching, cli, errors, health, observability, openapi
+    from engagement import caching, cli, errors, health, observability, openapi, rate_limits
     from engagement.comments import routes as comments
     from engagement.config import load_config
     from engagement.counters import routes as counters
     from engagement.database import RowIdConverter, configure_engine
-    from engagement.extensions import db, limiter, migrate
+    from engagement.extensions import db, migrate
     from engagement.http import NoCookieSessions
     from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_engine(app)
     caching.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    limiter.init_app(app)
+    rate_limits.init_app(app)
 
     observability.init_request_tracking(app)
     app.url_map.converters["int"] = RowIdConverter

@@ -54,17 +54,16 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from hashlib import sha256
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 import redis
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
+from engagement.database import host_file_path
 from engagement.extensions import db
 from engagement.models import Ban, Site, Thread
 
@@ -454,17 +453,7 @@ class _Caches:
 
 def default_stamps_path(app: Flask) -> Path | None:
     """Beside a SQLite database file, else in ``instance/`` per database; None for in-memory SQLite."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database.startswith("file:"):  # a URI filename (?uri=true): its path, unless it is in memory
-            in_memory = url.query.get("mode") == "memory" or "mode=memory" in database
-            database = "" if in_memory else database[len("file:") :].partition("?")[0]
-        if not database or database == ":memory:" or database.startswith(":memory:"):
-            return None
-        return Path(database).with_name(Path(database).name + ".stamps")
-    digest = sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
-    return Path(app.instance_path) / f"change-stamps-{digest}"
+    return host_file_path(app, suffix=".stamps", instance_name="change-stamps")
 
 
 def init_app(app: Flask) -> None:

@@ -101,7 +101,13 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Signs edit tokens and hashes IPs. Dev default: generated once into `instance/`.",
     ),
-    Setting("REDIS_URL", str, None, "Redis for rate limits and shared caches. Unset: in-process fallback."),
+    Setting(
+        "REDIS_URL",
+        str,
+        None,
+        "Redis for rate limits and change stamps, shared by every host. Unset: files shared by this "
+        "host's processes.",
+    ),
     Setting(
         "CACHE_SECONDS",
         float,
@@ -115,6 +121,13 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Without Redis: the file of change stamps shared by this host's processes. Default: beside the "
         "SQLite database, else in `instance/`.",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_PATH",
+        str,
+        None,
+        "Without Redis: the SQLite file of rate-limit counters shared by this host's processes. Default: "
+        "beside the SQLite database, else in `instance/`.",
     ),
     Setting("TRUSTED_PROXIES", int, 0, "Proxy hops trusted for `X-Forwarded-For` (0: header ignored)."),
     Setting(
@@ -243,9 +256,6 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     # Mail from the development default (@localhost) would be refused by every receiving server.
     if config["ENV"] == "production" and config["SMTP_HOST"] and config["SMTP_FROM"].endswith("@localhost"):
         raise RuntimeError("ENGAGEMENT_SMTP_FROM must be set when ENGAGEMENT_SMTP_HOST is in production")
-    config["RATELIMIT_STORAGE_URI"] = (
-        config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
-    )
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         # Survive a database restart or a killed connection without restarting the app.
         "pool_pre_ping": True,

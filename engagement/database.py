@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql.dml import Insert
 from werkzeug.exceptions import NotFound
@@ -40,6 +43,23 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BUSY_TIMEOUT_MS = 15_000
 _POLL_SECONDS = 2.0
 _POLL_INTERVAL = 0.00025
+
+
+def host_file_path(app: Flask, *, suffix: str, instance_name: str) -> Path | None:
+    """Where the processes of this host share a file about the app's database: beside a SQLite file
+    (``news.db`` + ``suffix``), else ``instance/<instance_name>-<digest>``, one per database (the digest
+    of its URL without the password); None for an in-memory SQLite database, which no process shares."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database.startswith("file:"):  # a URI filename (?uri=true): its path, unless it is in memory
+            in_memory = url.query.get("mode") == "memory" or "mode=memory" in database
+            database = "" if in_memory else database[len("file:") :].partition("?")[0]
+        if not database or database == ":memory:" or database.startswith(":memory:"):
+            return None
+        return Path(database).with_name(Path(database).name + suffix)
+    digest = sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
+    return Path(app.instance_path) / f"{instance_name}-{digest}"
 
 
 def configure_engine(app: Flask) -> None:

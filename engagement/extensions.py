@@ -10,12 +10,21 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
+from engagement.hashing import keyed_hash
 from engagement.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True)
-# ProxyFix (per ENGAGEMENT_TRUSTED_PROXIES) has already set remote_addr from the trusted hops only.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _client_key() -> str:
+    """Whom a limit counts: the client IP, as a keyed hash, so that no store of counters (Redis, the host's
+    file) holds IPs in clear. ProxyFix (per ENGAGEMENT_TRUSTED_PROXIES) has already set remote_addr from
+    the trusted hops only."""
+    return keyed_hash("rate-limit", get_remote_address())
+
+
+limiter = Limiter(key_func=_client_key, default_limits=[])
 
 
 def rate_limit(setting: str, *, shared_scope: str | None = None) -> Callable[[Callable[..., Any]], Any]:

@@ -110,6 +110,8 @@ def make_app(database_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[
             "PUBLIC_URL": "http://localhost",
             # The stamps file of this test's processes only (with PostgreSQL it would go to instance/).
             "CHANGE_STAMPS_PATH": str(tmp_path / "change-stamps"),
+            # Likewise the rate-limit counters: no test spends another's budget.
+            "RATELIMIT_STORAGE_PATH": str(tmp_path / "rate-limits"),
             **overrides,
         }
         app = create_app(config)

@@ -1,5 +1,6 @@
 """The service under load and under faults: real gunicorn processes (2 sync workers, gunicorn.conf.py) on
-localhost ports, one PostgreSQL database for the module, Redis servers of the tests' own.
+localhost ports, one PostgreSQL database for the module, Redis servers of the tests' own; and one host
+without Redis (4 workers on a SQLite database) for the limits its workers share.
 
 Bounded: a few hundred requests per test, every client call with a timeout, every wait with a deadline.
 PostgreSQL or redis-server missing: skip locally, fail in CI.
@@ -128,6 +129,24 @@ class Database:
             )
 
 
+def migrate_with_an_open_site(url: str) -> None:
+    """Migrate the database at ``url`` with `flask db upgrade`, as a release does, and create the site
+    the tests use: no moderation, no flood control."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=servers.ROOT,
+        env={**os.environ, "ENGAGEMENT_DATABASE_URL": url, "ENGAGEMENT_SECRET_KEY": SECRET},
+        check=True,
+        capture_output=True,
+    )
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
+    with app.app_context():
+        create_site(
+            slug=SITE, name="Load test", origins=[], settings={"moderation": "none", "flood_seconds": 0}
+        )
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def admin_engine() -> Iterator[sa.Engine]:
     engine = sa.create_engine(postgres_server_url(), isolation_level="AUTOCOMMIT")
@@ -143,19 +162,7 @@ def database(admin_engine: sa.Engine) -> Iterator[Database]:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = admin_engine.url.set(database=name).render_as_string(hide_password=False)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=servers.ROOT,
-            env={**os.environ, "ENGAGEMENT_DATABASE_URL": url, "ENGAGEMENT_SECRET_KEY": SECRET},
-            check=True,
-            capture_output=True,
-        )
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
-        with app.app_context():
-            create_site(
-                slug=SITE, name="Load test", origins=[], settings={"moderation": "none", "flood_seconds": 0}
-            )
-            db.engine.dispose()
+        migrate_with_an_open_site(url)
         # No pool: the fault test terminates every connection to this database but the admin's.
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         yield Database(url=url, engine=engine)
@@ -383,10 +390,15 @@ def test_with_redis_stopped_rate_limits_fall_back_to_each_process_and_comments_s
 
 
 def _partial_post(port: int, thread: str) -> tuple[socket.socket, bytes]:
-    """A POST whose headers and half of whose body are sent; returns the socket and the rest of the body."""
-    body = json.dumps(new_comment(thread, 1)).encode()
+    """A comment POST whose headers and half of whose body are sent; returns the socket and the rest."""
+    return _partial_request(port, f"{API}/comments", new_comment(thread, 1))
+
+
+def _partial_request(port: int, path: str, payload: Any) -> tuple[socket.socket, bytes]:
+    """A JSON POST whose headers and half of whose body are sent; returns the socket and the rest."""
+    body = json.dumps(payload).encode()
     head = (
-        f"POST {API}/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
     client = socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT)
@@ -477,6 +489,93 @@ def test_as_many_slow_clients_as_sync_workers_hold_them_all_until_they_leave(sta
     for client in slow:
         client.close()
     assert call(service.port, "GET", "/healthz").status == 200
+
+
+# -- one host without Redis: its workers share the rate limits ----------------------------------------
+
+
+HOST_WORKERS = 4
+
+
+@pytest.fixture(scope="module")
+def host_without_redis(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[servers.Server, sa.Engine]]:
+    """What `make run` starts: gunicorn with several workers on a SQLite database, no Redis, the rate-limit
+    counters in their default file beside the database."""
+    folder = tmp_path_factory.mktemp("host-without-redis")
+    url = f"sqlite:///{folder / 'engagement.db'}"
+    migrate_with_an_open_site(url)
+    server = servers.start_service(
+        "gunicorn-without-redis",
+        database_url=url,
+        log_dir=folder,
+        workers=HOST_WORKERS,
+        secret_key=SECRET,
+        RATELIMIT_POST_COMMENT="10 per minute",
+        RATELIMIT_SUBSCRIBE="100 per minute",
+        RATELIMIT_MAIL_ADDRESS="3 per hour",
+    )
+    engine = sa.create_engine(url)
+    try:
+        yield server, engine
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def accept_queue(port: int) -> int | None:
+    """How many connections wait to be accepted on the listening socket at 127.0.0.1:``port`` (Linux)."""
+    local = f"0100007F:{port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[3] == "0A":  # LISTEN: rx_queue is the accept queue
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def through_every_worker(server: servers.Server, workers: int, path: str, payloads: list[Any]) -> list[int]:
+    """POST each payload, as many at a time as the server has workers, each of them answered by another
+    worker: the requests are sent half, and the rest only once the listener's accept queue is empty,
+    that is once each was taken by a worker of its own (a sync worker takes one connection at a time
+    and waits for its whole request)."""
+    statuses = []
+    for start in range(0, len(payloads), workers):
+        held = [_partial_request(server.port, path, payload) for payload in payloads[start : start + workers]]
+        assert servers.wait_until(lambda: accept_queue(server.port) == 0, timeout=30), "a worker never took"
+        for client, rest in held:
+            client.sendall(rest)
+        for client, _ in held:
+            statuses.append(_read_status(client))
+            client.close()
+    return statuses
+
+
+def test_without_redis_the_workers_of_a_host_share_one_budget_for_comment_posts(host_without_redis):
+    server, _ = host_without_redis
+    thread = "load/one-host-limits"
+
+    statuses = through_every_worker(
+        server, HOST_WORKERS, f"{API}/comments", [new_comment(thread, n) for n in range(32)]
+    )
+
+    assert Counter(statuses) == {201: 10, 429: 22}
+
+
+def test_without_redis_the_workers_of_a_host_mail_an_address_within_one_address_limit(host_without_redis):
+    server, engine = host_without_redis
+    email = "victim@example.org"
+    payloads = [{"email": email, "target": f"section:s{n}"} for n in range(16)]
+
+    statuses = through_every_worker(server, HOST_WORKERS, f"{API}/subscribers", payloads)
+
+    assert Counter(statuses) == {202: 16}  # the same answer, mailed or not
+    with engine.connect() as connection:
+        outbox = connection.execute(
+            sa.text("SELECT status, count(*) FROM outbox WHERE to_address = :email GROUP BY status"),
+            {"email": email},
+        )
+        assert dict(outbox.all()) == {"queued": 3, "suppressed": 13}
 
 
 # -- several instances, one PostgreSQL and one Redis --------------------------------------------------
