@@ -16,7 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.comments import routes as comments
     from engagement.config import load_config
     from engagement.counters import routes as counters
-    from engagement.database import RowIdConverter, configure_engine
+    from engagement.database import RowIdConverter, TextSegmentConverter, configure_engine
     from engagement.extensions import db, limiter, migrate
     from engagement.http import NoCookieSessions
     from engagement.mail import init_app as init_mail
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     observability.init_request_tracking(app)
     app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextSegmentConverter
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(counters.public)
