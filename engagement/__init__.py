@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.moderation import routes as moderation
     from engagement.portability import routes as portability
     from engagement.privacy import routes as privacy
+    from engagement.web import page_headers
     from engagement.web import routes as web
 
     app = Flask(__name__, instance_relative_config=True)
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(privacy.links)
     init_mail(app)
     app.register_blueprint(web.bp)
+    page_headers.init_app(app)
     errors.register_error_handlers(app)
     cli.register(app)
     return app
