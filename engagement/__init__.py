@@ -16,13 +16,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.comments import routes as comments
     from engagement.config import load_config
     from engagement.counters import routes as counters
-    from engagement.database import RowIdConverter, configure_engine
+    from engagement.database import RowIdConverter, TextSegmentConverter, configure_engine
     from engagement.extensions import db, migrate
     from engagement.http import NoCookieSessions
     from engagement.mail import init_app as init_mail
     from engagement.moderation import routes as moderation
     from engagement.portability import routes as portability
     from engagement.privacy import init_app as init_privacy
+    from engagement.web import page_headers
     from engagement.web import routes as web
 
     app = Flask(__name__, instance_relative_config=True)
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     observability.init_request_tracking(app)
     app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextSegmentConverter
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(counters.public)
@@ -55,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_mail(app)
     init_privacy(app)
     app.register_blueprint(web.bp)
+    page_headers.init_app(app)
     errors.register_error_handlers(app)
     cli.register(app)
     return app

@@ -148,6 +148,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_REACTION", str, "60 per minute", "Likes, follows and other reader actions per IP."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting(
+        "METRICS_TOKEN",
+        str,
+        None,
+        "Bearer token `/metrics` requires (`Authorization: Bearer <token>`; 401 without it). Unset: "
+        "`/metrics` is open in development and not served (404) when `ENV=production`.",
+    ),
+    Setting(
         "PUBLIC_URL",
         _parse_public_url,
         None,

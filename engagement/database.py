@@ -16,15 +16,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql.dml import Insert
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from engagement.extensions import db
 
 log = logging.getLogger(__name__)
 
-# Ids are INTEGER columns: 32 bits on PostgreSQL (64 on SQLite). A larger id cannot name a row, and the
-# drivers refuse to send one (SQLite: OverflowError, a 500; PostgreSQL: out of range, a 503).
-MAX_ROW_ID = 2**31 - 1
+# Ids, and the counts kept on rows (likes, comment_count), are INTEGER columns: 32 bits on PostgreSQL (64 on
+# SQLite). A larger value cannot name or match a row, and the drivers refuse to send one (SQLite:
+# OverflowError, a 500; PostgreSQL: out of range, a 503): every integer from a request is checked
+# against this range at the edge.
+MIN_INTEGER = -(2**31)
+MAX_INTEGER = 2**31 - 1
+MAX_ROW_ID = MAX_INTEGER
 
 
 class RowIdConverter(IntegerConverter):
@@ -37,6 +41,17 @@ class RowIdConverter(IntegerConverter):
             # 405 with their methods; a plain 404, through the app's JSON error handler.
             raise NotFound()
         return row_id
+
+
+class TextSegmentConverter(UnicodeConverter):
+    """A ``<name>`` in a route (a site slug, a kind, a signed token): one holding NUL names nothing, so
+    404. PostgreSQL text cannot hold NUL, so a lookup with one fails in the driver (a 503) instead.
+    (Lone surrogates cannot arrive here: werkzeug decodes the path with errors="replace".)"""
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise NotFound()
+        return value
 
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -28,35 +29,66 @@ class NoCookieSessions(SessionInterface):
         return None
 
 
+# Deeper than any document the API takes (its bodies nest two or three levels); anything deeper is not
+# meant, and code that walks a document (ours, marshmallow's) must not meet the recursion limit.
+MAX_JSON_DEPTH = 32
+_NOT_UNICODE = re.compile("[\ud800-\udfff]")
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest("invalid_json", f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+
+
 def json_body() -> Any:
-    """The request's JSON document; 415 for another media type, 400 ``invalid_json`` when unparsable."""
+    """The request's JSON document; 415 for another media type, 400 ``invalid_json`` when unparsable
+    (nested past the parser's own limit included: ``load_body`` holds documents to ``MAX_JSON_DEPTH``)."""
     if not request.is_json:
         raise UnsupportedMediaType("unsupported_media_type", "Send the request body as application/json.")
     raw = request.get_data(cache=True)
     try:
         return json.loads(raw or b"null")
+    except RecursionError:
+        # The parser recurses once per level; past the interpreter's limit it gives up (a 500 before).
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("invalid_json", f"The request body is not valid JSON: {exc}") from None
 
 
-def _has_nul(*values: Any) -> bool:
-    for value in values:
-        if isinstance(value, str) and "\x00" in value:
-            return True
-        if isinstance(value, dict) and _has_nul(*value.keys(), *value.values()):
-            return True
-        if isinstance(value, list) and _has_nul(*value):
-            return True
-    return False
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL, and no reader means one.
+        return "Text cannot contain NUL characters."
+    if not text.isascii() and _NOT_UNICODE.search(text):
+        # JSON's \ud800 escapes (and the parser's surrogatepass) let a lone surrogate through; it is not
+        # Unicode, so no driver, hash or response can encode it.
+        return "Text cannot contain unpaired surrogates (\\ud800-\\udfff); send valid Unicode."
+    return None
 
 
-def _refuse_nul_characters(document: dict[str, Any]) -> None:
-    """NUL cannot be stored in PostgreSQL text and is never meant; refuse it for every field at once."""
-    bad = {
-        name: ["Text cannot contain NUL characters."]
-        for name, value in document.items()
-        if _has_nul(name, value)
-    }
+def _screen_document(document: dict[str, Any]) -> None:
+    """What no field may hold, checked once for every key and string at any depth: nesting deeper than
+    ``MAX_JSON_DEPTH`` is 400 ``invalid_json``; NUL or a lone surrogate is 422 naming the top-level field.
+
+    A loop over an explicit stack, not recursion: the parser accepts documents nested almost as deep
+    as the interpreter's recursion limit, and checking one must not reach it."""
+    bad: dict[str, list[str]] = {}
+    for name, value in document.items():
+        problem = _text_problem(name)
+        pending: list[tuple[Any, int]] = [(value, 2)]
+        while pending and problem is None:
+            item, depth = pending.pop()
+            if isinstance(item, str):
+                problem = _text_problem(item)
+            elif isinstance(item, dict | list):
+                if depth > MAX_JSON_DEPTH:
+                    raise _too_deep()
+                if isinstance(item, dict):
+                    pending.extend((key, depth) for key in item)
+                    item = item.values()
+                pending.extend((child, depth + 1) for child in item)
+        if problem is not None:
+            # The name goes back in the error: a lone surrogate in it is spelled out, not sent.
+            bad[name.encode("utf-8", "backslashreplace").decode()] = [problem]
     if bad:
         raise ValidationFailed(bad)
 
@@ -73,7 +105,7 @@ def load_body(schema_class: type[Schema]) -> Any:
     document = json_body()
     if not isinstance(document, dict):
         raise BadRequest("invalid_json", "The request body must be a JSON object.")
-    _refuse_nul_characters(document)
+    _screen_document(document)
     return _schema(schema_class).load(document)
 
 
@@ -101,7 +133,7 @@ def _validate_query(schema: Schema) -> dict[str, Any]:
     for name, values in request.args.lists():
         field = schema.fields.get(name)
         document[name] = values if isinstance(field, fields.List) else values[-1]
-    _refuse_nul_characters(document)
+    _screen_document(document)
     return schema.load(document)
 
 

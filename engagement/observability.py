@@ -7,6 +7,7 @@ prometheus_client to its multiprocess mode so /metrics adds up every worker.
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,6 +26,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from engagement.errors import Unauthorized
 
 REQUESTS = Counter(
     "engagement_http_requests_total", "HTTP requests handled", ["method", "endpoint", "status"]
@@ -140,6 +143,7 @@ def init_request_tracking(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
+        _require_metrics_access()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
@@ -147,3 +151,18 @@ def init_request_tracking(app: Flask) -> None:
         else:
             payload = generate_latest()
         return Response(payload, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _require_metrics_access() -> None:
+    """With ``METRICS_TOKEN``, only a scraper that sends it reads /metrics (401 otherwise); without one,
+    production does not serve /metrics at all (404, like any unknown path), so it is never open by accident.
+    Development keeps it open."""
+    token = current_app.config["METRICS_TOKEN"]
+    if not token:
+        if current_app.config["ENV"] == "production":
+            abort(404)
+        return
+    scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a header may carry any).
+    if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.strip().encode(), token.encode()):
+        raise Unauthorized("unauthorized", "Send Authorization: Bearer <metrics token>.")

@@ -6,12 +6,13 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, literal, or_
 from sqlalchemy.sql import ColumnElement
 
+from engagement.database import MAX_INTEGER, MIN_INTEGER
 from engagement.errors import ValidationFailed
 
 
@@ -23,11 +24,15 @@ def encode_cursor(*values: Any) -> str:
 
 
 def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
-    """The values of a cursor, checked against the expected ``kinds`` (int, bool, datetime); 422 if bad."""
+    """The values of a cursor, checked against the expected ``kinds`` (int, bool, datetime); 422 if bad.
+
+    A cursor comes back from the client, so it is input like any other: every int must fit the INTEGER
+    columns it is compared with, and every datetime must be a real instant, or the driver would fail
+    on it (a 500) instead of the reader being told to start again."""
     invalid = ValidationFailed({"cursor": ["This cursor is not valid; start again from the first page."]})
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         raise invalid from None
     if not isinstance(values, list) or len(values) != len(kinds):
         raise invalid
@@ -36,11 +41,14 @@ def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
         if kind is datetime:
             try:
                 value = datetime.fromisoformat(value)
-            except (TypeError, ValueError):
+                if value.tzinfo is None:
+                    raise invalid
+                # In UTC, as the service wrote it; an offset that pushes it past year 9999 overflows here.
+                value = value.astimezone(UTC)
+            except (TypeError, ValueError, OverflowError):
                 raise invalid from None
-            if value.tzinfo is None:
-                raise invalid
-        elif type(value) is not kind:  # bool is an int subclass: compare types exactly
+        # bool is an int subclass: compare types exactly. An int must fit the INTEGER column it meets.
+        elif type(value) is not kind or (kind is int and not MIN_INTEGER <= value <= MAX_INTEGER):
             raise invalid
         decoded.append(value)
     return tuple(decoded)

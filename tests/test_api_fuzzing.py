@@ -3,9 +3,14 @@ valid and invalid requests, answers without a server error and as documented (st
 
 Bounded: ``MAX_EXAMPLES`` generated requests per operation. Requests carry an admin token, so moderation
 operations are exercised past authentication, against a site with a thread of real comments.
+Schemathesis seldom builds what the schema does not describe (bodies nested 60,000 deep, lone
+surrogates, cursors carrying huge values): test_api_hostile_inputs.py sends those everywhere on purpose.
 """
 
 from __future__ import annotations
+
+import base64
+import json
 
 import pytest
 import schemathesis
@@ -21,10 +26,11 @@ from engagement import create_app
 from engagement.models import StaffRole
 from engagement.staff.service import create_token
 from tests.conftest import TEST_SECRET
-from tests.factories import make_site, post
+from tests.factories import comment_payload, make_site, post
 
 MAX_EXAMPLES = 25
 SITE = "fuzz"
+SURROGATE_MESSAGE = "Text cannot contain unpaired surrogates (\\ud800-\\udfff); send valid Unicode."
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -88,6 +94,15 @@ def test_an_id_in_the_path_beyond_the_database_range_is_a_404(client, staff_auth
     assert response.json["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("path", ["/badges/%00/fans.svg", f"/api/v1/moderation/sites/{SITE}%00"])
+def test_a_nul_in_a_path_segment_is_a_404(client, staff_authorization, path):
+    # PostgreSQL text cannot hold NUL: looked up, the slug failed in the driver (a 503).
+    response = client.get(path, headers={"Authorization": staff_authorization})
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
 def test_ids_in_bodies_and_queries_beyond_the_database_range_are_validation_errors(
     client, staff_authorization
 ):
@@ -113,3 +128,83 @@ def test_every_operation_with_a_validated_query_documents_its_422(client):
         if any(p["in"] == "query" for p in operation["parameters"]) and "422" not in operation["responses"]
     ]
     assert undocumented == []
+
+
+NOON = "2026-05-07T12:00:00+00:00"
+
+
+def _cursor(*values: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        (
+            "/api/v1/sites/fuzz/comments?thread=t&sort=oldest",
+            _cursor(False, "2026-05-07T12:00:00+00:00", 2**63),
+        ),
+        ("/api/v1/sites/fuzz/comments?thread=t&sort=top", _cursor(False, 10**30, 1)),
+        ("/api/v1/moderation/comments", _cursor("2026-05-07T12:00:00+00:00", 10**30)),
+        ("/api/v1/moderation/comments", _cursor("9999-12-31T23:59:59-12:00", 1)),
+        ("/api/v1/moderation/audit", _cursor(TOO_BIG)),
+        ("/api/v1/moderation/bans", _cursor(-(2**63) - 1)),
+        ("/api/v1/moderation/outbox", _cursor(2**63)),
+        (f"/api/v1/moderation/sites/{SITE}/subscribers", _cursor(10**30)),
+        (f"/api/v1/moderation/sites/{SITE}/threads?sort=most_comments", _cursor(TOO_BIG, 1)),
+        (f"/api/v1/moderation/sites/{SITE}/threads", _cursor(10**30)),
+    ],
+)
+def test_a_cursor_carrying_a_value_beyond_the_database_range_is_refused(
+    client, staff_authorization, path, cursor
+):
+    separator = "&" if "?" in path else "?"
+    response = client.get(f"{path}{separator}cursor={cursor}", headers={"Authorization": staff_authorization})
+
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == ["cursor"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 60_000, b'{"a":' * 10_000, b'{"thread":' + b"[" * 100 + b"]" * 100 + b"}"],
+    ids=["60,000 arrays", "10,000 objects", "a field 100 deep"],
+)
+def test_a_body_nested_too_deep_is_invalid_json(client, staff_authorization, body):
+    response = client.post(f"/api/v1/sites/{SITE}/comments", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ({"author_name": "Ada \ud800"}, "author_name"),
+        ({"body": "fine", "thread_title": "\udfff"}, "thread_title"),
+        ({"\ud800": "as a key"}, "\\ud800"),
+    ],
+)
+def test_a_lone_surrogate_in_a_body_is_refused_naming_its_field(client, staff_authorization, document, field):
+    payload = comment_payload(thread_url=None, **document)
+
+    response = client.post(
+        f"/api/v1/sites/{SITE}/comments", data=json.dumps(payload), content_type="application/json"
+    )
+
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == {field: [SURROGATE_MESSAGE]}
+
+
+def test_a_lone_surrogate_sent_as_raw_utf8_bytes_is_refused_too(client, staff_authorization):
+    # json.loads decodes bytes with "surrogatepass": ED A0 80 becomes U+D800, not an error.
+    body = json.dumps(comment_payload(author_name="Ada \ud800"), ensure_ascii=False)
+
+    response = client.post(
+        f"/api/v1/sites/{SITE}/comments",
+        data=body.encode("utf-8", "surrogatepass"),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == ["author_name"]

@@ -123,6 +123,44 @@ def test_metrics_are_prometheus_text_with_request_counts(client):
     assert "engagement_http_request_duration_seconds_bucket" in response.text
 
 
+METRICS_TOKEN = "scrape-0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token", f"Basic {METRICS_TOKEN}", f"Bearer {METRICS_TOKEN}x", "Bearer \xed\xa0\x80"],
+)
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_metrics_with_a_token_set_are_refused_without_it(make_app, env, authorization):
+    client = make_app(METRICS_TOKEN=METRICS_TOKEN, ENV=env).test_client()
+
+    response = client.get("/metrics", headers={"Authorization": authorization} if authorization else {})
+
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "engagement_http" not in response.text
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_metrics_with_a_token_set_are_served_to_a_scraper_sending_it(make_app, env):
+    client = make_app(METRICS_TOKEN=METRICS_TOKEN, ENV=env).test_client()
+
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert response.status_code == 200
+    assert "engagement_http_requests_total" in response.text
+
+
+def test_metrics_are_not_served_in_production_without_a_token(make_app):
+    client = make_app(ENV="production").test_client()
+
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert response.status_code == 404
+    assert "engagement_http" not in response.text
+
+
 def test_each_request_logs_one_structured_line_and_echoes_the_request_id(client, caplog):
     with caplog.at_level(logging.INFO, logger="engagement.request"):
         response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})

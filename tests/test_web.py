@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from engagement.demo import seed_demo
 
 
@@ -59,3 +61,47 @@ def test_seed_demo_creates_a_conversation_and_counters(app, client):
     assert any(c["replies"] for c in thread["comments"])
     counters = client.get("/api/v1/sites/demo/engagement").json["counters"]
     assert counters["fans"]["count"] > 0 and counters["subscribers"]["count"] > 0
+
+
+# Every page the service serves, and an HTML error page: one hook sets their headers.
+HTML_PAGES = ["/", "/embed", "/mail/confirm/not-a-token", "/privacy/erase/not-a-token", "/no-such-page"]
+LINK_PAGES = ("/mail/", "/privacy/")
+
+
+@pytest.mark.parametrize("path", HTML_PAGES)
+def test_every_html_page_has_a_strict_content_security_policy(client, path):
+    response = client.get(path)
+
+    assert response.mimetype == "text/html"
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().partition(" ")[::2] for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-inline" not in policy
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["base-uri"] == "'none'"
+    assert directives["form-action"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    expected_referrer = "no-referrer" if path.startswith(LINK_PAGES) else "strict-origin-when-cross-origin"
+    assert response.headers["Referrer-Policy"] == expected_referrer
+
+
+@pytest.mark.parametrize("path", ["/", "/embed"])
+def test_pages_have_no_inline_script_or_style(client, path):
+    # The policy would block them; their code and styles live in static/pages/.
+    page = client.get(path).text
+
+    assert "<style" not in page and "style=" not in page
+    assert all(tag.startswith(" src=") for tag in page.split("<script")[1:])
+
+
+def test_an_erase_link_page_shows_its_button_in_the_danger_tone(client):
+    page = client.get("/privacy/erase/not-a-token").text
+
+    assert '<body class="danger">' in page
+
+
+def test_json_answers_carry_no_page_policy(client):
+    response = client.get("/api/v1/openapi.json")
+
+    assert "Content-Security-Policy" not in response.headers

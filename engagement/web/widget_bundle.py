@@ -27,9 +27,15 @@ def widget_messages(directory: Path = WIDGET_DIRECTORY) -> dict[str, dict[str, s
     return json.loads((directory / "messages.json").read_text(encoding="utf-8"))
 
 
+def widget_stylesheet(directory: Path = WIDGET_DIRECTORY) -> str:
+    """WIDGET_CSS: the text of the <style> the widget puts in each shadow root (pages that embed the
+    widget under a CSP allow it by this text's hash)."""
+    return _compact_css((directory / "styles.css").read_text(encoding="utf-8"))
+
+
 def build_widget_bundle(directory: Path = WIDGET_DIRECTORY) -> str:
     """The complete widget.js: stylesheet and translations as data, then every script, in one strict IIFE."""
-    css = _compact_css((directory / "styles.css").read_text(encoding="utf-8"))
+    css = widget_stylesheet(directory)
     messages = widget_messages(directory)
     keys = list(messages["en"])
     for language, texts in messages.items():
