@@ -28,20 +28,18 @@ TABLES_WITH_IDS = (
 
 
 def upgrade():
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    for table in TABLES_WITH_IDS:
-        if not sqlite and table != 'comments':
-            continue
-        with op.batch_alter_table(
-            table,
-            recreate='always' if sqlite else 'auto',
-            table_kwargs={'sqlite_autoincrement': True} if sqlite else {},
-        ) as batch_op:
-            if table == 'comments':
-                batch_op.add_column(sa.Column('edit_key_digest', sa.String(length=64), nullable=True))
+    _each_table(autoincrement=True, comments=lambda batch_op: batch_op.add_column(
+        sa.Column('edit_key_digest', sa.String(length=64), nullable=True)
+    ))
 
 
 def downgrade():
+    _each_table(autoincrement=False, comments=lambda batch_op: batch_op.drop_column('edit_key_digest'))
+
+
+def _each_table(*, autoincrement, comments):
+    """SQLite: rebuild every table with an id, with or without AUTOINCREMENT; everywhere: ``comments``
+    applied to the comments table."""
     sqlite = op.get_bind().dialect.name == 'sqlite'
     for table in TABLES_WITH_IDS:
         if not sqlite and table != 'comments':
@@ -49,7 +47,7 @@ def downgrade():
         with op.batch_alter_table(
             table,
             recreate='always' if sqlite else 'auto',
-            table_kwargs={'sqlite_autoincrement': False} if sqlite else {},
+            table_kwargs={'sqlite_autoincrement': autoincrement} if sqlite else {},
         ) as batch_op:
             if table == 'comments':
-                batch_op.drop_column('edit_key_digest')
+                comments(batch_op)
