@@ -15,6 +15,7 @@ from engagement.cors import current_site, enable_site_cors
 from engagement.counters import service
 from engagement.counters.badges import MIN_CACHE_SECONDS, endpoint_json, render_svg
 from engagement.counters.schemas import (
+    BadgeEndpointSchema,
     BadgeQuery,
     EngagementSchema,
     HistoryQuery,
@@ -173,7 +174,7 @@ def badge_svg(site: str, kind: str) -> Response:
     "The same badge as shields' endpoint JSON, for img.shields.io/endpoint?url=...",
     tags=BADGE_TAGS,
     query=BadgeQuery,
-    responses={200: "application/json", 304: None},
+    responses={200: BadgeEndpointSchema, 304: None},
     errors=(404, 422),
 )
 def badge_json(site: str, kind: str) -> Response:

@@ -73,6 +73,16 @@ class BadgeQuery(Schema):
     )
 
 
+class BadgeEndpointSchema(Schema):
+    """shields.io's endpoint badge JSON (schemaVersion 1)."""
+
+    schemaVersion = fields.Integer(required=True)
+    label = fields.String(required=True)
+    message = fields.String(required=True)
+    color = fields.String(required=True)
+    cacheSeconds = fields.Integer(required=True)
+
+
 class PushCountSchema(Schema):
     target = target_field()
     source = fields.String(
