@@ -41,7 +41,6 @@ Where the stamps live:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import mmap
 import os
@@ -61,7 +60,6 @@ import redis
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Update
 
 from engagement.database import host_file_path
 from engagement.extensions import db
@@ -101,7 +99,8 @@ def thread_posting_key(site_id: int, key: str) -> str:
     return f"thread-posting:{site_id}:{key}"
 
 
-def _thread_keys(site_id: int, key: str) -> tuple[str, str]:
+def thread_keys(site_id: int, key: str) -> tuple[str, str]:
+    """Both stamps of a thread: what readers see of it and what posting reads of it."""
     return thread_key(site_id, key), thread_posting_key(site_id, key)
 
 
@@ -511,32 +510,6 @@ def touch_after_commit(keys: Iterable[str], session: Session | None = None) -> N
     (session or db.session).info.setdefault(_PENDING, set()).update(keys)
 
 
-def execute_thread_update(
-    statement: Update, parameters: dict[str, Any] | None = None, *, counts_only: bool = False
-) -> None:
-    """Run an UPDATE of threads; every thread it changed leaves every process's caches after commit.
-
-    ``counts_only``: the statement changes only what comments change (count, version, last comment
-    time), so what posting reads stays cached."""
-    changed = db.session.execute(_returning_thread_keys(statement), parameters or {})
-    if counts_only:
-        touch_after_commit(thread_key(site_id, key) for site_id, key in changed)
-    else:
-        touch_after_commit(stamp for site_id, key in changed for stamp in _thread_keys(site_id, key))
-
-
-@functools.lru_cache(maxsize=64)
-def _returning_thread_keys(statement: Update) -> Update:
-    # Kept per statement (compared by identity), so a statement built once keeps its compiled form.
-    columns = Thread.__table__.c  # table columns keep a Core statement off the ORM's bulk-update path
-    return statement.returning(columns.site_id, columns.key)
-
-
-def touch_thread(site_id: int, key: str) -> None:
-    """A thread was created or changed by other means than ``execute_thread_update`` or the ORM."""
-    touch_after_commit(_thread_keys(site_id, key))
-
-
 @event.listens_for(Session, "after_flush")
 def _touch_flushed_rows(session: Session, _context: Any) -> None:
     # Sites, threads and bans changed through the ORM (settings, a thread made by an import, a ban
@@ -554,7 +527,7 @@ def _touch_flushed_rows(session: Session, _context: Any) -> None:
         elif isinstance(row, Thread):
             values = _key_values(session, row, ("site_id", "key"))
             if len(values) == 2:
-                keys.update(_thread_keys(values["site_id"], values["key"]))
+                keys.update(thread_keys(values["site_id"], values["key"]))
     if keys:
         touch_after_commit(keys, session)
 

@@ -123,38 +123,6 @@ def thread_states(site: SiteRef, keys: list[str]) -> dict[str, ThreadState | Non
     return {key: states[stamp_key] for stamp_key, key in by_stamp.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadForPosting:
-    """What posting a comment reads of its thread: which one it is and whether it takes comments."""
-
-    id: int
-    key: str
-    title: str
-    url: str
-    closed: bool
-    opened_at: datetime | None  # None: only spam has come (see Thread.opened_at)
-
-
-def thread_for_posting(site: SiteRef, key: str) -> ThreadForPosting | None:
-    """The thread a new comment goes to (None: not made yet), from this process's cache while neither
-    staff nor an import changed it; new comments leave it cached (``caching.thread_posting_key``)."""
-
-    def load() -> ThreadForPosting | None:
-        return read_thread_for_posting(site.id, key)
-
-    return caching.cache("thread_posting").get(caching.thread_posting_key(site.id, key), load)
-
-
-def read_thread_for_posting(site_id: int, key: str) -> ThreadForPosting | None:
-    """The thread from the database (no cache)."""
-    row = db.session.execute(
-        select(Thread.id, Thread.key, Thread.title, Thread.url, Thread.closed, Thread.opened_at).where(
-            Thread.site_id == site_id, Thread.key == key
-        )
-    ).first()
-    return ThreadForPosting(*row) if row else None
-
-
 def read_thread_states(site_id: int, keys: list[str]) -> dict[str, ThreadState]:
     """The existing threads of these keys, read from the database (no cache)."""
     rows = db.session.execute(

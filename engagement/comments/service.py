@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Insert, Integer, Update, bindparam, case, delete, exists, func, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from engagement import caching, clock
-from engagement.comments import events, tokens
-from engagement.comments.reading import (
-    ThreadForPosting,
-    public_comment,
-    read_thread_for_posting,
-    thread_for_posting,
-)
+from engagement import audit, clock, events, threads
+from engagement.comments import tokens
+from engagement.comments.reading import public_comment
 from engagement.comments.spam import (
     DUPLICATE,
     Submission,
@@ -33,17 +28,16 @@ from engagement.comments.spam import (
     flood_wait,
     judge,
 )
-from engagement.database import insert_if_absent, insert_ignoring_conflicts
+from engagement.database import insert_if_absent
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.hashing import ip_hash
 from engagement.mail import service as mail
-from engagement.models import Comment, CommentLike, CommentStatus, SiteRef, Thread
-from engagement.moderation import audit
+from engagement.models import Comment, CommentLike, CommentStatus, SiteRef
 from engagement.normalization import body_digest
 from engagement.rendering import render_comment
 
-VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
+VISIBLE = threads.VISIBLE
 
 
 @dataclass(frozen=True)
@@ -69,97 +63,6 @@ def _public_as_shown(site: SiteRef, comment: Comment) -> tuple[dict[str, Any], C
     return {**public, "status": shown}, shown
 
 
-def _ensure_thread(site: SiteRef, *, key: str) -> ThreadForPosting:
-    """The thread for ``key``, created by its first comment; concurrent first comments create one. It
-    is created bare: a title, a URL and an age come only from a comment that is not spam (``_open``)."""
-    db.session.execute(
-        insert_ignoring_conflicts(
-            Thread.__table__,
-            {
-                "site_id": site.id,
-                "key": key,
-                "title": "",
-                "url": "",
-                "closed": False,
-                "comment_count": 0,
-                "version": 1,
-                "created_at": clock.now(),
-                "opened_at": None,
-            },
-            conflict_columns=["site_id", "key"],
-        )
-    )
-    caching.touch_thread(site.id, key)
-    thread = read_thread_for_posting(site.id, key)
-    assert thread is not None  # inserted above, or by a concurrent first comment
-    return thread
-
-
-def _open(thread: ThreadForPosting, *, title: str, url: str | None, now: datetime) -> None:
-    """A comment that is not spam came: the thread is open from now if only spam came before, and takes
-    the article's title and URL where it has none. A title or URL once set is kept: only staff change
-    it. On a thread that has both, nothing runs (the common post)."""
-    if thread.opened_at is not None and (thread.title or not title) and (thread.url or not url):
-        return
-    parameters = {
-        "opened_thread_id": thread.id,
-        "opened_now": now,
-        "offered_title": title,
-        "offered_url": url or "",
-    }
-    caching.execute_thread_update(_opening(), parameters)
-
-
-@functools.cache
-def _opening() -> Update:
-    threads = Thread.__table__
-    title = bindparam("offered_title", type_=threads.c.title.type)
-    url = bindparam("offered_url", type_=threads.c.url.type)
-    now = bindparam("opened_now", type_=threads.c.opened_at.type)
-    return (
-        update(threads)
-        .where(threads.c.id == bindparam("opened_thread_id", type_=Integer))
-        .values(
-            opened_at=func.coalesce(threads.c.opened_at, now),
-            title=case((threads.c.title == "", title), else_=threads.c.title),
-            url=case((threads.c.url == "", url), else_=threads.c.url),
-            version=threads.c.version + 1,
-        )
-    )
-
-
-def thread_is_closed(thread: ThreadForPosting, site: SiteRef, now: datetime) -> bool:
-    """Closed by staff, or opened longer than the site's ``close_after_days`` ago (0: never by age). A
-    thread only spam has reached has no age: spam cannot close tomorrow's article in advance."""
-    days = site.settings.close_after_days
-    opened = thread.opened_at
-    return thread.closed or (days > 0 and opened is not None and opened < now - timedelta(days=days))
-
-
-def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: datetime | None = None) -> None:
-    """Adjust the approved count and bump the version in one atomic statement."""
-    parameters: dict[str, Any] = {"target_thread_id": thread_id, "count_delta": approved_delta}
-    if now is not None:
-        parameters["new_last_comment_at"] = now
-    caching.execute_thread_update(_count_change(now is not None), parameters, counts_only=True)
-
-
-@functools.cache
-def _count_change(sets_last_comment: bool) -> Update:
-    # A Core UPDATE (the ORM's would also evaluate the change against every Thread in the session),
-    # built once: every post and moderation decision runs it.
-    threads = Thread.__table__
-    values: dict[str, Any] = {
-        "comment_count": threads.c.comment_count + bindparam("count_delta", type_=Integer),
-        "version": threads.c.version + 1,
-    }
-    if sets_last_comment:
-        values["last_comment_at"] = bindparam("new_last_comment_at", type_=threads.c.last_comment_at.type)
-    return (
-        update(threads).where(threads.c.id == bindparam("target_thread_id", type_=Integer)).values(**values)
-    )
-
-
 def _check_thread_url(site: SiteRef, url: str | None) -> None:
     if url is None or not site.origins:
         return
@@ -174,7 +77,7 @@ def _check_body_length(site: SiteRef, body: str) -> None:
         raise ValidationFailed({"body": [f"Your comment can be at most {limit:,} characters."]})
 
 
-def _parent_for_reply(site: SiteRef, thread: ThreadForPosting, parent_id: int) -> Comment:
+def _parent_for_reply(site: SiteRef, thread: threads.ThreadForPosting, parent_id: int) -> Comment:
     """The comment a reply attaches to: the parent, or its deepest ancestor within ``max_depth``."""
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.thread_id != thread.id:
@@ -215,8 +118,8 @@ def post_comment(
     # from this process's caches; a thread closed at this very moment may take one more comment, as
     # it could have a moment earlier.
     html = render_comment(body)
-    thread = thread_for_posting(site, thread_key)
-    if thread is not None and thread_is_closed(thread, site, now):
+    thread = threads.thread_for_posting(site, thread_key)
+    if thread is not None and threads.thread_is_closed(thread, site, now):
         raise Forbidden("thread_closed", "Comments are closed.")
 
     submission = Submission(
@@ -234,7 +137,7 @@ def post_comment(
     verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
     edit_key = tokens.new_edit_key()
     if thread is None:
-        thread = _ensure_thread(site, key=thread_key)
+        thread = threads.ensure_thread(site, key=thread_key)
     parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
 
     # WordPress's order: a duplicate is refused before a flood. The duplicate rule is a condition of
@@ -268,9 +171,9 @@ def post_comment(
         db.session.rollback()
         raise comment_flood(wait)
     if verdict.status != CommentStatus.SPAM:
-        _open(thread, title=thread_title, url=thread_url, now=now)
+        threads.open_thread(thread, title=thread_title, url=thread_url, now=now)
     if verdict.status == CommentStatus.APPROVED:
-        change_thread_counts(thread.id, approved_delta=1, now=now)
+        threads.change_thread_counts(thread.id, approved_delta=1, now=now)
         events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
     else:
         audit.record(
@@ -380,56 +283,16 @@ def edit_comment(
     comment.edited_at = clock.now()
     now_approved = comment.status == CommentStatus.APPROVED
     if was_approved or now_approved:
-        change_thread_counts(comment.thread_id, approved_delta=int(now_approved) - int(was_approved))
+        threads.change_thread_counts(comment.thread_id, approved_delta=int(now_approved) - int(was_approved))
     edited = _public_as_shown(site, comment)
     db.session.commit()
     return edited
 
 
-def remove_comment(comment: Comment) -> None:
-    """Delete a comment; one that still has replies stays as a ``deleted`` placeholder without author or body.
-
-    A placeholder left without replies by this removal disappears as well. Caller commits.
-    """
-    was_visible = comment.status in VISIBLE
-    was_approved = comment.status == CommentStatus.APPROVED
-    thread_id, parent_id = comment.thread_id, comment.parent_id
-    has_replies = db.session.scalar(select(exists().where(Comment.parent_id == comment.id)))
-    if has_replies:
-        comment.previous_status = comment.status
-        comment.status = CommentStatus.DELETED
-        comment.author_name = ""
-        comment.author_email = ""
-        comment.author_url = None
-        comment.ip_hash = None
-        comment.user_agent = ""
-        comment.body = ""
-        comment.html = ""
-        comment.edit_key_digest = None
-    else:
-        db.session.delete(comment)
-        db.session.flush()
-        _prune_placeholders(parent_id)
-    if was_visible:
-        change_thread_counts(thread_id, approved_delta=-int(was_approved))
-
-
-def _prune_placeholders(comment_id: int | None) -> None:
-    while comment_id is not None:
-        placeholder = db.session.get(Comment, comment_id)
-        if placeholder is None or placeholder.status != CommentStatus.DELETED:
-            return
-        if db.session.scalar(select(exists().where(Comment.parent_id == placeholder.id))):
-            return
-        comment_id = placeholder.parent_id
-        db.session.delete(placeholder)
-        db.session.flush()
-
-
 def delete_comment(*, site: SiteRef, comment_id: int, authorization: str | None) -> None:
     """The author deletes their comment within the edit window."""
     comment = _own_comment(site, comment_id, authorization)
-    remove_comment(comment)
+    threads.remove_comment(comment)
     db.session.commit()
 
 
@@ -456,7 +319,7 @@ def set_like(*, site: SiteRef, comment_id: int, reader: str, liked: bool) -> tup
         db.session.execute(
             update(Comment).where(Comment.id == comment.id).values(likes=Comment.likes + delta)
         )
-        change_thread_counts(comment.thread_id)
+        threads.change_thread_counts(comment.thread_id)
     likes = db.session.scalar(select(Comment.likes).where(Comment.id == comment.id))
     db.session.commit()
     return likes, liked

@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import func, select, update
 
-from engagement import clock
+from engagement import audit, clock
 from engagement.database import insert_ignoring_conflicts, insert_or_update
 from engagement.extensions import db
 from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record, SourceFile
@@ -32,7 +32,6 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
-from engagement.moderation import audit
 from engagement.portability.records import SCHEMAS
 from engagement.rendering import clean_html
 

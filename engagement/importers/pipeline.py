@@ -33,10 +33,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import and_, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import delete, exists, insert, select, tuple_, update
 from sqlalchemy.orm import aliased
 
-from engagement import caching, clock
+from engagement import clock, threads
 from engagement.database import insert_ignoring_conflicts, realign_id_sequence
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
@@ -649,32 +649,11 @@ class ImportPipeline:
             realign_id_sequence(Comment.__table__)
         if not self._touched:
             return
-        approved = and_(Comment.thread_id == Thread.id, Comment.status == CommentStatus.APPROVED)
-        count = select(func.count()).where(approved).scalar_subquery()
-        touched = list(self._touched)
-        for chunk in _chunks(touched, BATCH_SIZE):
-            caching.execute_thread_update(
-                update(Thread)
-                .where(Thread.id.in_(chunk))
-                .values(comment_count=count, version=Thread.version + 1)
-                .execution_options(synchronize_session=False)
-            )
-        newest = select(func.max(Comment.created_at)).where(approved).scalar_subquery()
-        oldest = select(func.min(Comment.created_at)).where(Comment.thread_id == Thread.id).scalar_subquery()
-        for chunk in _chunks(sorted(self._derived_last_comment), BATCH_SIZE):
-            caching.execute_thread_update(
-                update(Thread)
-                .where(Thread.id.in_(chunk))
-                .values(last_comment_at=func.coalesce(newest, Thread.last_comment_at))
-                .execution_options(synchronize_session=False)
-            )
-        for chunk in _chunks(sorted(self._derived_created), BATCH_SIZE):
-            caching.execute_thread_update(
-                update(Thread)
-                .where(Thread.id.in_(chunk), Thread.created_at > oldest)
-                .values(created_at=oldest, opened_at=oldest)
-                .execution_options(synchronize_session=False)
-            )
+        threads.recount(
+            self._touched,
+            derive_last_comment=self._derived_last_comment,
+            derive_created=self._derived_created,
+        )
 
 
 def _identity(comment: ImportedComment) -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engagement import caching
+from engagement import audit, caching
 from engagement.errors import ValidationFailed
 from engagement.extensions import db
 from engagement.importers.disqus import DisqusFile
@@ -21,7 +21,6 @@ from engagement.importers.jsonl import JsonLinesFile
 from engagement.importers.pipeline import THREAD_KEYS, ImportPipeline, ImportSummary, Source, SourceFile
 from engagement.importers.wordpress import WordPressFile
 from engagement.models import Site, SiteSettings
-from engagement.moderation import audit
 from engagement.sites.service import get_site
 
 FORMATS: dict[str, type[SourceFile]] = {

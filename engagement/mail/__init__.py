@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from engagement.comments import events
+from engagement import events
 from engagement.models import Comment, SiteRef
 
 

@@ -31,7 +31,7 @@ from engagement.models import Comment, MailContact, ReplySubscription, Site, Sit
 from engagement.rendering import html_to_text
 
 if TYPE_CHECKING:
-    from engagement.comments.reading import ThreadForPosting
+    from engagement.threads import ThreadForPosting
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from engagement import clock
+from engagement import audit, clock
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.models import OutboxMessage, OutboxStatus, Site, StaffToken, Subscriber
-from engagement.moderation import audit
 from engagement.moderation.service import Listing, site_in_scope
 from engagement.pagination import decode_cursor, encode_cursor
 

@@ -12,12 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from engagement import caching, clock
-from engagement.comments import events
-from engagement.comments.service import change_thread_counts, remove_comment
+from engagement import audit, clock, events, threads
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.hashing import ip_hash as hash_ip
@@ -33,7 +31,6 @@ from engagement.models import (
     Thread,
 )
 from engagement.models.moderation import AuditEntry
-from engagement.moderation import audit
 from engagement.pagination import decode_cursor, encode_cursor, keyset_after
 from engagement.rendering import render_comment
 from engagement.sites import service as sites
@@ -172,7 +169,7 @@ def moderate_by_link(*, comment: Comment, status: str, actor: str) -> Comment:
         audit_rows=rows,
     )
     audit.write(rows)
-    change_thread_counts(comment.thread_id, approved_delta=delta)
+    threads.change_thread_counts(comment.thread_id, approved_delta=delta)
     db.session.commit()
     return comment
 
@@ -274,7 +271,7 @@ def update_comment(
         changed = True
     if changed:
         # One version bump covers every change; readers revalidate once.
-        change_thread_counts(comment.thread_id, approved_delta=delta)
+        threads.change_thread_counts(comment.thread_id, approved_delta=delta)
     db.session.commit()
     return comment
 
@@ -301,7 +298,7 @@ def _hard_delete(comment: Comment, *, actor: str, reason: str, audit_rows: list[
             reason=reason,
         )
     )
-    remove_comment(comment)
+    threads.remove_comment(comment)
 
 
 def bulk_moderate(
@@ -352,7 +349,7 @@ def bulk_moderate(
         touched_threads.add(comment.thread_id)
         updated.append(comment_id)
     for thread_id in touched_threads:
-        change_thread_counts(thread_id, approved_delta=deltas[thread_id])
+        threads.change_thread_counts(thread_id, approved_delta=deltas[thread_id])
     audit.write(rows)
     db.session.commit()
     return updated, failed
@@ -540,7 +537,7 @@ def ban_author(
             )
             trashed.append(other.id)
         for thread_id, delta in deltas.items():
-            change_thread_counts(thread_id, approved_delta=delta)
+            threads.change_thread_counts(thread_id, approved_delta=delta)
         audit.write(rows)
     db.session.commit()
     return bans, trashed
@@ -593,9 +590,7 @@ def update_thread(
         audit.record(
             actor=token.label, action="thread_updated", site_id=site_obj.id, details={"key": key, **changes}
         )
-        caching.execute_thread_update(
-            update(Thread).where(Thread.id == thread.id).values(**changes, version=Thread.version + 1)
-        )
+        threads.update_thread(thread.id, **changes)
         db.session.commit()
         db.session.refresh(thread)
     return thread

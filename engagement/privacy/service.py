@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from engagement import clock
-from engagement.comments.service import change_thread_counts, remove_comment
+from engagement import audit, clock, threads
 from engagement.counters.service import change_native_subscribers
 from engagement.database import insert_ignoring_conflicts
 from engagement.errors import Forbidden
@@ -40,7 +39,6 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
-from engagement.moderation import audit
 from engagement.moderation.service import scoped_site_ids
 
 ANONYMOUS = "Anonymous"
@@ -291,7 +289,7 @@ def _erase(email: str, site_ids: list[int] | None, *, mode: str, actor: str) -> 
                 comment=comment,
                 from_status=comment.status,
             )
-            remove_comment(comment)
+            threads.remove_comment(comment)
     contacts = db.session.execute(
         delete(MailContact)
         .where(MailContact.email == email, _in_sites(MailContact.site_id, site_ids))
@@ -316,7 +314,7 @@ def _erase(email: str, site_ids: list[int] | None, *, mode: str, actor: str) -> 
 
 
 def _anonymize(comments: list[Comment], *, actor: str) -> None:
-    threads: set[int] = set()
+    touched: set[int] = set()
     for comment in comments:
         audit.record(
             actor=actor,
@@ -332,9 +330,9 @@ def _anonymize(comments: list[Comment], *, actor: str) -> None:
         comment.ip_hash = None
         comment.user_agent = ""
         comment.edit_key_digest = None  # an erased author's token must not reach the comment either
-        threads.add(comment.thread_id)
-    for thread_id in sorted(threads):
-        change_thread_counts(thread_id)  # name and avatar changed: readers' cached pages must go
+        touched.add(comment.thread_id)
+    for thread_id in sorted(touched):
+        threads.change_thread_counts(thread_id)  # name and avatar changed: readers' cached pages must go
 
 
 def _forget_subscriptions(email: str, site_ids: list[int] | None, *, actor: str) -> int:

@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engagement import caching
+from engagement import audit, caching
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.models import Site, SiteSettings, SiteSnapshot
-from engagement.moderation import audit
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _SLUG = re.compile(SLUG_PATTERN)

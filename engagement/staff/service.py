@@ -9,11 +9,10 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from engagement import clock
+from engagement import audit, clock
 from engagement.errors import NotFound, Unauthorized
 from engagement.extensions import db
 from engagement.models import Site, StaffRole, StaffToken
-from engagement.moderation import audit
 
 TOKEN_PREFIX = "eng_"  # noqa: S105 (a public prefix, not a secret)
 
