@@ -5,15 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, literal, or_
+from sqlalchemy import Select, and_, literal, or_
 from sqlalchemy.sql import ColumnElement
 
 from engagement.database import MAX_INTEGER, MIN_INTEGER
 from engagement.errors import ValidationFailed
+from engagement.extensions import db
 
 
 def encode_cursor(*values: Any) -> str:
@@ -66,3 +68,31 @@ def keyset_after(
         beyond = column < bound if desc else column > bound
         clauses.append(and_(*equal_prefix, beyond))
     return or_(*clauses)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of a staff listing and the cursor of the next one (None: the last page)."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+
+def keyset_page(
+    query: Select[Any],
+    columns: Sequence[ColumnElement[Any]],
+    descending: Sequence[bool],
+    *,
+    limit: int,
+    cursor: str | None,
+    kinds: tuple[type, ...],
+    key: Callable[[Any], tuple[Any, ...]],
+) -> Listing:
+    """Run ``query`` as one keyset page: rows after the cursor (whose values are of ``kinds``) in the
+    order of ``columns``, ``limit`` of them, and the cursor of the last (``key`` gives a row's values)."""
+    if cursor:
+        query = query.where(keyset_after(columns, decode_cursor(cursor, *kinds), descending))
+    order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    next_cursor = encode_cursor(*key(rows[limit - 1])) if len(rows) > limit else None
+    return Listing(items=rows[:limit], next_cursor=next_cursor)

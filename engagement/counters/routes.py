@@ -30,8 +30,8 @@ from engagement.http import load_body, load_query
 from engagement.models import CounterKind, Site
 from engagement.openapi import STAFF_SECURITY, documented
 from engagement.readers import READER_HEADER, optional_reader, required_reader
-from engagement.sites.service import get_site
-from engagement.staff.auth import current_staff, require_site_access
+from engagement.staff.access import site_in_scope
+from engagement.staff.auth import current_staff
 
 public = Blueprint("counters", __name__, url_prefix="/api/v1/sites/<site>/engagement")
 enable_site_cors(public)
@@ -109,10 +109,7 @@ def _set_reader_action(kind: str, *, active: bool) -> dict[str, Any]:
 
 
 def _staff_site(slug: str) -> Site:
-    current_staff()  # 401 before revealing whether the site exists
-    site = get_site(slug)
-    require_site_access(site)
-    return site
+    return site_in_scope(current_staff(), slug)  # 401 before revealing whether the site exists
 
 
 @staff.put("/<kind>")

@@ -16,8 +16,8 @@ from engagement import audit, clock
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.models import OutboxMessage, OutboxStatus, Site, StaffToken, Subscriber
-from engagement.moderation.service import Listing, site_in_scope
-from engagement.pagination import decode_cursor, encode_cursor
+from engagement.pagination import Listing, keyset_page
+from engagement.staff.access import site_in_scope
 
 RETRYABLE = (OutboxStatus.FAILED, OutboxStatus.QUEUED)
 
@@ -87,9 +87,6 @@ def _subscribers(token: StaffToken, site: str, status: str, target: str | None) 
 
 
 def _newest_first(query: Select[Any], model: Any, *, limit: int, cursor: str | None) -> Listing:
-    if cursor:
-        (last_id,) = decode_cursor(cursor, int)
-        query = query.where(model.id < last_id)
-    rows = list(db.session.scalars(query.order_by(model.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return Listing(items=rows[:limit], next_cursor=next_cursor)
+    return keyset_page(
+        query, [model.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda row: (row.id,)
+    )

@@ -10,6 +10,7 @@ from engagement.http import load_body, load_query
 from engagement.moderation import presenters, schemas
 from engagement.moderation import service as moderation
 from engagement.openapi import STAFF_SECURITY, documented
+from engagement.staff import access
 from engagement.staff.auth import current_staff
 
 bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
@@ -96,7 +97,7 @@ def bulk_moderate() -> Response:
 def ban_author(comment_id: int) -> tuple[Response, int]:
     data = load_body(schemas.BanAuthorSchema)
     bans, trashed = moderation.ban_author(token=current_staff(), comment_id=comment_id, **data)
-    slugs = moderation.site_slugs()
+    slugs = access.site_slugs()
     body = {"bans": [presenters.ban(b, slugs) for b in bans], "trashed": trashed}
     return jsonify(schemas.BanAuthorResultSchema().dump(body)), 201
 
@@ -118,7 +119,7 @@ def summary() -> Response:
 def list_bans() -> Response:
     args = load_query(schemas.BanQuery)
     listing = moderation.list_bans(token=current_staff(), **args)
-    slugs = moderation.site_slugs()
+    slugs = access.site_slugs()
     return _listing(schemas.BanListSchema, listing, lambda b: presenters.ban(b, slugs))
 
 
@@ -132,7 +133,7 @@ def list_bans() -> Response:
 def create_ban() -> tuple[Response, int]:
     data = load_body(schemas.CreateBanSchema)
     ban = moderation.create_ban(token=current_staff(), **data)
-    return jsonify(schemas.BanSchema().dump(presenters.ban(ban, moderation.site_slugs()))), 201
+    return jsonify(schemas.BanSchema().dump(presenters.ban(ban, access.site_slugs()))), 201
 
 
 @bp.delete("/bans/<int:ban_id>")
@@ -204,9 +205,7 @@ def create_site() -> tuple[Response, int]:
 @bp.get("/sites/<site>")
 @staff_doc("One site and its settings", responses={200: schemas.SiteSchema}, errors=(404,))
 def get_site(site: str) -> Response:
-    return jsonify(
-        schemas.SiteSchema().dump(presenters.site(moderation.site_in_scope(current_staff(), site)))
-    )
+    return jsonify(schemas.SiteSchema().dump(presenters.site(access.site_in_scope(current_staff(), site))))
 
 
 @bp.patch("/sites/<site>")
@@ -274,5 +273,5 @@ def revoke_token(token_id: int) -> Response:
 def audit_log() -> Response:
     args = load_query(schemas.AuditQuery)
     listing = moderation.audit_log(token=current_staff(), **args)
-    slugs = moderation.site_slugs()
+    slugs = access.site_slugs()
     return _listing(schemas.AuditListSchema, listing, lambda e: presenters.audit_entry(e, slugs))

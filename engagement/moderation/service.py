@@ -7,12 +7,11 @@ and refuses (403 ``forbidden``) or filters accordingly, so no route can forget.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from engagement import audit, clock, events, threads
@@ -31,9 +30,10 @@ from engagement.models import (
     Thread,
 )
 from engagement.models.moderation import AuditEntry
-from engagement.pagination import decode_cursor, encode_cursor, keyset_after
+from engagement.pagination import Listing, keyset_page
 from engagement.rendering import render_comment
 from engagement.sites import service as sites
+from engagement.staff import access
 from engagement.staff import service as staff
 
 MODERATION_STATUSES = (CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.TRASH)
@@ -44,59 +44,6 @@ BULK_TARGETS = {
     "restore": "restore",
     "delete": "delete",
 }
-
-
-@dataclass(frozen=True)
-class Listing:
-    items: list[Any]
-    next_cursor: str | None
-
-
-# --- scope ---------------------------------------------------------------------------------------------
-
-
-def site_in_scope(token: StaffToken, slug: str) -> Site:
-    """The site, if the token may act on it (404 unknown, 403 outside a moderator's scope)."""
-    site = sites.get_site(slug)
-    if not token.may_access(site):
-        raise Forbidden("forbidden", f"This token may not act on site {slug!r}.")
-    return site
-
-
-def scoped_site_ids(token: StaffToken, slug: str | None) -> list[int] | None:
-    """Site ids a listing may show: one site, the moderator's sites, or None (admin: all)."""
-    if slug is not None:
-        return [site_in_scope(token, slug).id]
-    return None if token.is_admin else [s.id for s in token.sites]
-
-
-def site_slugs() -> dict[int, str]:
-    """Site id to slug, for listings that name sites (a small table, read once per request)."""
-    return dict(db.session.execute(select(Site.id, Site.slug)).all())
-
-
-def _require_admin(token: StaffToken) -> None:
-    if not token.is_admin:
-        raise Forbidden("forbidden", "Only an admin token may do this.")
-
-
-def _page(
-    query: Select[Any],
-    columns: list[Any],
-    descending: list[bool],
-    *,
-    limit: int,
-    cursor: str | None,
-    kinds: tuple[type, ...],
-    key: Any,
-) -> Listing:
-    """Run a keyset-paginated query; ``key`` gives a row's cursor values."""
-    if cursor:
-        query = query.where(keyset_after(columns, decode_cursor(cursor, *kinds), descending))
-    order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
-    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
-    next_cursor = encode_cursor(*key(rows[limit - 1])) if len(rows) > limit else None
-    return Listing(items=rows[:limit], next_cursor=next_cursor)
 
 
 # --- comments ------------------------------------------------------------------------------------------
@@ -116,7 +63,7 @@ def comment_queue(
 ) -> Listing:
     """The moderation queue: comments of the token's sites, filtered, newest first by default."""
     query = select(Comment).options(joinedload(Comment.thread).joinedload(Thread.site))
-    site_ids = scoped_site_ids(token, site)
+    site_ids = access.scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(Comment.site_id.in_(site_ids))
     if status != "all":
@@ -135,7 +82,7 @@ def comment_queue(
             )
         )
     descending = sort == "newest"
-    return _page(
+    return keyset_page(
         query,
         [Comment.created_at, Comment.id],
         [descending, descending],
@@ -278,7 +225,7 @@ def update_comment(
 
 def delete_comment(*, token: StaffToken, comment_id: int, reason: str = "") -> None:
     """Hard delete (admins only; moderators use trash). A comment with replies leaves a placeholder."""
-    _require_admin(token)
+    access.require_admin(token)
     rows: list[dict[str, Any]] = []
     _hard_delete(
         get_comment(token=token, comment_id=comment_id), actor=token.label, reason=reason, audit_rows=rows
@@ -357,7 +304,7 @@ def bulk_moderate(
 
 def summary(*, token: StaffToken) -> list[dict[str, Any]]:
     """Per site in scope: comments in each status and the oldest pending one's time."""
-    site_ids = scoped_site_ids(token, None)
+    site_ids = access.scoped_site_ids(token, None)
     site_query = select(Site).order_by(Site.slug)
     if site_ids is not None:
         site_query = site_query.where(Site.id.in_(site_ids))
@@ -394,10 +341,12 @@ def _as_utc(value: Any) -> datetime | None:
 
 def list_bans(*, token: StaffToken, site: str | None, limit: int, cursor: str | None) -> Listing:
     query = select(Ban)
-    site_ids = scoped_site_ids(token, site)
+    site_ids = access.scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(Ban.site_id.in_(site_ids))
-    return _page(query, [Ban.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda b: (b.id,))
+    return keyset_page(
+        query, [Ban.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda b: (b.id,)
+    )
 
 
 def _normalized_ban_value(kind: str, value: str) -> str:
@@ -452,7 +401,7 @@ def create_ban(
     note: str,
 ) -> Ban:
     """Ban an email, IP (stored as its HMAC), domain or word on a site."""
-    site_obj = site_in_scope(token, site)
+    site_obj = access.site_in_scope(token, site)
     ban = _add_ban(
         site_obj,
         token=token,
@@ -549,7 +498,7 @@ def ban_author(
 def list_threads(
     *, token: StaffToken, site: str, sort: str, q: str | None, limit: int, cursor: str | None
 ) -> Listing:
-    site_obj = site_in_scope(token, site)
+    site_obj = access.site_in_scope(token, site)
     query = select(Thread).where(Thread.site_id == site_obj.id)
     if q is not None:
         needle = q.lower()
@@ -560,7 +509,7 @@ def list_threads(
             )
         )
     if sort == "most_comments":
-        return _page(
+        return keyset_page(
             query,
             [Thread.comment_count, Thread.id],
             [True, True],
@@ -570,14 +519,16 @@ def list_threads(
             key=lambda t: (t.comment_count, t.id),
         )
     # Threads are created by their first comment, so creation order is a stable "recent".
-    return _page(query, [Thread.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda t: (t.id,))
+    return keyset_page(
+        query, [Thread.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda t: (t.id,)
+    )
 
 
 def update_thread(
     *, token: StaffToken, site: str, key: str, closed: bool | None, title: str | None
 ) -> Thread:
     """Close/reopen a thread or fix its title; readers see it at once (version bump)."""
-    site_obj = site_in_scope(token, site)
+    site_obj = access.site_in_scope(token, site)
     thread = db.session.scalar(select(Thread).where(Thread.site_id == site_obj.id, Thread.key == key))
     if thread is None:
         raise NotFound("thread_not_found", f"There is no thread {key!r}.")
@@ -601,7 +552,7 @@ def update_thread(
 
 def list_sites(*, token: StaffToken) -> list[Site]:
     query = select(Site).order_by(Site.slug)
-    site_ids = scoped_site_ids(token, None)
+    site_ids = access.scoped_site_ids(token, None)
     if site_ids is not None:
         query = query.where(Site.id.in_(site_ids))
     return list(db.session.scalars(query))
@@ -610,14 +561,14 @@ def list_sites(*, token: StaffToken) -> list[Site]:
 def create_site(
     *, token: StaffToken, slug: str, name: str, origins: list[str], settings: dict[str, Any]
 ) -> Site:
-    _require_admin(token)
+    access.require_admin(token)
     return sites.create_site(slug=slug, name=name, origins=origins, settings=settings, actor=token.label)
 
 
 def update_site(
     *, token: StaffToken, slug: str, name: str | None, origins: list[str] | None, settings: dict[str, Any]
 ) -> Site:
-    _require_admin(token)
+    access.require_admin(token)
     site = sites.get_site(slug)
     changes: dict[str, Any] = {}
     if name is not None and name != site.name:
@@ -639,19 +590,19 @@ def update_site(
 
 
 def list_tokens(*, token: StaffToken) -> list[StaffToken]:
-    _require_admin(token)
+    access.require_admin(token)
     return staff.list_tokens()
 
 
 def create_token(
     *, token: StaffToken, role: str, site_slugs: list[str], label: str
 ) -> tuple[StaffToken, str]:
-    _require_admin(token)
+    access.require_admin(token)
     return staff.create_token(role=StaffRole(role), site_slugs=site_slugs, label=label, actor=token.label)
 
 
 def revoke_token(*, token: StaffToken, token_id: int) -> StaffToken:
-    _require_admin(token)
+    access.require_admin(token)
     return staff.revoke_token(token_id=token_id, actor=token.label)
 
 
@@ -669,13 +620,13 @@ def audit_log(
 ) -> Listing:
     """Entries newest first; moderators see their sites' entries only (token and site admin is admin-only)."""
     query = select(AuditEntry)
-    site_ids = scoped_site_ids(token, site)
+    site_ids = access.scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(AuditEntry.site_id.in_(site_ids))
     if actor is not None:
         query = query.where(AuditEntry.actor == actor)
     if comment_id is not None:
         query = query.where(AuditEntry.comment_id == comment_id)
-    return _page(
+    return keyset_page(
         query, [AuditEntry.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda e: (e.id,)
     )

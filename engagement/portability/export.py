@@ -31,8 +31,8 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
-from engagement.moderation.service import site_in_scope
 from engagement.portability.records import FORMAT, SCHEMAS, VERSION
+from engagement.staff.access import site_in_scope
 
 THREADS_PER_BATCH = 200
 ROWS_PER_FETCH = 1000

@@ -39,7 +39,7 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
-from engagement.moderation.service import scoped_site_ids
+from engagement.staff.access import scoped_site_ids
 
 ANONYMOUS = "Anonymous"
 ERASE_MODES = ("anonymize", "delete")
