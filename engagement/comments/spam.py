@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, event, exists, or_, select
 
+from engagement.bans import active_bans, matching_bans
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
 from engagement.models import BanAction, Comment, CommentStatus, SiteSettings
-from engagement.moderation.bans import active_bans, matching_bans
 from engagement.normalization import body_digest, fold
 from engagement.rendering import links_in_html
 

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
-from engagement.clock import isoformat_z
 from engagement.counters.badges import BADGE_STYLES
 from engagement.errors import NotFound
-from engagement.models.counters import SOURCE_LENGTH, TARGET_LENGTH, CounterKind
+from engagement.fields import UtcTimestamp, target_field
+from engagement.models.counters import SOURCE_LENGTH, CounterKind
 
-DEFAULT_TARGET = "site"
 MAX_HISTORY_DAYS = 731
 # Far beyond any real audience, well inside a 64-bit column even when every platform is summed.
 MAX_EXTERNAL_COUNT = 10**12
-
-_SLUG = r"[a-z0-9][a-z0-9_-]*"
-
-
-def target_field() -> fields.String:
-    """The ``target`` parameter: a short slug, ``site`` when absent."""
-    return fields.String(
-        load_default=DEFAULT_TARGET,
-        validate=[
-            validate.Length(max=TARGET_LENGTH),
-            validate.Regexp(
-                rf"^{_SLUG}(:{_SLUG})?$",
-                error="Use lowercase letters, digits, '-' and '_', with one optional 'prefix:' "
-                "(site, author:jane-doe, section:world).",
-            ),
-        ],
-        metadata={"description": "What is counted: `site` (default), `author:jane-doe`, `section:world`..."},
-    )
 
 
 def parse_kind(value: str, *, allowed: tuple[CounterKind, ...] = tuple(CounterKind)) -> CounterKind:
@@ -41,16 +21,6 @@ def parse_kind(value: str, *, allowed: tuple[CounterKind, ...] = tuple(CounterKi
     if value in allowed:
         return CounterKind(value)
     raise NotFound("unknown_kind", f"There is no counter {value!r} here; use one of {', '.join(allowed)}.")
-
-
-class UtcTimestamp(fields.AwareDateTime):
-    """ISO 8601 in UTC with ``Z`` on the way out; a time without an offset is read as UTC."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(default_timezone=UTC, **kwargs)
-
-    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return isoformat_z(value)
 
 
 class TargetQuery(Schema):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engagement.comments.schemas import AuthorEmail
-from engagement.counters.schemas import UtcTimestamp, target_field
+from engagement.fields import SLUG, AuthorEmail, Page, UtcTimestamp, target_field
 from engagement.models import OutboxStatus
-from engagement.moderation.schemas import SLUG, Page
 
 
 class SubscribeSchema(Schema):

@@ -5,31 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engagement.clock import isoformat_z
-from engagement.models import AuditEntry, Ban, Comment, Site, StaffToken, Thread
-
-
-def staff_comment(comment: Comment) -> dict[str, Any]:
-    thread = comment.thread
-    return {
-        "id": comment.id,
-        "site": thread.site.slug,
-        "thread": {"key": thread.key, "title": thread.title, "url": thread.url},
-        "parent_id": comment.parent_id,
-        "depth": comment.depth,
-        "author": {"name": comment.author_name, "email": comment.author_email, "url": comment.author_url},
-        "ip_hash": comment.ip_hash,
-        "user_agent": comment.user_agent,
-        "body": comment.body,
-        "html": comment.html,
-        "status": comment.status,
-        "previous_status": comment.previous_status,
-        "spam_reasons": list(comment.spam_reasons or []),
-        "likes": comment.likes,
-        "pinned": comment.pinned,
-        "created_at": isoformat_z(comment.created_at),
-        "edited_at": isoformat_z(comment.edited_at),
-        "last_moderation": {"by": comment.moderated_by, "at": isoformat_z(comment.moderated_at)},
-    }
+from engagement.models import AuditEntry, Ban, Site, StaffToken, Thread
 
 
 def ban(item: Ban, site_slugs: dict[int, str]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from engagement.moderation import service as moderation
 from engagement.openapi import STAFF_SECURITY, documented
 from engagement.staff import access
 from engagement.staff.auth import current_staff
+from engagement.staff.comment_view import StaffCommentSchema, staff_comment
 
 bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
 TAGS = ["moderation"]
@@ -45,14 +46,14 @@ def _listing(schema: type[schemas.Schema], listing: moderation.Listing, present:
 def comment_queue() -> Response:
     args = load_query(schemas.QueueQuery)
     listing = moderation.comment_queue(token=current_staff(), **args)
-    return _listing(schemas.CommentListSchema, listing, presenters.staff_comment)
+    return _listing(schemas.CommentListSchema, listing, staff_comment)
 
 
 @bp.get("/comments/<int:comment_id>")
 @staff_doc("One comment in full", responses={200: schemas.StaffCommentSchema}, errors=(404,))
 def get_comment(comment_id: int) -> Response:
     comment = moderation.get_comment(token=current_staff(), comment_id=comment_id)
-    return jsonify(schemas.StaffCommentSchema().dump(presenters.staff_comment(comment)))
+    return jsonify(StaffCommentSchema().dump(staff_comment(comment)))
 
 
 @bp.patch("/comments/<int:comment_id>")
@@ -65,7 +66,7 @@ def get_comment(comment_id: int) -> Response:
 def update_comment(comment_id: int) -> Response:
     data = load_body(schemas.UpdateCommentSchema)
     comment = moderation.update_comment(token=current_staff(), comment_id=comment_id, **data)
-    return jsonify(schemas.StaffCommentSchema().dump(presenters.staff_comment(comment)))
+    return jsonify(StaffCommentSchema().dump(staff_comment(comment)))
 
 
 @bp.delete("/comments/<int:comment_id>")

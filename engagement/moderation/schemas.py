@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from engagement.comments.schemas import CommentBody, ThreadKey, ThreadTitle
 from engagement.database import MAX_ROW_ID
-from engagement.sites.service import SLUG_PATTERN
+from engagement.fields import SLUG, CommentBody, Origin, Page, ThreadKey, ThreadTitle
+from engagement.sites.schemas import SettingsSchema
+from engagement.staff.comment_view import StaffCommentSchema
 
 EDITABLE_STATUSES = ("approved", "pending", "spam", "trash", "restore")
 QUEUE_STATUSES = ("pending", "approved", "spam", "trash", "deleted", "all")
 BULK_ACTIONS = ("approve", "spam", "trash", "restore", "delete")
-SLUG = validate.Regexp(SLUG_PATTERN, error="Use 1-64 lowercase letters, digits and dashes.")
-
-
-class Origin(fields.String):
-    """``scheme://host[:port]`` of a page allowed to embed the widget."""
-
-    default_error_messages = {"invalid_origin": "Give an origin such as https://news.example (no path)."}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        origin = super()._deserialize(value, attr, data, **kwargs).strip().rstrip("/")
-        try:
-            parts = urlsplit(origin)
-            parts.port  # noqa: B018 (raises on a malformed port)
-        except ValueError:
-            raise self.make_error("invalid_origin") from None
-        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query:
-            raise self.make_error("invalid_origin")
-        return origin
-
-
-class Page(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class QueueQuery(Page):
@@ -113,27 +90,6 @@ class UpdateThreadSchema(Schema):
     title = ThreadTitle()
 
 
-class SettingsSchema(Schema):
-    """Per-site rules; every field optional on update, each range a newsroom could sensibly want."""
-
-    moderation = fields.String(validate=validate.OneOf(("none", "all", "first_time")))
-    max_links = fields.Integer(validate=validate.Range(min=0, max=100))
-    max_depth = fields.Integer(validate=validate.Range(min=1, max=10))
-    edit_window_seconds = fields.Integer(validate=validate.Range(min=0, max=7 * 24 * 3600))
-    close_after_days = fields.Integer(validate=validate.Range(min=0, max=36500))
-    max_body_length = fields.Integer(validate=validate.Range(min=100, max=60_000))
-    flood_seconds = fields.Integer(validate=validate.Range(min=0, max=3600))
-    moderation_words = fields.List(
-        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=1000)
-    )
-    disallowed_words = fields.List(
-        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=1000)
-    )
-    notify_emails = fields.List(fields.Email(), validate=validate.Length(max=50))
-    stale_after_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365))
-    max_drop_share = fields.Float(validate=validate.Range(min=0, max=1))
-
-
 class CreateSiteSchema(SettingsSchema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -163,44 +119,6 @@ class AuditQuery(Page):
 
 
 # --- output shapes -------------------------------------------------------------------------------------
-
-
-class StaffAuthorSchema(Schema):
-    name = fields.String()
-    email = fields.String()
-    url = fields.String(allow_none=True)
-
-
-class ThreadRefSchema(Schema):
-    key = fields.String()
-    title = fields.String()
-    url = fields.String()
-
-
-class LastModerationSchema(Schema):
-    by = fields.String(allow_none=True)
-    at = fields.String(allow_none=True)
-
-
-class StaffCommentSchema(Schema):
-    id = fields.Integer()
-    site = fields.String()
-    thread = fields.Nested(ThreadRefSchema)
-    parent_id = fields.Integer(allow_none=True)
-    depth = fields.Integer()
-    author = fields.Nested(StaffAuthorSchema)
-    ip_hash = fields.String(allow_none=True)
-    user_agent = fields.String()
-    body = fields.String()
-    html = fields.String()
-    status = fields.String()
-    previous_status = fields.String(allow_none=True)
-    spam_reasons = fields.List(fields.String())
-    likes = fields.Integer()
-    pinned = fields.Boolean()
-    created_at = fields.String()
-    edited_at = fields.String(allow_none=True)
-    last_moderation = fields.Nested(LastModerationSchema)
 
 
 class CommentListSchema(Schema):

@@ -21,12 +21,13 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields, validate, validates
 
+from engagement.fields import SLUG
 from engagement.models import BanAction, BanKind, CommentStatus, CounterKind
 from engagement.models.comments import SOURCE_ID_LENGTH, SOURCE_LENGTH
 from engagement.models.counters import SOURCE_LENGTH as COUNTER_SOURCE_LENGTH
 from engagement.models.counters import TARGET_LENGTH
 from engagement.models.mail import EMAIL_LENGTH
-from engagement.moderation.schemas import SLUG, SettingsSchema
+from engagement.sites.schemas import SettingsSchema
 
 FORMAT = "engagement-export"
 VERSION = 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from engagement.clock import isoformat_z
-from engagement.moderation.presenters import staff_comment
 from engagement.privacy.service import Person
+from engagement.staff.comment_view import staff_comment
 
 
 def person(found: Person) -> dict[str, Any]:

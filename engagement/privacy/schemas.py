@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engagement.comments.schemas import AuthorEmail
-from engagement.moderation.schemas import StaffCommentSchema
+from engagement.fields import AuthorEmail
 from engagement.privacy.service import ERASE_MODES, REQUESTS
+from engagement.staff.comment_view import StaffCommentSchema
 
 
 class PersonQuery(Schema):

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from engagement import audit, caching
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
+from engagement.fields import SLUG_PATTERN
 from engagement.models import Site, SiteSettings, SiteSnapshot
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _SLUG = re.compile(SLUG_PATTERN)
 
 

@@ -1,4 +1,6 @@
-"""Bans: matched against every new comment; a match applies the ban's action (spam or moderate)."""
+"""Bans in force on a site and what a submission falls under: read by the anti-spam rules on every post,
+written by staff through the moderation API (created, imported and lifted as ORM rows). A match applies
+the ban's action (spam or moderate)."""
 
 from __future__ import annotations
 

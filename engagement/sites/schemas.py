@@ -1,0 +1,26 @@
+"""A site's settings as staff send them: every rule validated to a range a newsroom could sensibly want."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class SettingsSchema(Schema):
+    """Per-site rules; every field optional on update, each range a newsroom could sensibly want."""
+
+    moderation = fields.String(validate=validate.OneOf(("none", "all", "first_time")))
+    max_links = fields.Integer(validate=validate.Range(min=0, max=100))
+    max_depth = fields.Integer(validate=validate.Range(min=1, max=10))
+    edit_window_seconds = fields.Integer(validate=validate.Range(min=0, max=7 * 24 * 3600))
+    close_after_days = fields.Integer(validate=validate.Range(min=0, max=36500))
+    max_body_length = fields.Integer(validate=validate.Range(min=100, max=60_000))
+    flood_seconds = fields.Integer(validate=validate.Range(min=0, max=3600))
+    moderation_words = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=1000)
+    )
+    disallowed_words = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=1000)
+    )
+    notify_emails = fields.List(fields.Email(), validate=validate.Length(max=50))
+    stale_after_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365))
+    max_drop_share = fields.Float(validate=validate.Range(min=0, max=1))
