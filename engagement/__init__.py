@@ -15,12 +15,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement import caching, cli, errors, health, observability, openapi, rate_limits
     from engagement.comments import routes as comments
     from engagement.config import load_config
-    from engagement.counters import routes as counters
+    from engagement.counters import init_app as init_counters
     from engagement.database import RowIdConverter, TextSegmentConverter, configure_engine
     from engagement.extensions import db, migrate
     from engagement.http import NoCookieSessions
     from engagement.mail import init_app as init_mail
-    from engagement.moderation import routes as moderation
+    from engagement.moderation import init_app as init_moderation
     from engagement.portability import routes as portability
     from engagement.privacy import init_app as init_privacy
     from engagement.web import page_headers
@@ -48,14 +48,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextSegmentConverter
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    app.register_blueprint(counters.public)
-    app.register_blueprint(counters.staff)
-    app.register_blueprint(counters.badges)
     app.register_blueprint(comments.bp)
-    app.register_blueprint(moderation.bp)
-    app.register_blueprint(portability.bp)
+    init_counters(app)
+    init_moderation(app)
     init_mail(app)
     init_privacy(app)
+    app.register_blueprint(portability.bp)
     app.register_blueprint(web.bp)
     page_headers.init_app(app)
     errors.register_error_handlers(app)

@@ -102,7 +102,7 @@ def set_count_command(site_slug: str, kind: str, count: int, source: str, target
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between looks at an empty outbox.")
 def send_mail_command(watch: bool, interval: float) -> None:
     """Deliver the outbox: every message due now, or (--watch) as a long-running process."""
-    from engagement.mail import sender
+    from engagement.mailer import sender
 
     if watch:
         click.echo("delivering mail until SIGTERM", err=True)

@@ -36,3 +36,27 @@ def test_only_the_thread_bookkeeping_module_writes_a_threads_count_and_version()
     }
     assert offenders == {}
     assert _thread_writes(ast.parse(THREAD_BOOKKEEPING.read_text()))
+
+
+def test_an_upward_import_breaks_the_layers_contract(tmp_path):
+    # The contract in pyproject.toml is what `make lint` checks; a shared module importing a feature
+    # (the kind of loop the layering removed) must fail it.
+    import shutil
+    import subprocess
+    import sys
+
+    root = PACKAGE.parent
+    shutil.copytree(PACKAGE, tmp_path / "engagement", ignore=shutil.ignore_patterns("static", "templates"))
+    shutil.copy(root / "pyproject.toml", tmp_path / "pyproject.toml")
+    lint = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"]
+    kept = subprocess.run(
+        lint, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}, capture_output=True, text=True
+    )
+    assert kept.returncode == 0, kept.stdout
+    threads = tmp_path / "engagement" / "threads.py"
+    threads.write_text(threads.read_text() + "\nfrom engagement.comments import service  # noqa\n")
+    broken = subprocess.run(
+        lint, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}, capture_output=True, text=True
+    )
+    assert broken.returncode != 0
+    assert "engagement.threads -> engagement.comments.service" in broken.stdout

@@ -15,7 +15,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from engagement.extensions import db
-from engagement.mail.sender import deliver_due_messages
+from engagement.mailer.sender import deliver_due_messages
 from engagement.models import OutboxMessage, StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site, post

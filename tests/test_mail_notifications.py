@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engagement.extensions import db
-from engagement.mail.sender import deliver_due_messages
+from engagement.mailer.sender import deliver_due_messages
 from engagement.models import OutboxMessage, StaffRole, Thread
 from engagement.sites.service import create_site
 from engagement.staff.service import create_token
@@ -190,7 +190,7 @@ def test_without_an_smtp_host_mail_is_logged_and_marked_sent(make_app):
     logged: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = logged.append
-    logger = logging.getLogger("engagement.mail.sender")
+    logger = logging.getLogger("engagement.mailer.sender")
     with app.app_context():
         make_zeitung()
         ada_comment(app.test_client())

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from engagement.extensions import db
-from engagement.mail.outbox import claim_due_messages, enqueue_email, retry_delay
-from engagement.mail.sender import deliver_due_messages, watch
+from engagement.mailer.outbox import claim_due_messages, enqueue_email, retry_delay
+from engagement.mailer.sender import deliver_due_messages, watch
 from engagement.models import OutboxMessage, OutboxStatus, StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site

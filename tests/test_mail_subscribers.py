@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from engagement.extensions import db
-from engagement.mail.sender import deliver_due_messages
+from engagement.mailer.sender import deliver_due_messages
 from engagement.models import OutboxMessage, OutboxStatus, StaffRole
 from engagement.staff.service import create_token
 from tests.factories import make_site

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engagement.extensions import db
-from engagement.mail.sender import deliver_due_messages
+from engagement.mailer.sender import deliver_due_messages
 from engagement.models import (
     AuditEntry,
     Comment,

@@ -32,7 +32,6 @@ from engagement.database import insert_if_absent
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.hashing import ip_hash
-from engagement.mail import service as mail
 from engagement.models import Comment, CommentLike, CommentStatus, SiteRef
 from engagement.normalization import body_digest
 from engagement.rendering import render_comment
@@ -187,7 +186,9 @@ def post_comment(
         if verdict.status == CommentStatus.PENDING:
             events.comment_held.send(current_app._get_current_object(), comment=comment, site=site)
     if notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
-        mail.request_reply_notifications(site=site, thread=thread, email=author_email)
+        events.reply_notifications_requested.send(
+            current_app._get_current_object(), site=site, thread=thread, email=author_email
+        )
     token, expires = tokens.issue_edit_token(
         comment_id=comment.id,
         site_id=site.id,

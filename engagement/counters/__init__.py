@@ -1,0 +1,23 @@
+"""The "Stay Connected" counters (fans, followers, subscribers) of a site or a target in it, and badges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from engagement import events
+from engagement.counters import routes, service
+from engagement.models import SiteRef
+
+
+def init_app(app: Flask) -> None:
+    """Register the counter routes; count confirmed email subscriptions as native subscribers."""
+    app.register_blueprint(routes.public)
+    app.register_blueprint(routes.staff)
+    app.register_blueprint(routes.badges)
+    events.subscription_counted.connect(_count_subscription, sender=app)
+
+
+def _count_subscription(_app: Any, *, site: SiteRef, target: str, delta: int) -> None:
+    service.change_native_subscribers(site=site, target=target, delta=delta)

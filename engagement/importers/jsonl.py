@@ -1,4 +1,4 @@
-"""Our own JSON Lines export (``engagement.portability.records``), read back: a restore.
+"""Our own JSON Lines export (``engagement.importers.records``), read back: a restore.
 
 Comments keep their ids where those are free, so links to them survive; everything else the export holds
 (site settings, counters with their sources, history and readers, bans, subscribers and reply-notification
@@ -19,6 +19,7 @@ from engagement import audit, clock
 from engagement.database import insert_ignoring_conflicts, insert_or_update
 from engagement.extensions import db
 from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record, SourceFile
+from engagement.importers.records import SCHEMAS
 from engagement.importers.xml_stream import MalformedFile
 from engagement.models import (
     Ban,
@@ -32,7 +33,6 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
-from engagement.portability.records import SCHEMAS
 from engagement.rendering import clean_html
 
 SOURCE = "json"

@@ -7,15 +7,16 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify
 
 from engagement.clock import isoformat_z
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
 from engagement.extensions import rate_limit
 from engagement.http import load_body, load_query
-from engagement.mail import alerts, schemas, service
+from engagement.mail import schemas, service
 from engagement.mail import staff as mail_staff
+from engagement.mailer.pages import LINK_PAGE_RESPONSES, MAIL_LINK_PAGE, link_page, serve_link_pages
 from engagement.openapi import STAFF_SECURITY, documented
 from engagement.staff.auth import current_staff
 
@@ -25,8 +26,6 @@ links = Blueprint("mail_links", __name__, url_prefix="/mail")
 staff = Blueprint("mail_staff", __name__, url_prefix="/api/v1/moderation")
 
 TAGS = ["mail"]
-_PAGE = "mail/pages/link.html"
-_HTML = "text/html"
 
 
 # --- public ----------------------------------------------------------------------------------------------
@@ -47,31 +46,25 @@ def subscribe(site: str) -> tuple[Response, int]:
     return jsonify(schemas.SubscribeAcceptedSchema().dump({})), 202
 
 
-# --- pages opened from mail ------------------------------------------------------------------------------
-# GET shows what the link would do and a button; only that button's POST (or a mail client's RFC 8058
-# one-click POST, which has no form fields) acts. Link scanners that fetch every URL change nothing.
-
-
-# A malformed or forged token is 400, an expired or used one 410; both answer with a page.
-_LINK_PAGE_RESPONSES = {200: _HTML, 400: _HTML, 410: _HTML}
+# --- pages opened from mail (engagement.mailer.pages) ----------------------------------------------------
 
 
 @links.get("/confirm/<token>")
-@documented("Page asking to confirm an address", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
+@documented("Page asking to confirm an address", tags=TAGS, responses=LINK_PAGE_RESPONSES)
 def confirm_page(token: str) -> Response:
     return _page(step="ask", purpose="confirm", subject=service.describe_confirmation(token))
 
 
 @links.post("/confirm/<token>")
 @documented(
-    "Confirm an address (subscription or reply notifications)", tags=TAGS, responses=_LINK_PAGE_RESPONSES
+    "Confirm an address (subscription or reply notifications)", tags=TAGS, responses=LINK_PAGE_RESPONSES
 )
 def confirm(token: str) -> Response:
     return _page(step="done", purpose="confirm", subject=service.confirm(token))
 
 
 @links.get("/unsubscribe/<token>")
-@documented("Page asking to unsubscribe", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
+@documented("Page asking to unsubscribe", tags=TAGS, responses=LINK_PAGE_RESPONSES)
 def unsubscribe_page(token: str) -> Response:
     return _page(step="ask", purpose="unsubscribe", subject=service.describe_unsubscribe(token))
 
@@ -80,43 +73,23 @@ def unsubscribe_page(token: str) -> Response:
 @documented(
     "Unsubscribe; also the RFC 8058 one-click target (no body needed)",
     tags=TAGS,
-    responses=_LINK_PAGE_RESPONSES,
+    responses=LINK_PAGE_RESPONSES,
 )
 def unsubscribe(token: str) -> Response:
     return _page(step="done", purpose="unsubscribe", subject=service.unsubscribe(token))
 
 
-@links.get("/moderate/<token>")
-@documented("Page asking to approve, spam or trash a held comment", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
-def moderate_page(token: str) -> Response:
-    return _page(step="ask", purpose="moderate", subject=alerts.describe_moderation_link(token))
-
-
-@links.post("/moderate/<token>")
-@documented("Approve, spam or trash a held comment, once", tags=TAGS, responses=_LINK_PAGE_RESPONSES)
-def moderate(token: str) -> Response:
-    return _page(step="done", purpose="moderate", subject=alerts.moderate_by_link(token))
-
-
-@links.errorhandler(ApiError)
-def link_refused(error: ApiError) -> Response:
-    return _page(step="refused", purpose="", subject=None, error=error, status=error.status)
-
-
-@links.after_request
-def keep_tokens_private(response: Response) -> Response:
-    # The token in the URL is the reader's key: no caching, no Referer to other sites, no indexing.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _page(
     *, step: str, purpose: str, subject: Any, error: ApiError | None = None, status: int = 200
 ) -> Response:
-    html = render_template(_PAGE, step=step, purpose=purpose, subject=subject, error=error)
-    return Response(html, status=status, mimetype="text/html")
+    return link_page(MAIL_LINK_PAGE, status=status, step=step, purpose=purpose, subject=subject, error=error)
+
+
+def _refused(error: ApiError) -> Response:
+    return _page(step="refused", purpose="", subject=None, error=error, status=error.status)
+
+
+serve_link_pages(links, _refused)
 
 
 # --- staff -----------------------------------------------------------------------------------------------

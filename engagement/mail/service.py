@@ -12,30 +12,30 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 from limits import parse_many
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
-from engagement import clock
-from engagement.counters.service import change_native_subscribers
+from engagement import clock, events
 from engagement.database import insert_ignoring_conflicts
 from engagement.errors import NotFound
 from engagement.extensions import db, limiter
 from engagement.hashing import keyed_hash
-from engagement.mail import links
-from engagement.mail.outbox import enqueue_email
+from engagement.mailer import links
+from engagement.mailer.outbox import enqueue_email
 from engagement.models import Comment, MailContact, ReplySubscription, Site, SiteRef, Subscriber, Thread
 from engagement.rendering import html_to_text
-
-if TYPE_CHECKING:
-    from engagement.threads import ThreadForPosting
+from engagement.threads import ThreadForPosting
 
 log = logging.getLogger(__name__)
 
 CONFIRMATION_COOLDOWN = timedelta(hours=1)
+CONFIRM_LINK = links.LinkPurpose("engagement.mail-confirm", "mail_links.confirm", timedelta(days=7))
+# An unsubscribe link must keep working for as long as the mails that carry it may be read.
+UNSUBSCRIBE_LINK = links.LinkPurpose("engagement.mail-unsubscribe", "mail_links.unsubscribe", None)
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,9 @@ def _mail_confirmation(
         to=row.email,
         subject=subject,
         template=template,
-        context={**context, "confirm_url": links.link_url(links.CONFIRM, claims)},
+        context={**context, "confirm_url": links.link_url(CONFIRM_LINK, claims)},
         site=site,
-        unsubscribe_url=links.link_url(links.UNSUBSCRIBE, claims),
+        unsubscribe_url=links.link_url(UNSUBSCRIBE_LINK, claims),
         suppressed_because=held_back,
     )
     sent_at = now if held_back is None else row.confirmation_sent_at
@@ -197,11 +197,11 @@ def notify_reply(*, comment: Comment, site: SiteRef) -> None:
             "your_text": html_to_text(parent.html),
             "reply_url": f"{thread.url}#comment-{comment.id}" if thread.url else None,
             "unsubscribe_thread_url": links.link_url(
-                links.UNSUBSCRIBE, {"k": "thread", "t": thread.id, **claims}
+                UNSUBSCRIBE_LINK, {"k": "thread", "t": thread.id, **claims}
             ),
         },
         site=site,
-        unsubscribe_url=links.link_url(links.UNSUBSCRIBE, {"k": "contact", **claims}),
+        unsubscribe_url=links.link_url(UNSUBSCRIBE_LINK, {"k": "contact", **claims}),
         dedupe_key=f"reply:{comment.id}:{contact.id}",
     )
 
@@ -213,7 +213,7 @@ _KINDS = {"subscriber": "subscription", "contact": "notifications", "thread": "t
 
 def describe_confirmation(token: str) -> LinkSubject:
     """What a confirmation link would confirm (nothing changes)."""
-    claims, row = _link(links.CONFIRM, token)
+    claims, row = _link(CONFIRM_LINK, token)
     if row is None:
         raise _stale()
     return _subject(claims, row, done=row.confirmed_at is not None)
@@ -221,7 +221,7 @@ def describe_confirmation(token: str) -> LinkSubject:
 
 def confirm(token: str) -> LinkSubject:
     """Follow a confirmation link: the address is confirmed (a subscription starts counting)."""
-    claims, row = _link(links.CONFIRM, token)
+    claims, row = _link(CONFIRM_LINK, token)
     if row is None:
         raise _stale()
     subject = _subject(claims, row, done=True)
@@ -233,14 +233,14 @@ def confirm(token: str) -> LinkSubject:
         .returning(model.id)
     ).first()
     if newly_confirmed is not None and isinstance(row, Subscriber):
-        change_native_subscribers(site=db.session.get(Site, row.site_id), target=row.target, delta=1)
+        _count(row, delta=1)
     db.session.commit()
     return subject
 
 
 def describe_unsubscribe(token: str) -> LinkSubject:
     """What an unsubscribe link would stop (nothing changes)."""
-    claims, row = _link(links.UNSUBSCRIBE, token)
+    claims, row = _link(UNSUBSCRIBE_LINK, token)
     if row is None:
         return LinkSubject(kind=_KINDS[claims["k"]], site_name="", detail="", done=True)
     return _subject(claims, row)
@@ -250,7 +250,7 @@ def unsubscribe(token: str) -> LinkSubject:
     """Follow an unsubscribe link (or its one-click ``POST``); idempotent, and never an error for an
     address that is already out. Leaving a whole site also forgets the confirmation, so a later
     opt-in in someone else's comment needs the address's owner to confirm again."""
-    claims, row = _link(links.UNSUBSCRIBE, token)
+    claims, row = _link(UNSUBSCRIBE_LINK, token)
     if row is None:
         return LinkSubject(kind=_KINDS[claims["k"]], site_name="", detail="", done=True)
     subject = _subject(claims, row, done=True)
@@ -259,7 +259,7 @@ def unsubscribe(token: str) -> LinkSubject:
             delete(Subscriber).where(Subscriber.id == row.id).returning(Subscriber.confirmed_at)
         ).scalar_one_or_none()
         if was_confirmed is not None:
-            change_native_subscribers(site=db.session.get(Site, row.site_id), target=row.target, delta=-1)
+            _count(row, delta=-1)
     elif claims["k"] == "thread":
         db.session.execute(
             delete(ReplySubscription).where(
@@ -301,3 +301,10 @@ def _subject(claims: dict[str, Any], row: MailContact | Subscriber, *, done: boo
 
 def _stale() -> NotFound:
     return NotFound("link_stale", "There is nothing left to confirm here; subscribe again from the site.")
+
+
+def _count(subscriber: Subscriber, *, delta: int) -> None:
+    site = db.session.get(Site, subscriber.site_id)
+    events.subscription_counted.send(
+        current_app._get_current_object(), site=site, target=subscriber.target, delta=delta
+    )

@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from engagement.errors import ApiError
 from engagement.http import load_body, load_query
-from engagement.moderation import presenters, schemas
+from engagement.mailer.pages import LINK_PAGE_RESPONSES, MAIL_LINK_PAGE, link_page, serve_link_pages
+from engagement.moderation import alerts, presenters, schemas
 from engagement.moderation import service as moderation
 from engagement.openapi import STAFF_SECURITY, documented
 from engagement.staff import access
@@ -15,6 +17,8 @@ from engagement.staff.auth import current_staff
 from engagement.staff.comment_view import StaffCommentSchema, staff_comment
 
 bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
+# The one-click Approve / Spam / Trash links of moderator alert mails.
+links = Blueprint("moderation_links", __name__, url_prefix="/mail")
 TAGS = ["moderation"]
 
 
@@ -276,3 +280,30 @@ def audit_log() -> Response:
     listing = moderation.audit_log(token=current_staff(), **args)
     slugs = access.site_slugs()
     return _listing(schemas.AuditListSchema, listing, lambda e: presenters.audit_entry(e, slugs))
+
+
+# --- pages opened from moderator alert mails (engagement.mailer.pages) ---------------------------------
+
+
+@links.get("/moderate/<token>")
+@documented("Page asking to approve, spam or trash a held comment", tags=TAGS, responses=LINK_PAGE_RESPONSES)
+def moderate_page(token: str) -> Response:
+    return _link_page(step="ask", subject=alerts.describe_moderation_link(token))
+
+
+@links.post("/moderate/<token>")
+@documented("Approve, spam or trash a held comment, once", tags=TAGS, responses=LINK_PAGE_RESPONSES)
+def moderate(token: str) -> Response:
+    return _link_page(step="done", subject=alerts.moderate_by_link(token))
+
+
+def _link_page(*, step: str, subject: Any, error: ApiError | None = None, status: int = 200) -> Response:
+    purpose = "" if step == "refused" else "moderate"
+    return link_page(MAIL_LINK_PAGE, status=status, step=step, purpose=purpose, subject=subject, error=error)
+
+
+def _refused(error: ApiError) -> Response:
+    return _link_page(step="refused", subject=None, error=error, status=error.status)
+
+
+serve_link_pages(links, _refused)

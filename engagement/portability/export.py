@@ -16,6 +16,7 @@ from sqlalchemy import select
 from engagement import clock
 from engagement.errors import Forbidden
 from engagement.extensions import db
+from engagement.importers.records import FORMAT, SCHEMAS, VERSION
 from engagement.models import (
     Ban,
     Comment,
@@ -31,7 +32,6 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
-from engagement.portability.records import FORMAT, SCHEMAS, VERSION
 from engagement.staff.access import site_in_scope
 
 THREADS_PER_BATCH = 200

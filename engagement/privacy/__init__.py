@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from engagement.mail.sender import before_delivery
+from engagement.mailer.sender import before_delivery
 from engagement.privacy import routes, service
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify
 
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
 from engagement.extensions import rate_limit
 from engagement.http import load_body, load_query
-from engagement.mail.routes import keep_tokens_private
+from engagement.mailer.pages import HTML, link_page, serve_link_pages
 from engagement.openapi import STAFF_SECURITY, documented
 from engagement.privacy import presenters, schemas, service
 from engagement.staff.auth import current_staff
@@ -20,9 +20,8 @@ links = Blueprint("privacy_links", __name__, url_prefix="/privacy")
 
 TAGS = ["privacy"]
 _PAGE = "privacy/erase.html"
-_HTML = "text/html"
 # A forged or mangled link (400 invalid_link) or an old one (410 link_expired): a page saying so.
-_REFUSED = {400: _HTML, 410: _HTML}
+_REFUSED = {400: HTML, 410: HTML}
 # What a reader downloads about themselves: their data, not staff's notes about it.
 _OWN_DATA = schemas.PersonSchema(exclude=("comments.last_moderation", "comments.spam_reasons"))
 
@@ -101,7 +100,7 @@ def export_own_data(token: str) -> Response:
 
 @links.get("/erase/<token>")
 @documented(
-    "Page asking to confirm erasing your data on a site", tags=TAGS, responses={200: _HTML, **_REFUSED}
+    "Page asking to confirm erasing your data on a site", tags=TAGS, responses={200: HTML, **_REFUSED}
 )
 def erase_page(token: str) -> Response:
     return _page(step="ask", subject=service.describe_erase_link(token))
@@ -111,23 +110,21 @@ def erase_page(token: str) -> Response:
 @documented(
     "Erase your data on a site: comments anonymized, subscriptions removed",
     tags=TAGS,
-    responses={200: _HTML, **_REFUSED},
+    responses={200: HTML, **_REFUSED},
 )
 def erase_own_data(token: str) -> Response:
     return _page(step="done", subject=service.erase_by_link(token))
 
 
-@links.errorhandler(ApiError)
-def link_refused(error: ApiError) -> Response:
+def _page(
+    *, step: str, subject: service.ErasureLink | None, error: ApiError | None = None, status: int = 200
+) -> Response:
+    return link_page(_PAGE, status=status, step=step, subject=subject, error=error)
+
+
+def _refused(error: ApiError) -> Response:
     return _page(step="refused", subject=None, error=error, status=error.status)
 
 
 # The token in the URL is the reader's key, as in mail links: no caching, no Referer, no indexing.
-links.after_request(keep_tokens_private)
-
-
-def _page(
-    *, step: str, subject: service.ErasureLink | None, error: ApiError | None = None, status: int = 200
-) -> Response:
-    html = render_template(_PAGE, step=step, subject=subject, error=error)
-    return Response(html, status=status, mimetype=_HTML)
+serve_link_pages(links, _refused)

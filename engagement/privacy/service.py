@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from engagement import audit, clock, threads
-from engagement.counters.service import change_native_subscribers
+from engagement import audit, clock, events, threads
 from engagement.database import insert_ignoring_conflicts
 from engagement.errors import Forbidden
 from engagement.extensions import db
 from engagement.hashing import keyed_hash
-from engagement.mail import links
-from engagement.mail.outbox import enqueue_email
+from engagement.mailer import links
+from engagement.mailer.outbox import enqueue_email
 from engagement.models import (
     Comment,
     MailContact,
@@ -345,5 +345,7 @@ def _forget_subscriptions(email: str, site_ids: list[int] | None, *, actor: str)
     for site_id, target, confirmed_at in removed:
         audit.record(actor=actor, action="privacy_unsubscribed", site_id=site_id, details={"target": target})
         if confirmed_at is not None:
-            change_native_subscribers(site=db.session.get(Site, site_id), target=target, delta=-1)
+            events.subscription_counted.send(
+                current_app._get_current_object(), site=db.session.get(Site, site_id), target=target, delta=-1
+            )
     return len(removed)

@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from engagement.extensions import db
-from engagement.mail import outbox
+from engagement.mailer import outbox
 from engagement.models import OutboxStatus
 
 log = logging.getLogger(__name__)

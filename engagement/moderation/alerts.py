@@ -33,8 +33,8 @@ from engagement.database import insert_if_absent
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.hashing import keyed_hash
-from engagement.mail import links
-from engagement.mail.outbox import enqueue_email, rewrite_unclaimed_message, unclaimed_message
+from engagement.mailer import links
+from engagement.mailer.outbox import enqueue_email, rewrite_unclaimed_message, unclaimed_message
 from engagement.models import (
     Comment,
     CommentStatus,
@@ -53,6 +53,7 @@ ALERT_WINDOW = timedelta(minutes=5)
 # not make a mail of thousands of links.
 DIGEST_LISTED = 25
 DIGEST_EXCERPT_CHARACTERS = 500
+MODERATE_LINK = links.LinkPurpose("engagement.mail-moderate", "moderation_links.moderate", timedelta(days=7))
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def _held_comment(comment: Comment, email: str, *, excerpt: int | None = None) -
         "author_url": comment.author_url,
         "text": text,
         "reasons": list(comment.spam_reasons or []),
-        **{f"{action}_url": links.link_url(links.MODERATE, {**claims, "a": action}) for action in ACTIONS},
+        **{f"{action}_url": links.link_url(MODERATE_LINK, {**claims, "a": action}) for action in ACTIONS},
     }
 
 
@@ -203,7 +204,7 @@ def moderate_by_link(token: str) -> ModerationLink:
 
 
 def _usable_link(token: str) -> tuple[ModerationLink, str]:
-    claims = links.verify(links.MODERATE, token)
+    claims = links.verify(MODERATE_LINK, token)
     comment_id, action, tag, nonce = (claims.get(k) for k in ("c", "a", "h", "n"))
     if not isinstance(comment_id, int) or action not in ACTIONS or not tag or not nonce:
         raise links.invalid_link()

@@ -28,12 +28,6 @@ class LinkPurpose:
     max_age: timedelta | None  # None: the link works for as long as the secret key is unchanged
 
 
-CONFIRM = LinkPurpose("engagement.mail-confirm", "mail_links.confirm", timedelta(days=7))
-MODERATE = LinkPurpose("engagement.mail-moderate", "mail_links.moderate", timedelta(days=7))
-# An unsubscribe link must keep working for as long as the mails that carry it may be read.
-UNSUBSCRIBE = LinkPurpose("engagement.mail-unsubscribe", "mail_links.unsubscribe", None)
-
-
 class LinkExpired(ApiError):
     status = 410
 
