@@ -32,9 +32,10 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed node_modules/.installed lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(NPM) run --silent lint
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .
