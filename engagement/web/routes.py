@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from engagement.config import public_base_url
 from engagement.demo import DEMO_SLUG
 from engagement.web.article import MORE_ARTICLES, demo_article
-from engagement.web.widget_bundle import build_widget_bundle
+from engagement.web.widget_bundle import widget_bundle
 
 bp = Blueprint("web", __name__)
 
@@ -24,10 +24,10 @@ class WidgetScript:
 
 
 def widget_script() -> WidgetScript:
-    """The bundle, built once per app (the sources do not change while it runs)."""
+    """The built bundle, read and compressed once per app (it does not change while the app runs)."""
     script = current_app.extensions.get("engagement.widget")
     if script is None:
-        source = build_widget_bundle().encode()
+        source = widget_bundle().encode()
         script = WidgetScript(
             source=source,
             gzipped=gzip.compress(source, compresslevel=9, mtime=0),

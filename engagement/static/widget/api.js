@@ -1,35 +1,9 @@
-// Talking to the API, and the little the widget remembers in localStorage (no cookies).
-function readStore(key, fallback) {
-  try {
-    return JSON.parse(localStorage.getItem(`engagement:${key}`)) ?? fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-function writeStore(key, value) {
-  try {
-    if (value == null) localStorage.removeItem(`engagement:${key}`);
-    else localStorage.setItem(`engagement:${key}`, JSON.stringify(value));
-  } catch {
-    // Storage can be full or blocked (private mode, sandboxed frames); the widget works without it.
-  }
-}
-
-// A random id per browser, so likes and follows count once per reader without any login.
-let reader;
-function readerId() {
-  reader ||= readStore("reader", "");
-  if (!/^[0-9a-f]{32}$/.test(reader)) {
-    reader = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-    writeStore("reader", reader);
-  }
-  return reader;
-}
+// Talking to the API: requests, the errors readers are shown, optimistic toggles.
+import { readerId } from "./store.js";
 
 // call(method, path, options) resolves to the parsed JSON (null for 204) or rejects with the API's
 // error object {code, message, fields?}; a network failure rejects with {code: "network"}.
-function makeApi(origin, site) {
+export function makeApi(origin, site) {
   const base = `${origin}/api/v1/sites/${encodeURIComponent(site)}`;
   return async (method, path, { query, body, token, asReader } = {}) => {
     const url = new URL(base + path);
@@ -46,13 +20,13 @@ function makeApi(origin, site) {
     } catch {
       throw { code: "network" };
     }
-    const data = response.status == 204 ? null : await response.json().catch(() => null);
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) throw { code: "failed", ...data?.error };
     return data;
   };
 }
 
-function describeError(t, { code }) {
+export function describeError(t, { code }) {
   const known = {
     thread_closed: t("closed"),
     comment_flood: t("tooFast"),
@@ -65,7 +39,7 @@ function describeError(t, { code }) {
 }
 
 // Flip a toggle at once and let the server's answer settle it; on failure put the old state back.
-async function toggleOptimistically(env, button, on, count, show, request) {
+export async function toggleOptimistically(env, button, on, count, show, request) {
   if (button.busy) return;
   button.busy = true;
   show(!on, count + (on ? -1 : 1));

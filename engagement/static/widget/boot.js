@@ -1,4 +1,11 @@
-// Start-up: must run while the script is executing so document.currentScript is still this script.
+// Start-up, the bundle's entry point: must run while the script is executing so document.currentScript
+// is still this script.
+import { makeApi } from "./api.js";
+import { fillCounts } from "./counts.js";
+import { mountCounters } from "./counters.js";
+import { makeLocale } from "./i18n.js";
+import { mountThread } from "./thread.js";
+
 const SCRIPT_SRC = document.currentScript?.src;
 const API_ORIGIN = SCRIPT_SRC ? new URL(SCRIPT_SRC).origin : location.origin;
 
@@ -27,5 +34,5 @@ function boot() {
   fillCounts(API_ORIGIN);
 }
 
-if (document.readyState == "loading") document.addEventListener("DOMContentLoaded", boot);
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
 else boot();

@@ -1,6 +1,9 @@
-// "Stay Connected" (fans, followers, subscribers with Like/Follow toggles) and the comment counts
-// behind a[data-engagement=count] links.
-function mountCounters(container, env) {
+// "Stay Connected": fans, followers and subscribers, with Like/Follow toggles and the Subscribe form.
+import { describeError, toggleOptimistically } from "./api.js";
+import { attachSection, button, h } from "./dom.js";
+import { createForm } from "./form.js";
+
+export function mountCounters(container, env) {
   const { t, call } = env;
   const target = container.dataset.target || "site";
   const heading = h("h2", {}, t("stay"));
@@ -44,7 +47,7 @@ function mountCounters(container, env) {
       );
   }
   // Subscribe is a double opt-in by email; a page can leave it out with data-subscribe="false".
-  const subscribe = container.dataset.subscribe != "false" && subscribeForm(env, target, buttons.subscribers);
+  const subscribe = container.dataset.subscribe !== "false" && subscribeForm(env, target, buttons.subscribers);
   buttons.subscribers.hidden = !subscribe;
   attachSection(container, env, heading, heading, list, subscribe);
   call("GET", "/engagement", { query: { target }, asReader: true }).then(show, (error) =>
@@ -72,26 +75,4 @@ function subscribeForm(env, target, opener) {
     form.querySelector("input").focus();
   };
   return form;
-}
-
-// One /counts request per site and 100 threads fills every count link with "N Comments".
-function fillCounts(origin) {
-  const threadsBySite = {};
-  for (const link of document.querySelectorAll("a[data-engagement=count][data-site]")) {
-    const thread = link.dataset.thread || new URL(link.href, location.href).pathname;
-    const links = (threadsBySite[link.dataset.site] ||= new Map());
-    links.set(thread, [...(links.get(thread) || []), link]);
-  }
-  for (const [site, links] of Object.entries(threadsBySite)) {
-    const threads = [...links.keys()];
-    for (let i = 0; i < threads.length; i += 100) {
-      const batch = threads.slice(i, i + 100);
-      makeApi(origin, site)("GET", "/counts", { query: { thread: batch } }).then(({ counts }) => {
-        for (const thread of batch) {
-          if (!Object.hasOwn(counts, thread)) continue;
-          for (const link of links.get(thread)) link.textContent = makeLocale(link).t("comments", { n: counts[thread] });
-        }
-      }, () => {});
-    }
-  }
 }

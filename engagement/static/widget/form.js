@@ -1,17 +1,21 @@
 // Forms: the comment form, the reply form, the inline editor and the subscribe form are one builder.
 // Client checks mirror the server's so most mistakes are caught before a round trip; the server's
 // own field errors are shown the same way, next to their field.
+import { describeError } from "./api.js";
+import { button, h, uid } from "./dom.js";
+import { readStore, writeStore } from "./store.js";
+
 const EMAIL_PATTERN = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 const FIELD_LIMITS = { author_name: 245, author_email: 100, email: 100, author_url: 200 };
 
 function checkField(t, name, value, bodyLimit) {
   const limit = FIELD_LIMITS[name] || bodyLimit;
-  if (!value.trim()) return name == "author_url" ? "" : t("required");
+  if (!value.trim()) return name === "author_url" ? "" : t("required");
   if ([...value].length > limit) return t("tooLong", { n: limit });
   // The server's test for markup in names: something that opens a tag.
-  if (name == "author_name" && /<\s*\/?\s*[a-z!?]/i.test(value)) return t("noMarkup");
+  if (name === "author_name" && /<\s*\/?\s*[a-z!?]/i.test(value)) return t("noMarkup");
   if (name.endsWith("email") && !EMAIL_PATTERN.test(value)) return t("badEmail");
-  if (name == "author_url" && !/^https?:\/\/[^\s/?#]+\S*$/i.test(value)) return t("badUrl");
+  if (name === "author_url" && !/^https?:\/\/[^\s/?#]+\S*$/i.test(value)) return t("badUrl");
   return "";
 }
 
@@ -38,7 +42,7 @@ function field(label, control, required, note) {
 
 // names: the fields to show, named as the API names them. send(values) posts them and may reject
 // with the API's error; onCancel adds a Cancel button. The form stays usable after an error.
-function createForm(env, { heading, names, value, label, send, onCancel }) {
+export function createForm(env, { heading, names, value, label, send, onCancel }) {
   const { t } = env;
   const identity = names.includes("author_name");
   const saved = identity && readStore("author", null);
@@ -56,7 +60,7 @@ function createForm(env, { heading, names, value, label, send, onCancel }) {
     const row = fields[name]();
     controls[name] = row.querySelector("[id]");
     controls[name].name = name;
-    controls[name].value = saved?.[name] ?? (name == "body" ? value ?? "" : "");
+    controls[name].value = saved?.[name] ?? (name === "body" ? value ?? "" : "");
     return row;
   });
   const remember = h("input", { type: "checkbox", checked: !!saved });
@@ -92,7 +96,7 @@ function createForm(env, { heading, names, value, label, send, onCancel }) {
     const values = {};
     const problems = {};
     for (const [name, control] of Object.entries(controls)) {
-      values[name] = name == "body" ? control.value : control.value.trim();
+      values[name] = name === "body" ? control.value : control.value.trim();
       problems[name] = checkField(t, name, values[name], env.settings?.max_body_length);
     }
     if (!showProblems(problems)) return;

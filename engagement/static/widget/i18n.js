@@ -1,6 +1,8 @@
 // Translation and formatting. The strings live in messages.json (keys are English identifiers; a
-// plural message maps Intl.PluralRules categories to text, "other" being the fallback); the bundler
-// turns it into MESSAGE_KEYS and MESSAGE_TABLE (language -> texts in key order).
+// plural message maps Intl.PluralRules categories to text, "other" being the fallback); the build
+// (build-widget.js) turns it into MESSAGE_KEYS and MESSAGE_TABLE (language -> texts in key order).
+import { MESSAGE_KEYS, MESSAGE_TABLE } from "./messages.json";
+
 const TIME_UNITS = [
   ["year", 31536e3],
   ["month", 2592e3],
@@ -12,7 +14,7 @@ const TIME_UNITS = [
 ];
 
 // Language from data-lang, else <html lang>, else English; the full tag (pt-BR) still drives Intl formats.
-function makeLocale(el) {
+export function makeLocale(el) {
   let tag = (el.dataset.lang || document.documentElement.lang || "en").trim();
   try {
     tag = Intl.getCanonicalLocales(tag)[0];
@@ -30,8 +32,8 @@ function makeLocale(el) {
     num,
     t(key, vars = {}) {
       let text = texts[MESSAGE_KEYS.indexOf(key)];
-      if (typeof text == "object") text = text[plural.select(vars.n)] || text.other;
-      return text.replace(/\{(\w+)\}/g, (_, name) => (name == "n" ? num(vars.n) : vars[name]));
+      if (typeof text === "object") text = text[plural.select(vars.n)] || text.other;
+      return text.replace(/\{(\w+)\}/g, (_, name) => (name === "n" ? num(vars.n) : vars[name]));
     },
     ago(iso) {
       const seconds = (Date.parse(iso) - Date.now()) / 1e3;

@@ -1,8 +1,13 @@
 // The comment thread: nested list, likes, sorting, "Load more", replies a page left out, and the
 // reader's own comments (edit/delete while the edit token lives, the pending notice until approved).
+import { describeError, toggleOptimistically } from "./api.js";
+import { attachSection, button, h, isWebUrl, setSafeHtml } from "./dom.js";
+import { createForm } from "./form.js";
+import { readStore, writeStore } from "./store.js";
+
 const PENDING_KEEP_MS = 7 * 864e5;
 
-function mountThread(container, env) {
+export function mountThread(container, env) {
   const { t, call } = env;
   const ownKey = `own:${env.site}:${env.thread}`;
   const likedKey = `liked:${env.site}`;
@@ -58,7 +63,7 @@ function mountThread(container, env) {
     const replies = h("ol", { class: "replies" });
     const li = h("li", { class: "c" }, renderRow(comment), replies);
     nodes.set(comment.id, { comment, li, replies });
-    replies.append(...(comment.replies || []).concat(waiting.filter((reply) => reply.parent_id == comment.id)).map(renderComment));
+    replies.append(...(comment.replies || []).concat(waiting.filter((reply) => reply.parent_id === comment.id)).map(renderComment));
     if (comment.more_replies) li.append(moreReplies(comment));
     return li;
   }
@@ -93,13 +98,13 @@ function mountThread(container, env) {
   }
 
   function renderRow(comment) {
-    const gone = comment.status == "deleted";
+    const gone = comment.status === "deleted";
     const author = comment.author || {};
     const name = gone ? t("deleted") : author.name;
     const text = h("div", { class: "text" });
     setSafeHtml(text, comment.html);
     const actions = h("div", { class: "acts" });
-    if (comment.status == "approved") {
+    if (comment.status === "approved") {
       actions.append(likeButton(comment));
       if (!closed && comment.depth < env.settings.max_depth - 1) {
         actions.append(button(t("reply"), (event) => openReply(comment, event.currentTarget)));
@@ -131,7 +136,7 @@ function mountThread(container, env) {
           comment.edited_at && ` ${t("edited")}`,
         ),
         text,
-        comment.status == "pending" && h("p", { class: "note" }, t("pending")),
+        comment.status === "pending" && h("p", { class: "note" }, t("pending")),
         actions,
       ),
     );
@@ -163,7 +168,7 @@ function mountThread(container, env) {
     const li = renderComment(comment);
     const parent = nodes.get(comment.parent_id);
     if (parent) parent.replies.append(li);
-    else if (sort == "newest") list.prepend(li);
+    else if (sort === "newest") list.prepend(li);
     else list.append(li);
     return li;
   }
@@ -178,7 +183,7 @@ function mountThread(container, env) {
       body: { ...values, thread: env.thread, thread_url: env.url, thread_title: env.title, parent_id: parent?.id ?? null },
     });
     const { comment } = result;
-    const pending = comment.status == "pending";
+    const pending = comment.status === "pending";
     own[comment.id] = {
       token: result.edit_token,
       exp: result.edit_expires_at,
@@ -228,7 +233,7 @@ function mountThread(container, env) {
       onCancel: () => editor.replaceWith(row),
       async send({ body }) {
         const result = await call("PATCH", `/comments/${comment.id}`, { body: { body }, token: entry.token });
-        Object.assign(entry, { body, pending: result.comment.status == "pending" ? result.comment : null });
+        Object.assign(entry, { body, pending: result.comment.status === "pending" ? result.comment : null });
         saveOwn();
         update(result.comment);
         focus(node.li);
@@ -249,7 +254,7 @@ function mountThread(container, env) {
     delete own[comment.id];
     saveOwn();
     const node = nodes.get(comment.id);
-    if (comment.status == "approved") setTotal(total - 1);
+    if (comment.status === "approved") setTotal(total - 1);
     // Replies stay readable under a placeholder, as the server will list them.
     if (node.replies.children.length) update({ ...comment, status: "deleted", author: {}, html: "" });
     else node.li.remove(), nodes.delete(comment.id);
@@ -269,7 +274,7 @@ function mountThread(container, env) {
       const items = page.comments.map(renderComment);
       list.append(...items);
       for (const entry of Object.values(own)) {
-        if ((nodes.get(entry.pending?.id)?.comment.status || "pending") != "pending") entry.pending = null;
+        if ((nodes.get(entry.pending?.id)?.comment.status || "pending") !== "pending") entry.pending = null;
       }
       // Listings are shared and cached, so the reader's own pending comments come from localStorage.
       for (const entry of reset ? Object.values(own) : []) {

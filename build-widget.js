@@ -1,0 +1,82 @@
+// Builds the widget the service serves as /widget.js (`make widget`; README, "Widget build").
+//
+// esbuild bundles the ES modules in engagement/static/widget (entry: boot.js) into one minified script
+// that runs in its own function scope, and writes it to engagement/static/dist/widget.js, a committed
+// file: the service reads it and needs no Node. Two sources are not JavaScript:
+// - styles.css becomes the minified text each shadow root's <style> holds; it is also written to
+//   dist/widget.css, from which the service computes the hash its pages' Content-Security-Policy allows.
+// - messages.json (language -> key -> text) becomes MESSAGE_KEYS plus MESSAGE_TABLE, each language's
+//   texts in key order, so the keys are sent once; a language whose keys differ from English's fails the
+//   build.
+//
+// node build-widget.js [--source DIR] [--outdir DIR]: the tests build into a temporary directory.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import * as esbuild from "esbuild";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const { values: options } = parseArgs({
+  options: {
+    source: { type: "string", default: path.join(root, "engagement/static/widget") },
+    outdir: { type: "string", default: path.join(root, "engagement/static/dist") },
+  },
+});
+
+const stylesheets = [];
+
+const widgetAssets = {
+  name: "widget-assets",
+  setup(build) {
+    build.onLoad({ filter: /\.css$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const { code } = await esbuild.transform(source, { loader: "css", minify: true });
+      const css = code.trim();
+      stylesheets.push(css);
+      return { contents: css, loader: "text" };
+    });
+    build.onLoad({ filter: /messages\.json$/ }, async (args) => {
+      const messages = JSON.parse(await readFile(args.path, "utf8"));
+      const keys = Object.keys(messages.en);
+      const errors = [];
+      for (const [language, texts] of Object.entries(messages)) {
+        const own = Object.keys(texts);
+        const differing = [...keys.filter((key) => !own.includes(key)), ...own.filter((key) => !keys.includes(key))];
+        if (differing.length) errors.push({ text: `${language} keys differ from en: ${differing.join(", ")}` });
+      }
+      const table = Object.fromEntries(
+        Object.entries(messages).map(([language, texts]) => [language, keys.map((key) => texts[key])]),
+      );
+      const contents = `export const MESSAGE_KEYS = ${JSON.stringify(keys)};
+export const MESSAGE_TABLE = ${JSON.stringify(table)};`;
+      return { contents, errors, loader: "js" };
+    });
+  },
+};
+
+try {
+  await esbuild.build({
+    entryPoints: [path.join(options.source, "boot.js")],
+    outfile: path.join(options.outdir, "widget.js"),
+    bundle: true,
+    format: "iife",
+    target: "es2022",
+    minify: true,
+    // Modules are strict; the bundle is a classic script, so it says so.
+    banner: { js: '"use strict";' },
+    // UTF-8 as is: the service sends widget.js with charset=utf-8, and \u escapes would cost bytes.
+    charset: "utf8",
+    legalComments: "none",
+    plugins: [widgetAssets],
+    logLevel: "warning",
+  });
+} catch {
+  // esbuild has printed the errors.
+  process.exit(1);
+}
+if (stylesheets.length !== 1) {
+  console.error(`the widget must import exactly one stylesheet, not ${stylesheets.length}`);
+  process.exit(1);
+}
+await writeFile(path.join(options.outdir, "widget.css"), stylesheets[0]);

@@ -1,0 +1,25 @@
+// The comment counts behind a[data-engagement=count] links, anywhere on the page ("N Comments").
+import { makeApi } from "./api.js";
+import { makeLocale } from "./i18n.js";
+
+// One /counts request per site and 100 threads fills every count link with "N Comments".
+export function fillCounts(origin) {
+  const threadsBySite = {};
+  for (const link of document.querySelectorAll("a[data-engagement=count][data-site]")) {
+    const thread = link.dataset.thread || new URL(link.href, location.href).pathname;
+    const links = (threadsBySite[link.dataset.site] ||= new Map());
+    links.set(thread, [...(links.get(thread) || []), link]);
+  }
+  for (const [site, links] of Object.entries(threadsBySite)) {
+    const threads = [...links.keys()];
+    for (let i = 0; i < threads.length; i += 100) {
+      const batch = threads.slice(i, i + 100);
+      makeApi(origin, site)("GET", "/counts", { query: { thread: batch } }).then(({ counts }) => {
+        for (const thread of batch) {
+          if (!Object.hasOwn(counts, thread)) continue;
+          for (const link of links.get(thread)) link.textContent = makeLocale(link).t("comments", { n: counts[thread] });
+        }
+      }, () => {});
+    }
+  }
+}
