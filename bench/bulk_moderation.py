@@ -18,6 +18,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from engagement import create_app
+from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.extensions import db
 from engagement.models import StaffRole
@@ -37,12 +38,17 @@ def one_run(database_url: str, comments: int) -> float:
         _, secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="bench")
         ids = [
             post_comment(
-                site=site, thread_key=f"article-{i % 20}", thread_url=None, thread_title="", parent_id=None,
-                author_name="Reader", author_email=f"r{i}@example.org", author_url=None, body=f"Comment {i}",
-                honeypot="", ip=None, user_agent="bench",
+                site=site,
+                draft=NewComment(
+                    thread_key=f"article-{i % 20}",
+                    author_name="Reader",
+                    author_email=f"r{i}@example.org",
+                    body=f"Comment {i}",
+                ),
+                client=Client(ip=None, user_agent="bench"),
             ).comment.id
             for i in range(comments)
-        ]  # fmt: skip
+        ]
         client = app.test_client()
         started = time.perf_counter()
         response = client.post(

@@ -24,6 +24,7 @@ from bench.data import (
     thread_key,
 )
 from engagement import create_app
+from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count, set_reader_action
 from engagement.demo import DEMO_SLUG, seed_demo
@@ -74,17 +75,15 @@ def _post_thread(site: Site, key: str, comments: list[SeedComment]) -> None:
     for comment in comments:
         posted = post_comment(
             site=site,
-            thread_key=key,
-            thread_url=None,
-            thread_title=f"Article {key}",
-            parent_id=ids[comment.parent] if comment.parent is not None else None,
-            author_name=comment.author,
-            author_email=comment.email,
-            author_url=None,
-            body=comment.body,
-            honeypot="",
-            ip=None,
-            user_agent="bench-seed",
+            draft=NewComment(
+                thread_key=key,
+                thread_title=f"Article {key}",
+                parent_id=ids[comment.parent] if comment.parent is not None else None,
+                author_name=comment.author,
+                author_email=comment.email,
+                body=comment.body,
+            ),
+            client=Client(ip=None, user_agent="bench-seed"),
         )
         ids.append(posted.comment.id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count
 from engagement.extensions import db
@@ -47,34 +48,31 @@ def seed_demo() -> bool:
         posted.append(
             post_comment(
                 site=site,
-                thread_key=THREAD_KEY,
-                thread_url=f"{DEMO_ORIGINS[0]}/",
-                thread_title=article.title,
-                parent_id=posted[reply_to].comment.id if reply_to is not None else None,
-                author_name=name,
-                author_email=email,
-                author_url=None,
-                body=body,
-                honeypot="",
-                ip=None,
-                user_agent="seed-demo",
+                draft=NewComment(
+                    thread_key=THREAD_KEY,
+                    thread_url=f"{DEMO_ORIGINS[0]}/",
+                    thread_title=article.title,
+                    parent_id=posted[reply_to].comment.id if reply_to is not None else None,
+                    author_name=name,
+                    author_email=email,
+                    body=body,
+                ),
+                client=Client(ip=None, user_agent="seed-demo"),
             )
         )
     for n, (key, title) in enumerate(MORE_ARTICLES):
         for i in range(n + 1):
             post_comment(
                 site=site,
-                thread_key=key,
-                thread_url=f"{DEMO_ORIGINS[0]}/#{key}",
-                thread_title=title,
-                parent_id=None,
-                author_name=f"Reader {i + 1}",
-                author_email=f"reader{i + 1}@example.org",
-                author_url=None,
-                body=f"Comment {i + 1} on this story.",
-                honeypot="",
-                ip=None,
-                user_agent="seed-demo",
+                draft=NewComment(
+                    thread_key=key,
+                    thread_url=f"{DEMO_ORIGINS[0]}/#{key}",
+                    thread_title=title,
+                    author_name=f"Reader {i + 1}",
+                    author_email=f"reader{i + 1}@example.org",
+                    body=f"Comment {i + 1} on this story.",
+                ),
+                client=Client(ip=None, user_agent="seed-demo"),
             )
     for kind, source, count in _EXTERNAL:
         push_external_count(site=site, kind=kind, target="site", source=source, count=count)

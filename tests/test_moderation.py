@@ -195,6 +195,7 @@ def test_hard_delete_is_for_admins_and_audited(client, admin):
 def test_bulk_approve_of_1000_pending_comments_keeps_counts_exact(client, app):
     make_site("news", moderation="all")
     admin = bearer()
+    from engagement.comments.drafts import Client, NewComment
     from engagement.comments.service import post_comment
     from engagement.sites.service import get_site
 
@@ -202,10 +203,12 @@ def test_bulk_approve_of_1000_pending_comments_keeps_counts_exact(client, app):
     ids = []
     for i in range(1000):
         posted = post_comment(
-            site=site, thread_key=f"t{i % 4}", thread_url=None, thread_title="", parent_id=None,
-            author_name="N", author_email=f"n{i}@example.org", author_url=None, body=f"b{i}", honeypot="",
-            ip=None, user_agent="",
-        )  # fmt: skip
+            site=site,
+            draft=NewComment(
+                thread_key=f"t{i % 4}", author_name="N", author_email=f"n{i}@example.org", body=f"b{i}"
+            ),
+            client=Client(ip=None, user_agent=""),
+        )
         ids.append(posted.comment.id)
     with count_queries() as statements:
         response = client.post(f"{MOD}/comments/bulk", json={"ids": ids, "action": "approve"}, headers=admin)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from engagement.clock import isoformat_z
 from engagement.comments import reading, service
 from engagement.comments.avatars import identicon_svg
+from engagement.comments.drafts import Client
 from engagement.comments.schemas import (
     CommentPageSchema,
     CommentSchema,
@@ -102,22 +103,10 @@ def _revalidated(page: reading.PageResult) -> Response:
     errors=(403, 404, 409),
 )
 def post_comment(site: str) -> tuple[Response, int]:
-    data = load_body(PostCommentSchema)
-    site_obj = current_site()
     posted = service.post_comment(
-        site=site_obj,
-        thread_key=data["thread"],
-        thread_url=data["thread_url"],
-        thread_title=data["thread_title"],
-        parent_id=data["parent_id"],
-        author_name=data["author_name"],
-        author_email=data["author_email"],
-        author_url=data["author_url"],
-        body=data["body"],
-        honeypot=data["hp"],
-        notify_replies=data["notify_replies"],
-        ip=request.remote_addr,
-        user_agent=request.user_agent.string,
+        site=current_site(),
+        draft=load_body(PostCommentSchema),
+        client=Client(ip=request.remote_addr, user_agent=request.user_agent.string),
     )
     body = _posted.dump(
         {

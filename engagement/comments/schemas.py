@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, fields, post_load, validate
+
+from engagement.comments.drafts import NewComment
 from engagement.database import MAX_ROW_ID
 from engagement.fields import AuthorEmail, AuthorName, CommentBody, ThreadKey, ThreadKeys, ThreadTitle, WebUrl
 
@@ -25,6 +28,12 @@ class PostCommentSchema(Schema):
     notify_replies = fields.Boolean(
         load_default=False, metadata={"description": "Email me replies to my comments in this thread"}
     )
+
+    @post_load
+    def new_comment(self, data: dict[str, Any], **_kwargs: Any) -> NewComment:
+        data["thread_key"] = data.pop("thread")
+        data["honeypot"] = data.pop("hp")
+        return NewComment(**data)
 
 
 class EditCommentSchema(Schema):

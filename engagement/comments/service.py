@@ -18,10 +18,12 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from engagement import audit, clock, events, threads
 from engagement.comments import tokens
+from engagement.comments.drafts import Client, NewComment
 from engagement.comments.reading import public_comment
 from engagement.comments.spam import (
     DUPLICATE,
     Submission,
+    Verdict,
     comment_flood,
     duplicate_comment,
     duplicate_parameters,
@@ -31,7 +33,6 @@ from engagement.comments.spam import (
 from engagement.database import insert_if_absent
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
-from engagement.hashing import ip_hash
 from engagement.models import Comment, CommentLike, CommentStatus, SiteRef
 from engagement.normalization import body_digest
 from engagement.rendering import render_comment
@@ -89,55 +90,31 @@ def _parent_for_reply(site: SiteRef, thread: threads.ThreadForPosting, parent_id
     return parent
 
 
-def post_comment(
-    *,
-    site: SiteRef,
-    thread_key: str,
-    thread_url: str | None,
-    thread_title: str,
-    parent_id: int | None,
-    author_name: str,
-    author_email: str,
-    author_url: str | None,
-    body: str,
-    honeypot: str,
-    ip: str | None,
-    user_agent: str,
-    notify_replies: bool = False,
-) -> PostedComment:
+def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedComment:
     """Store a reader's comment after the site's rules; the first comment creates the thread.
 
-    ``notify_replies``: the author opted in to mail about replies in this thread (confirmed first).
+    ``draft.notify_replies``: the author opted in to mail about replies in this thread (confirmed first).
     """
     now = clock.now()
-    _check_body_length(site, body)
-    _check_thread_url(site, thread_url)
+    _check_body_length(site, draft.body)
+    _check_thread_url(site, draft.thread_url)
     # Everything that needs no query comes first: on SQLite the first query takes the write lock,
     # which every other post then waits for (see database.py). The thread and the site's bans come
     # from this process's caches; a thread closed at this very moment may take one more comment, as
     # it could have a moment earlier.
-    html = render_comment(body)
-    thread = threads.thread_for_posting(site, thread_key)
+    html = render_comment(draft.body)
+    thread = threads.thread_for_posting(site, draft.thread_key)
     if thread is not None and threads.thread_is_closed(thread, site, now):
         raise Forbidden("thread_closed", "Comments are closed.")
 
-    submission = Submission(
-        site_id=site.id,
-        thread_id=thread.id if thread else None,
-        author_name=author_name,
-        author_email=author_email,
-        author_url=author_url,
-        body=body,
-        html=html,
-        ip=ip,
-        ip_hash=ip_hash(ip),
-        user_agent=user_agent[:400],
+    submission = Submission.of_new(
+        draft, client, site_id=site.id, thread_id=thread.id if thread else None, html=html
     )
-    verdict = judge(submission, site.settings, honeypot_filled=bool(honeypot.strip()), now=now)
+    verdict = judge(submission, site.settings, honeypot_filled=bool(draft.honeypot.strip()), now=now)
     edit_key = tokens.new_edit_key()
     if thread is None:
-        thread = threads.ensure_thread(site, key=thread_key)
-    parent = _parent_for_reply(site, thread, parent_id) if parent_id is not None else None
+        thread = threads.ensure_thread(site, key=draft.thread_key)
+    parent = _parent_for_reply(site, thread, draft.parent_id) if draft.parent_id is not None else None
 
     # WordPress's order: a duplicate is refused before a flood. The duplicate rule is a condition of
     # the INSERT; the flood rule reads what came before the inserted row, and a 429 rolls it back.
@@ -148,16 +125,16 @@ def post_comment(
         parent_id=parent.id if parent else None,
         root_id=(parent.root_id or parent.id) if parent else None,
         depth=parent.depth + 1 if parent else 0,
-        author_name=author_name,
-        author_email=author_email,
-        author_url=author_url,
+        author_name=draft.author_name,
+        author_email=draft.author_email,
+        author_url=draft.author_url,
         ip_hash=submission.ip_hash,
         user_agent=submission.user_agent,
-        body=body,
-        html=submission.html,
+        body=draft.body,
+        html=html,
         status=verdict.status,
         spam_reasons=verdict.reasons,
-        body_digest=body_digest(body),
+        body_digest=body_digest(draft.body),
         edit_key_digest=edit_key.digest,
         likes=0,
         pinned=False,
@@ -170,24 +147,15 @@ def post_comment(
         db.session.rollback()
         raise comment_flood(wait)
     if verdict.status != CommentStatus.SPAM:
-        threads.open_thread(thread, title=thread_title, url=thread_url, now=now)
+        threads.open_thread(thread, title=draft.thread_title, url=draft.thread_url, now=now)
     if verdict.status == CommentStatus.APPROVED:
         threads.change_thread_counts(thread.id, approved_delta=1, now=now)
         events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
     else:
-        audit.record(
-            actor=audit.SYSTEM,
-            action="marked_spam" if verdict.status == CommentStatus.SPAM else "held",
-            site_id=site.id,
-            comment=comment,
-            to_status=verdict.status,
-            reason=", ".join(verdict.reasons),
-        )
-        if verdict.status == CommentStatus.PENDING:
-            events.comment_held.send(current_app._get_current_object(), comment=comment, site=site)
-    if notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
+        _record_verdict(site, comment, verdict)
+    if draft.notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
         events.reply_notifications_requested.send(
-            current_app._get_current_object(), site=site, thread=thread, email=author_email
+            current_app._get_current_object(), site=site, thread=thread, email=draft.author_email
         )
     token, expires = tokens.issue_edit_token(
         comment_id=comment.id,
@@ -200,6 +168,24 @@ def post_comment(
     return PostedComment(
         comment=comment, status=shown, edit_token=token, edit_expires_at=expires, public=public
     )
+
+
+def _record_verdict(
+    site: SiteRef, comment: Comment, verdict: Verdict, *, edited_from: str | None = None
+) -> None:
+    """A comment the rules held or marked spam (posted, or ``edited_from`` a status): in the audit log,
+    and a held one announced (moderators are alerted)."""
+    audit.record(
+        actor=audit.SYSTEM,
+        action="marked_spam" if verdict.status == CommentStatus.SPAM else "held",
+        site_id=site.id,
+        comment=comment,
+        from_status=edited_from,
+        to_status=verdict.status,
+        reason=("edited: " if edited_from else "") + ", ".join(verdict.reasons),
+    )
+    if verdict.status == CommentStatus.PENDING and edited_from is None:
+        events.comment_held.send(current_app._get_current_object(), comment=comment, site=site)
 
 
 def _insert_comment(*, unless_duplicate: dict[str, Any], **values: Any) -> Comment | None:
@@ -252,30 +238,11 @@ def edit_comment(
     html = render_comment(body)
     was_approved = comment.status == CommentStatus.APPROVED
     if comment.status in (CommentStatus.APPROVED, CommentStatus.PENDING):
-        submission = Submission(
-            site_id=site.id,
-            thread_id=comment.thread_id,
-            author_name=comment.author_name,
-            author_email=comment.author_email,
-            author_url=comment.author_url,
-            body=body,
-            html=html,
-            ip=ip,
-            ip_hash=comment.ip_hash,
-            user_agent=comment.user_agent,
-        )
+        submission = Submission.of_edit(comment, body=body, html=html, ip=ip)
         verdict = judge(submission, site.settings, honeypot_filled=False, now=clock.now())
         # An edit can only make things stricter: a held comment is not approved by editing it.
         if verdict.status != CommentStatus.APPROVED and verdict.status != comment.status:
-            audit.record(
-                actor=audit.SYSTEM,
-                action="marked_spam" if verdict.status == CommentStatus.SPAM else "held",
-                site_id=site.id,
-                comment=comment,
-                from_status=comment.status,
-                to_status=verdict.status,
-                reason="edited: " + ", ".join(verdict.reasons),
-            )
+            _record_verdict(site, comment, verdict, edited_from=comment.status)
             comment.previous_status = comment.status
             comment.status = verdict.status
         comment.spam_reasons = verdict.reasons

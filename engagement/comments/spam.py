@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import bindparam, event, exists, or_, select
 
 from engagement.bans import active_bans, matching_bans
+from engagement.comments.drafts import Client, NewComment
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
+from engagement.hashing import ip_hash
 from engagement.models import BanAction, Comment, CommentStatus, SiteSettings
 from engagement.normalization import body_digest, fold
 from engagement.rendering import links_in_html
@@ -35,6 +37,43 @@ class Submission:
     ip: str | None
     ip_hash: str | None
     user_agent: str
+
+    @classmethod
+    def of_new(
+        cls, draft: NewComment, client: Client, *, site_id: int, thread_id: int | None, html: str
+    ) -> Submission:
+        """A new comment as the rules see it."""
+        return cls(
+            site_id=site_id,
+            thread_id=thread_id,
+            author_name=draft.author_name,
+            author_email=draft.author_email,
+            author_url=draft.author_url,
+            body=draft.body,
+            html=html,
+            ip=client.ip,
+            ip_hash=ip_hash(client.ip),
+            user_agent=client.user_agent[:USER_AGENT_LENGTH],
+        )
+
+    @classmethod
+    def of_edit(cls, comment: Comment, *, body: str, html: str, ip: str | None) -> Submission:
+        """A stored comment with a new body, as the rules see it (the author and agent it was posted with)."""
+        return cls(
+            site_id=comment.site_id,
+            thread_id=comment.thread_id,
+            author_name=comment.author_name,
+            author_email=comment.author_email,
+            author_url=comment.author_url,
+            body=body,
+            html=html,
+            ip=ip,
+            ip_hash=comment.ip_hash,
+            user_agent=comment.user_agent,
+        )
+
+
+USER_AGENT_LENGTH = 400
 
 
 @dataclass
