@@ -17,7 +17,7 @@ from sqlalchemy import event, select, update
 from engagement.comments.reading import REPLIES_PER_COMMENT, REPLIES_PER_PAGE
 from engagement.extensions import db
 from engagement.models import Comment, CommentStatus, StaffRole
-from engagement.moderation.service import update_comment
+from engagement.moderation.comments import update_comment
 from engagement.staff.service import create_token
 from engagement.threads import change_thread_counts
 from tests.factories import make_site, post

@@ -44,7 +44,7 @@ from engagement.models import (
     SiteRef,
     UsedMailLink,
 )
-from engagement.moderation import service as moderation
+from engagement.moderation.comments import moderate_by_link as decide
 from engagement.rendering import html_to_text
 
 ACTIONS = {"approve": CommentStatus.APPROVED, "spam": CommentStatus.SPAM, "trash": CommentStatus.TRASH}
@@ -197,9 +197,7 @@ def moderate_by_link(token: str) -> ModerationLink:
         UsedMailLink.__table__, {"nonce": nonce, "used_at": clock.now()}, conflict_columns=["nonce"]
     ):
         raise _used()
-    moderation.moderate_by_link(
-        comment=link.comment, status=ACTIONS[link.action], actor=f"email:{link.email}"
-    )
+    decide(comment=link.comment, status=ACTIONS[link.action], actor=f"email:{link.email}")
     return link
 
 

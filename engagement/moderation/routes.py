@@ -9,9 +9,19 @@ from flask import Blueprint, Response, jsonify
 from engagement.errors import ApiError
 from engagement.http import load_body, load_query
 from engagement.mailer.pages import LINK_PAGE_RESPONSES, MAIL_LINK_PAGE, link_page, serve_link_pages
-from engagement.moderation import alerts, presenters, schemas
-from engagement.moderation import service as moderation
+from engagement.moderation import (
+    alerts,
+    audit_entries,
+    bans,
+    comments,
+    presenters,
+    schemas,
+    sites,
+    threads,
+    tokens,
+)
 from engagement.openapi import STAFF_SECURITY, documented
+from engagement.pagination import Listing
 from engagement.staff import access
 from engagement.staff.auth import current_staff
 from engagement.staff.comment_view import StaffCommentSchema, staff_comment
@@ -31,7 +41,7 @@ def staff_doc(summary: str, **kwargs: Any):
     return documented(summary, tags=TAGS, security=STAFF_SECURITY, **kwargs)
 
 
-def _listing(schema: type[schemas.Schema], listing: moderation.Listing, present: Any) -> Response:
+def _listing(schema: type[schemas.Schema], listing: Listing, present: Any) -> Response:
     return jsonify(
         schema().dump({"items": [present(i) for i in listing.items], "next_cursor": listing.next_cursor})
     )
@@ -49,14 +59,14 @@ def _listing(schema: type[schemas.Schema], listing: moderation.Listing, present:
 )
 def comment_queue() -> Response:
     args = load_query(schemas.QueueQuery)
-    listing = moderation.comment_queue(token=current_staff(), **args)
+    listing = comments.comment_queue(token=current_staff(), **args)
     return _listing(schemas.CommentListSchema, listing, staff_comment)
 
 
 @bp.get("/comments/<int:comment_id>")
 @staff_doc("One comment in full", responses={200: schemas.StaffCommentSchema}, errors=(404,))
 def get_comment(comment_id: int) -> Response:
-    comment = moderation.get_comment(token=current_staff(), comment_id=comment_id)
+    comment = comments.get_comment(token=current_staff(), comment_id=comment_id)
     return jsonify(StaffCommentSchema().dump(staff_comment(comment)))
 
 
@@ -69,14 +79,14 @@ def get_comment(comment_id: int) -> Response:
 )
 def update_comment(comment_id: int) -> Response:
     data = load_body(schemas.UpdateCommentSchema)
-    comment = moderation.update_comment(token=current_staff(), comment_id=comment_id, **data)
+    comment = comments.update_comment(token=current_staff(), comment_id=comment_id, **data)
     return jsonify(StaffCommentSchema().dump(staff_comment(comment)))
 
 
 @bp.delete("/comments/<int:comment_id>")
 @staff_doc("Hard delete (admins; moderators use trash)", responses={204: None}, errors=(404,))
 def delete_comment(comment_id: int) -> tuple[str, int]:
-    moderation.delete_comment(token=current_staff(), comment_id=comment_id)
+    comments.delete_comment(token=current_staff(), comment_id=comment_id)
     return "", 204
 
 
@@ -88,7 +98,7 @@ def delete_comment(comment_id: int) -> tuple[str, int]:
 )
 def bulk_moderate() -> Response:
     data = load_body(schemas.BulkSchema)
-    updated, failed = moderation.bulk_moderate(token=current_staff(), **data)
+    updated, failed = comments.bulk_moderate(token=current_staff(), **data)
     return jsonify(schemas.BulkResultSchema().dump({"updated": updated, "failed": failed}))
 
 
@@ -101,16 +111,16 @@ def bulk_moderate() -> Response:
 )
 def ban_author(comment_id: int) -> tuple[Response, int]:
     data = load_body(schemas.BanAuthorSchema)
-    bans, trashed = moderation.ban_author(token=current_staff(), comment_id=comment_id, **data)
+    created, trashed = bans.ban_author(token=current_staff(), comment_id=comment_id, **data)
     slugs = access.site_slugs()
-    body = {"bans": [presenters.ban(b, slugs) for b in bans], "trashed": trashed}
+    body = {"bans": [presenters.ban(b, slugs) for b in created], "trashed": trashed}
     return jsonify(schemas.BanAuthorResultSchema().dump(body)), 201
 
 
 @bp.get("/summary")
 @staff_doc("Comments per status and oldest pending, per site", responses={200: schemas.SummarySchema})
 def summary() -> Response:
-    sites = [presenters.site_summary(row) for row in moderation.summary(token=current_staff())]
+    sites = [presenters.site_summary(row) for row in comments.summary(token=current_staff())]
     return jsonify(schemas.SummarySchema().dump({"sites": sites}))
 
 
@@ -123,7 +133,7 @@ def summary() -> Response:
 )
 def list_bans() -> Response:
     args = load_query(schemas.BanQuery)
-    listing = moderation.list_bans(token=current_staff(), **args)
+    listing = bans.list_bans(token=current_staff(), **args)
     slugs = access.site_slugs()
     return _listing(schemas.BanListSchema, listing, lambda b: presenters.ban(b, slugs))
 
@@ -137,14 +147,14 @@ def list_bans() -> Response:
 )
 def create_ban() -> tuple[Response, int]:
     data = load_body(schemas.CreateBanSchema)
-    ban = moderation.create_ban(token=current_staff(), **data)
+    ban = bans.create_ban(token=current_staff(), **data)
     return jsonify(schemas.BanSchema().dump(presenters.ban(ban, access.site_slugs()))), 201
 
 
 @bp.delete("/bans/<int:ban_id>")
 @staff_doc("Lift a ban", responses={204: None}, errors=(404,))
 def delete_ban(ban_id: int) -> tuple[str, int]:
-    moderation.delete_ban(token=current_staff(), ban_id=ban_id)
+    bans.delete_ban(token=current_staff(), ban_id=ban_id)
     return "", 204
 
 
@@ -157,7 +167,7 @@ def delete_ban(ban_id: int) -> tuple[str, int]:
 )
 def list_threads(site: str) -> Response:
     args = load_query(schemas.ThreadsQuery)
-    listing = moderation.list_threads(token=current_staff(), site=site, **args)
+    listing = threads.list_threads(token=current_staff(), site=site, **args)
     return _listing(schemas.ThreadListSchema, listing, presenters.thread)
 
 
@@ -172,7 +182,7 @@ def list_threads(site: str) -> Response:
 def update_thread(site: str) -> Response:
     key = load_query(schemas.ThreadKeyQuery)["key"]
     data = load_body(schemas.UpdateThreadSchema)
-    thread = moderation.update_thread(
+    thread = threads.update_thread(
         token=current_staff(), site=site, key=key, closed=data.get("closed"), title=data.get("title")
     )
     return jsonify(schemas.StaffThreadSchema().dump(presenters.thread(thread)))
@@ -186,7 +196,7 @@ _SITE_FIELDS = ("slug", "name", "origins")
 @bp.get("/sites")
 @staff_doc("Sites the token may see", responses={200: schemas.SiteListSchema})
 def list_sites() -> Response:
-    items = [presenters.site(s) for s in moderation.list_sites(token=current_staff())]
+    items = [presenters.site(s) for s in sites.list_sites(token=current_staff())]
     return jsonify(schemas.SiteListSchema().dump({"items": items, "next_cursor": None}))
 
 
@@ -197,7 +207,7 @@ def list_sites() -> Response:
 def create_site() -> tuple[Response, int]:
     data = load_body(schemas.CreateSiteSchema)
     settings = {k: v for k, v in data.items() if k not in _SITE_FIELDS}
-    site = moderation.create_site(
+    site = sites.create_site(
         token=current_staff(),
         slug=data["slug"],
         name=data["name"],
@@ -223,7 +233,7 @@ def get_site(site: str) -> Response:
 def update_site(site: str) -> Response:
     data = load_body(schemas.UpdateSiteSchema)
     settings = {k: v for k, v in data.items() if k not in _SITE_FIELDS}
-    updated = moderation.update_site(
+    updated = sites.update_site(
         token=current_staff(),
         slug=site,
         name=data.get("name"),
@@ -239,7 +249,7 @@ def update_site(site: str) -> Response:
 @bp.get("/tokens")
 @staff_doc("Staff tokens, never their secrets (admin)", responses={200: schemas.TokenListSchema})
 def list_tokens() -> Response:
-    items = [presenters.token(t) for t in moderation.list_tokens(token=current_staff())]
+    items = [presenters.token(t) for t in tokens.list_tokens(token=current_staff())]
     return jsonify(schemas.TokenListSchema().dump({"items": items, "next_cursor": None}))
 
 
@@ -252,7 +262,7 @@ def list_tokens() -> Response:
 )
 def create_token() -> tuple[Response, int]:
     data = load_body(schemas.CreateTokenSchema)
-    created, secret = moderation.create_token(
+    created, secret = tokens.create_token(
         token=current_staff(), role=data["role"], site_slugs=data["sites"], label=data["label"]
     )
     return jsonify(schemas.CreatedTokenSchema().dump({**presenters.token(created), "token": secret})), 201
@@ -261,7 +271,7 @@ def create_token() -> tuple[Response, int]:
 @bp.delete("/tokens/<int:token_id>")
 @staff_doc("Revoke a token (admin)", responses={200: schemas.TokenSchema}, errors=(404,))
 def revoke_token(token_id: int) -> Response:
-    revoked = moderation.revoke_token(token=current_staff(), token_id=token_id)
+    revoked = tokens.revoke_token(token=current_staff(), token_id=token_id)
     return jsonify(schemas.TokenSchema().dump(presenters.token(revoked)))
 
 
@@ -277,7 +287,7 @@ def revoke_token(token_id: int) -> Response:
 )
 def audit_log() -> Response:
     args = load_query(schemas.AuditQuery)
-    listing = moderation.audit_log(token=current_staff(), **args)
+    listing = audit_entries.list_entries(token=current_staff(), **args)
     slugs = access.site_slugs()
     return _listing(schemas.AuditListSchema, listing, lambda e: presenters.audit_entry(e, slugs))
 

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from engagement.config import utc_now
 from engagement.models import StaffRole
-from engagement.moderation.service import update_comment
+from engagement.moderation.comments import update_comment
 from engagement.sites.service import create_site
 from engagement.staff.service import create_token
 from tests.services import chromium_path, unavailable

@@ -1,7 +1,9 @@
-"""Staff moderation use cases. Each is one transaction with its audit entries, committed once.
+"""Moderating comments: the queue, one comment's status, body and pin, bulk decisions, hard deletes and the
+per-site summary. Every status change goes through ``transition`` (counts, thread version, audit,
+events), whoever decides: a staff token, a bulk call, a ban, a moderator's one-click mail link.
 
-Scope: an admin token reaches every site, a moderator token only its own; every function takes the token
-and refuses (403 ``forbidden``) or filters accordingly, so no route can forget.
+Each use case is one transaction with its audit entries, committed once; each takes the staff token and
+refuses or filters through engagement.staff.access.
 """
 
 from __future__ import annotations
@@ -17,24 +19,16 @@ from sqlalchemy.orm import joinedload
 from engagement import audit, clock, events, threads
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
-from engagement.hashing import ip_hash as hash_ip
 from engagement.models import (
-    Ban,
-    BanKind,
     Comment,
     CommentStatus,
     Site,
-    SiteSettings,
-    StaffRole,
     StaffToken,
     Thread,
 )
-from engagement.models.moderation import AuditEntry
 from engagement.pagination import Listing, keyset_page
 from engagement.rendering import render_comment
-from engagement.sites import service as sites
 from engagement.staff import access
-from engagement.staff import service as staff
 
 MODERATION_STATUSES = (CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.TRASH)
 BULK_TARGETS = {
@@ -44,9 +38,6 @@ BULK_TARGETS = {
     "restore": "restore",
     "delete": "delete",
 }
-
-
-# --- comments ------------------------------------------------------------------------------------------
 
 
 def comment_queue(
@@ -106,7 +97,7 @@ def moderate_by_link(*, comment: Comment, status: str, actor: str) -> Comment:
     """A decision from the one-click links of a moderator alert email (checked by the caller), through
     the same transition, counts and audit as a staff token's."""
     rows: list[dict[str, Any]] = []
-    delta = _transition(
+    delta = transition(
         comment,
         status,
         site=comment.thread.site,
@@ -121,7 +112,7 @@ def moderate_by_link(*, comment: Comment, status: str, actor: str) -> Comment:
     return comment
 
 
-def _transition(
+def transition(
     comment: Comment,
     target: str,
     *,
@@ -180,7 +171,7 @@ def update_comment(
     delta = 0
     if status is not None and status != comment.status:
         rows: list[dict[str, Any]] = []
-        delta = _transition(
+        delta = transition(
             comment,
             status,
             site=comment.thread.site,
@@ -281,7 +272,7 @@ def bulk_moderate(
             continue
         try:
             # _transition checks before it changes anything, so a refusal leaves the comment untouched.
-            deltas[comment.thread_id] += _transition(
+            deltas[comment.thread_id] += transition(
                 comment,
                 target,
                 site=site_by_id[comment.site_id],
@@ -334,299 +325,3 @@ def _as_utc(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value if value is None or value.tzinfo else value.replace(tzinfo=clock.now().tzinfo)
     return datetime.fromisoformat(value).replace(tzinfo=clock.now().tzinfo)
-
-
-# --- bans ----------------------------------------------------------------------------------------------
-
-
-def list_bans(*, token: StaffToken, site: str | None, limit: int, cursor: str | None) -> Listing:
-    query = select(Ban)
-    site_ids = access.scoped_site_ids(token, site)
-    if site_ids is not None:
-        query = query.where(Ban.site_id.in_(site_ids))
-    return keyset_page(
-        query, [Ban.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda b: (b.id,)
-    )
-
-
-def _normalized_ban_value(kind: str, value: str) -> str:
-    value = value.strip()
-    if kind == BanKind.IP:
-        return hash_ip(value)
-    if kind == BanKind.DOMAIN:
-        return value.lower().lstrip("@").removeprefix("*.")
-    return value.lower()
-
-
-def _add_ban(
-    site: Site,
-    *,
-    token: StaffToken,
-    kind: str,
-    value: str,
-    action: str,
-    expires_at: datetime | None,
-    note: str,
-) -> Ban:
-    ban = Ban(
-        site_id=site.id,
-        kind=kind,
-        value=value,
-        action=action,
-        expires_at=expires_at,
-        note=note,
-        created_by=token.label,
-        created_at=clock.now(),
-    )
-    db.session.add(ban)
-    db.session.flush()
-    audit.record(
-        actor=token.label,
-        action="ban_created",
-        site_id=site.id,
-        reason=note,
-        details={"ban_id": ban.id, "kind": kind, "action": action},
-    )
-    return ban
-
-
-def create_ban(
-    *,
-    token: StaffToken,
-    site: str,
-    kind: str,
-    value: str,
-    action: str,
-    expires_at: datetime | None,
-    note: str,
-) -> Ban:
-    """Ban an email, IP (stored as its HMAC), domain or word on a site."""
-    site_obj = access.site_in_scope(token, site)
-    ban = _add_ban(
-        site_obj,
-        token=token,
-        kind=kind,
-        value=_normalized_ban_value(kind, value),
-        action=action,
-        expires_at=expires_at,
-        note=note,
-    )
-    db.session.commit()
-    return ban
-
-
-def delete_ban(*, token: StaffToken, ban_id: int) -> None:
-    ban = db.session.get(Ban, ban_id)
-    if ban is None:
-        raise NotFound("ban_not_found", f"There is no ban {ban_id}.")
-    site = db.session.get(Site, ban.site_id)
-    if not token.may_access(site):
-        raise Forbidden("forbidden", "This token may not act on this ban's site.")
-    audit.record(
-        actor=token.label,
-        action="ban_removed",
-        site_id=ban.site_id,
-        details={"ban_id": ban.id, "kind": ban.kind},
-    )
-    db.session.delete(ban)
-    db.session.commit()
-
-
-def ban_author(
-    *,
-    token: StaffToken,
-    comment_id: int,
-    kinds: list[str],
-    action: str,
-    trash_existing: bool,
-    expires_at: datetime | None,
-    note: str,
-) -> tuple[list[Ban], list[int]]:
-    """Ban a comment's author by email and/or IP; optionally trash their existing comments on the site."""
-    comment = get_comment(token=token, comment_id=comment_id)
-    site = comment.thread.site
-    values = {"email": comment.author_email.lower(), "ip": comment.ip_hash}
-    bans = []
-    for kind in dict.fromkeys(kinds):
-        if not values[kind]:
-            raise Conflict("nothing_to_ban", f"This comment has no {kind} to ban.")
-        bans.append(
-            _add_ban(
-                site,
-                token=token,
-                kind=kind,
-                value=values[kind],
-                action=action,
-                expires_at=expires_at,
-                note=note,
-            )
-        )
-    trashed: list[int] = []
-    if trash_existing:
-        same_author = [func.lower(Comment.author_email) == values["email"]] if "email" in kinds else []
-        if "ip" in kinds:
-            same_author.append(Comment.ip_hash == values["ip"])
-        deltas: dict[int, int] = defaultdict(int)
-        rows: list[dict[str, Any]] = []
-        for other in db.session.scalars(
-            select(Comment).where(
-                Comment.site_id == site.id,
-                or_(*same_author),
-                Comment.status.notin_((CommentStatus.TRASH, CommentStatus.DELETED)),
-            )
-        ):
-            deltas[other.thread_id] += _transition(
-                other,
-                CommentStatus.TRASH,
-                site=site,
-                actor=token.label,
-                reason=note or "ban",
-                action="ban:trash",
-                audit_rows=rows,
-            )
-            trashed.append(other.id)
-        for thread_id, delta in deltas.items():
-            threads.change_thread_counts(thread_id, approved_delta=delta)
-        audit.write(rows)
-    db.session.commit()
-    return bans, trashed
-
-
-# --- threads -------------------------------------------------------------------------------------------
-
-
-def list_threads(
-    *, token: StaffToken, site: str, sort: str, q: str | None, limit: int, cursor: str | None
-) -> Listing:
-    site_obj = access.site_in_scope(token, site)
-    query = select(Thread).where(Thread.site_id == site_obj.id)
-    if q is not None:
-        needle = q.lower()
-        query = query.where(
-            or_(
-                func.lower(Thread.key).contains(needle, autoescape=True),
-                func.lower(Thread.title).contains(needle, autoescape=True),
-            )
-        )
-    if sort == "most_comments":
-        return keyset_page(
-            query,
-            [Thread.comment_count, Thread.id],
-            [True, True],
-            limit=limit,
-            cursor=cursor,
-            kinds=(int, int),
-            key=lambda t: (t.comment_count, t.id),
-        )
-    # Threads are created by their first comment, so creation order is a stable "recent".
-    return keyset_page(
-        query, [Thread.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda t: (t.id,)
-    )
-
-
-def update_thread(
-    *, token: StaffToken, site: str, key: str, closed: bool | None, title: str | None
-) -> Thread:
-    """Close/reopen a thread or fix its title; readers see it at once (version bump)."""
-    site_obj = access.site_in_scope(token, site)
-    thread = db.session.scalar(select(Thread).where(Thread.site_id == site_obj.id, Thread.key == key))
-    if thread is None:
-        raise NotFound("thread_not_found", f"There is no thread {key!r}.")
-    changes = {}
-    if closed is not None and closed != thread.closed:
-        changes["closed"] = closed
-    if title is not None and title != thread.title:
-        changes["title"] = title
-    if changes:
-        audit.record(
-            actor=token.label, action="thread_updated", site_id=site_obj.id, details={"key": key, **changes}
-        )
-        threads.update_thread(thread.id, **changes)
-        db.session.commit()
-        db.session.refresh(thread)
-    return thread
-
-
-# --- sites ---------------------------------------------------------------------------------------------
-
-
-def list_sites(*, token: StaffToken) -> list[Site]:
-    query = select(Site).order_by(Site.slug)
-    site_ids = access.scoped_site_ids(token, None)
-    if site_ids is not None:
-        query = query.where(Site.id.in_(site_ids))
-    return list(db.session.scalars(query))
-
-
-def create_site(
-    *, token: StaffToken, slug: str, name: str, origins: list[str], settings: dict[str, Any]
-) -> Site:
-    access.require_admin(token)
-    return sites.create_site(slug=slug, name=name, origins=origins, settings=settings, actor=token.label)
-
-
-def update_site(
-    *, token: StaffToken, slug: str, name: str | None, origins: list[str] | None, settings: dict[str, Any]
-) -> Site:
-    access.require_admin(token)
-    site = sites.get_site(slug)
-    changes: dict[str, Any] = {}
-    if name is not None and name != site.name:
-        site.name = changes["name"] = name
-    if origins is not None and origins != site.origins:
-        site.origins = changes["origins"] = origins
-    if settings:
-        merged: SiteSettings = site.settings.replace(**settings)
-        if merged != site.settings:
-            site.settings = merged
-            changes["settings"] = settings
-    if changes:
-        audit.record(actor=token.label, action="site_updated", site_id=site.id, details=changes)
-        db.session.commit()
-    return site
-
-
-# --- tokens --------------------------------------------------------------------------------------------
-
-
-def list_tokens(*, token: StaffToken) -> list[StaffToken]:
-    access.require_admin(token)
-    return staff.list_tokens()
-
-
-def create_token(
-    *, token: StaffToken, role: str, site_slugs: list[str], label: str
-) -> tuple[StaffToken, str]:
-    access.require_admin(token)
-    return staff.create_token(role=StaffRole(role), site_slugs=site_slugs, label=label, actor=token.label)
-
-
-def revoke_token(*, token: StaffToken, token_id: int) -> StaffToken:
-    access.require_admin(token)
-    return staff.revoke_token(token_id=token_id, actor=token.label)
-
-
-# --- audit ---------------------------------------------------------------------------------------------
-
-
-def audit_log(
-    *,
-    token: StaffToken,
-    site: str | None,
-    actor: str | None,
-    comment_id: int | None,
-    limit: int,
-    cursor: str | None,
-) -> Listing:
-    """Entries newest first; moderators see their sites' entries only (token and site admin is admin-only)."""
-    query = select(AuditEntry)
-    site_ids = access.scoped_site_ids(token, site)
-    if site_ids is not None:
-        query = query.where(AuditEntry.site_id.in_(site_ids))
-    if actor is not None:
-        query = query.where(AuditEntry.actor == actor)
-    if comment_id is not None:
-        query = query.where(AuditEntry.comment_id == comment_id)
-    return keyset_page(
-        query, [AuditEntry.id], [True], limit=limit, cursor=cursor, kinds=(int,), key=lambda e: (e.id,)
-    )
