@@ -354,12 +354,15 @@ class _BoundedEntries(Generic[E]):
         ttl_seconds: float,
         max_entries: int = MAX_ENTRIES,
         max_bytes: int | None = None,
+        lru: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stamps = stamps
         self._ttl = ttl_seconds
         self._monotonic = monotonic
-        self._entries: BoundedMap[Hashable, E] = BoundedMap(max_entries=max_entries, max_bytes=max_bytes)
+        self._entries: BoundedMap[Hashable, E] = BoundedMap(
+            max_entries=max_entries, max_bytes=max_bytes, lru=lru
+        )
 
     def _store(self, key: Hashable, entry: E) -> None:
         self._entries.put(key, entry)
@@ -482,8 +485,11 @@ def cache(name: str) -> StampedCache[Any]:
     return found
 
 
-def dependent_cache(name: str) -> DependentCache[Any]:
-    """The current app's cache called ``name`` of values that depend on several stamped keys."""
+def dependent_cache(
+    name: str, *, max_bytes: int = DEPENDENT_CACHE_BYTES, max_entries: int = MAX_ENTRIES, lru: bool = False
+) -> DependentCache[Any]:
+    """The current app's cache called ``name`` of values that depend on several stamped keys (its bounds
+    are those of the first call)."""
     caches = _caches()
     found = caches.dependent.get(name)
     if found is None:
@@ -491,7 +497,11 @@ def dependent_cache(name: str) -> DependentCache[Any]:
             found = caches.dependent.setdefault(
                 name,
                 DependentCache(
-                    caches.stamps, ttl_seconds=caches.ttl_seconds, max_bytes=DEPENDENT_CACHE_BYTES
+                    caches.stamps,
+                    ttl_seconds=caches.ttl_seconds,
+                    max_bytes=max_bytes,
+                    max_entries=max_entries,
+                    lru=lru,
                 ),
             )
     return found

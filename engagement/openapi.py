@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from marshmallow import Schema, fields
 
 from engagement.database import MAX_ROW_ID
@@ -167,9 +167,13 @@ bp = Blueprint("openapi", __name__)
 
 
 @bp.get("/api/v1/openapi.json")
-def openapi_document():
+def openapi_document() -> Response:
     """The OpenAPI document (built once per process; routes do not change at run time)."""
     spec = current_app.extensions.get("engagement.openapi")
     if spec is None:
         spec = current_app.extensions["engagement.openapi"] = build_spec(current_app)
-    return jsonify(spec)
+    response = jsonify(spec)
+    # It changes with a release only: caches may keep it a while, and revalidate by its ETag after.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.add_etag()
+    return response.make_conditional(request)

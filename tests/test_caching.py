@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask, current_app
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
@@ -900,13 +900,15 @@ def test_the_page_cache_keeps_its_bytes_under_budget_however_many_large_pages(cl
             )
             assert len(response.json["comments"]) == limit
             served += len(response.data)
+            db.session.remove()  # as the end of its own app context would: the next one keeps what it reads
 
-    cache = current_app.extensions["engagement.page_cache"]
+    cache = dependent_cache("pages")._entries
     assert served > 2 * cache.max_bytes
     assert held_bytes(cache) == cache.nbytes <= cache.max_bytes == 2 * 2**20
     # The biggest pages (over 256 KB) were served but not kept.
-    assert all(len(body) <= cache.max_bytes // 8 for _, body in cache.items())
-    assert max(len(body) for _, body in cache.items()) > cache.max_bytes // 16
+    bodies = [entry.value[1] for _, entry in cache.items()]
+    assert all(len(body) <= cache.max_bytes // 8 for body in bodies)
+    assert max(len(body) for body in bodies) > cache.max_bytes // 16
 
 
 def ask_long_counts(client: FlaskClient, requests: int) -> None:
@@ -933,3 +935,37 @@ def test_validated_query_strings_stay_under_their_byte_budget(client, site):
 
     assert held_bytes(_query_memo) == _query_memo.nbytes <= _query_memo.max_bytes
     assert 20 < len(_query_memo) < 60  # the bytes ran out, not the entries (2,048)
+
+
+# --- HTTP caching: what a CDN or nginx may keep ----------------------------------------------------------
+
+
+def test_every_public_read_tells_shared_caches_what_they_may_keep(client, site):
+    post(client)
+    reads = {
+        f"{API}/comments?thread={THREAD}": "public, no-cache",
+        f"{API}/counts?thread={THREAD}": "public, no-cache",
+        f"{API}/feed.atom": "public, no-cache",
+        f"{API}/engagement": "private, no-cache",  # the reader's own likes and follows are in it
+        "/badges/news/followers.svg": "public, max-age=300",
+        "/api/v1/openapi.json": "public, max-age=300",
+    }
+    for path, cache_control in reads.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == cache_control, path
+
+
+@pytest.mark.parametrize(
+    "path", [f"{API}/counts?thread={THREAD}", f"{API}/feed.atom", "/api/v1/openapi.json"]
+)
+def test_counts_feed_and_the_api_document_revalidate_with_their_etag(client, site, path):
+    post(client)
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    if path != "/api/v1/openapi.json":
+        post(client)  # a new comment: the same request gets a new answer
+        db.session.remove()
+        changed = client.get(path, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag

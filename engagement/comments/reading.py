@@ -11,6 +11,7 @@ so a cache entry can never be stale, only unused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -26,7 +27,6 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from engagement import caching
-from engagement.caching import BoundedMap
 from engagement.clock import isoformat_z
 from engagement.comments.schemas import CommentPageSchema, RepliesPageSchema
 from engagement.errors import NotFound
@@ -57,17 +57,6 @@ _LISTED_REPLY = or_(
     ),
 )
 _REPLY_ORDER = (Comment.created_at, Comment.id)
-
-
-def _page_cache() -> BoundedMap[tuple[Any, ...], bytes]:
-    """The app's page cache (one per app, so two apps in one process never share entries)."""
-    cache = current_app.extensions.get("engagement.page_cache")
-    if cache is None:
-        cache = current_app.extensions.setdefault(
-            "engagement.page_cache",
-            BoundedMap(max_entries=PAGE_CACHE_ENTRIES, max_bytes=PAGE_CACHE_BYTES, lru=True),
-        )
-    return cache
 
 
 @dataclass(frozen=True)
@@ -136,23 +125,23 @@ def read_page(
 ) -> PageResult:
     """One page of a thread's top-level comments with their first replies, or nothing when the ETag matches.
 
-    Answering 304, and a page this process has already built, cost no query."""
-    thread = thread_states(site, [thread_key])[thread_key]
+    A page this process built is kept with its ETag while the thread's change stamp holds (every change a
+    reader can see touches it; ``engagement.caching``), so answering 304, or the page, costs no query."""
     settings = public_settings(site)
     fingerprint = _fingerprint(settings)
-    version = f"{thread.id}.{thread.version}" if thread else "0.0"
-    etag = f'"{version}.{fingerprint}"'
-    if _matches(etag, if_none_match):
-        return PageResult(etag=etag, body=None)
 
-    # The thread's key too: every thread not made yet has the version "0.0", and its page names its key.
-    key = (site.id, thread_key, version, fingerprint, sort, limit, cursor)
-    cache = _page_cache()
-    body = cache.get(key)
-    if body is None:
-        body = _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
-        cache.put(key, body)
-    return PageResult(etag=etag, body=body)
+    def build() -> tuple[str, bytes]:
+        thread = thread_states(site, [thread_key])[thread_key]
+        etag = f'"{thread.id}.{thread.version}.{fingerprint}"' if thread else f'"0.0.{fingerprint}"'
+        return etag, _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
+
+    # The thread's key, not its id: a thread not made yet has none, and its page names its key.
+    key = (site.id, fingerprint, thread_key, sort, limit, cursor)
+    pages = caching.dependent_cache(
+        "pages", max_bytes=PAGE_CACHE_BYTES, max_entries=PAGE_CACHE_ENTRIES, lru=True
+    )
+    etag, body = pages.get(key, lambda: [caching.thread_key(site.id, thread_key)], build)
+    return PageResult(etag=etag, body=None if _matches(etag, if_none_match) else body)
 
 
 def read_replies(
@@ -377,21 +366,32 @@ def avatar_path(site: SiteRef, email: str) -> str:
     return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(site.slug, email)}.svg"
 
 
-def counts_answer(*, site: SiteRef, query: bytes, thread_keys: Callable[[], list[str]]) -> str:
-    """The JSON answer to a counts request. An article list asks the same query on every view, so the
-    answer is kept per query string while none of its threads changed: a repeat reads fifty stamps
-    and skips parsing, validation, the lookups and the encoding. ``thread_keys()`` validates the query
-    (and may refuse it); it runs only when the answer is built."""
+def counts_answer(
+    *, site: SiteRef, query: bytes, thread_keys: Callable[[], list[str]], if_none_match: list[str]
+) -> PageResult:
+    """The JSON answer to a counts request with its ETag, or nothing when the ETag matches. An article
+    list asks the same query on every view, so the answer is kept per query string while none of its
+    threads changed: a repeat reads fifty stamps and skips parsing, validation, the lookups and the
+    encoding. ``thread_keys()`` validates the query (and may refuse it); it runs only when the answer is
+    built."""
     keys: list[str] = []
 
     def depends_on() -> list[str]:
         keys.extend(thread_keys())
         return [caching.thread_key(site.id, key) for key in dict.fromkeys(keys)]
 
-    def build() -> str:
-        return current_app.json.dumps({"counts": comment_counts(site=site, keys=keys)}) + "\n"
+    def build() -> tuple[str, bytes]:
+        body = (current_app.json.dumps({"counts": comment_counts(site=site, keys=keys)}) + "\n").encode()
+        return content_etag(body), body
 
-    return caching.dependent_cache("counts_answers").get((site.id, query), depends_on, build)
+    answers = caching.dependent_cache("counts_answers")
+    etag, body = answers.get((site.id, query), depends_on, build)
+    return PageResult(etag=etag, body=None if _matches(etag, if_none_match) else body)
+
+
+def content_etag(body: bytes) -> str:
+    """A strong ETag of an answer's bytes: the same on every host for the same answer."""
+    return f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
 
 
 def comment_counts(*, site: SiteRef, keys: list[str]) -> dict[str, int]:

@@ -85,10 +85,11 @@ def _if_none_match() -> list[str]:
     return [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()]
 
 
-def _revalidated(page: reading.PageResult) -> Response:
-    response = Response(status=304) if page.body is None else Response(page.body, mimetype="application/json")
+def _revalidated(page: reading.PageResult, *, mimetype: str = "application/json") -> Response:
+    """Every answer about a thread's comments (pages, replies, counts, the feed): a shared cache (a CDN,
+    nginx) may keep it but must revalidate it, so a new comment shows at once; a 304 costs it little."""
+    response = Response(status=304) if page.body is None else Response(page.body, mimetype=mimetype)
     response.headers["ETag"] = page.etag
-    # Shared caches may keep a copy but must revalidate: a new comment shows up at once.
     response.headers["Cache-Control"] = "public, no-cache"
     return response
 
@@ -193,15 +194,19 @@ def unlike_comment(site: str, comment_id: int) -> Response:
 @bp.get("/counts")
 @rate_limit("RATELIMIT_READ")
 @documented(
-    "Comment counts of up to 100 threads", tags=TAGS, query=CountsQuery, responses={200: CountsSchema}
+    "Comment counts of up to 100 threads",
+    tags=TAGS,
+    query=CountsQuery,
+    responses={200: CountsSchema, 304: None},
 )
 def comment_counts(site: str) -> Response:
     answer = reading.counts_answer(
         site=current_site(),
         query=request.query_string,
         thread_keys=lambda: load_query(CountsQuery)["thread"],
+        if_none_match=_if_none_match(),
     )
-    return Response(answer, mimetype="application/json")
+    return _revalidated(answer)
 
 
 @bp.get("/feed.atom")
@@ -210,12 +215,14 @@ def comment_counts(site: str) -> Response:
     "Atom feed of the newest approved comments",
     tags=TAGS,
     query=FeedQuery,
-    responses={200: "application/atom+xml"},
+    responses={200: "application/atom+xml", 304: None},
 )
 def comment_feed(site: str) -> Response:
     args = load_query(FeedQuery)
     feed = reading.atom_feed(site=current_site(), thread_key=args["thread"], base_url=public_base_url())
-    return Response(feed, mimetype="application/atom+xml")
+    etag = reading.content_etag(feed)
+    answer = reading.PageResult(etag=etag, body=None if etag in _if_none_match() else feed)
+    return _revalidated(answer, mimetype="application/atom+xml")
 
 
 @bp.get("/avatars/<digest>.svg")

@@ -11,7 +11,6 @@ XML-escaped here, whatever the caller already did: the output is served as `imag
 stray `<` is markup.
 """
 
-import functools
 import unicodedata
 from typing import NamedTuple
 
@@ -181,9 +180,8 @@ def normalize_color(value: str | None, default: str) -> str:
     return resolved
 
 
-# A badge is a pure function of its text, colours and style, and the same few are asked for all day:
-# each is rendered once per process. Bounded, since labels come from the query string.
-@functools.lru_cache(maxsize=512)
+# Rendered on a miss of the badge answers the routes keep per query string (engagement.caching), so a
+# badge is rendered once per process per count, not per request.
 def render_svg(
     *, label: str, message: str, color: str, style: str = "flat", label_color: str = DEFAULT_LABEL_COLOR
 ) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from engagement import caching
 from engagement.cors import current_site, enable_site_cors
@@ -62,10 +62,13 @@ def _read_limit() -> Any:
     responses={200: EngagementSchema},
     errors=(400, 404, 422),
 )
-def get_engagement(site: str) -> dict[str, Any]:
+def get_engagement(site: str) -> Response:
     args = load_query(TargetQuery)
     state = service.get_engagement(site=current_site(), target=args["target"], reader=optional_reader())
-    return _engagement.dump(state)
+    response = jsonify(_engagement.dump(state))
+    # The reader's own likes and follows are part of it: no shared cache may keep it for others.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @public.post("/<kind>")
