@@ -1,4 +1,4 @@
-// Builds the widget the service serves as /widget.js (`make widget`; README, "Widget build").
+// Builds the widget the service serves as /widget.js (`make widget`; docs/widget.md).
 //
 // esbuild bundles the ES modules in engagement/static/widget (entry: boot.js) into one minified script
 // that runs in its own function scope, and writes it to engagement/static/dist/widget.js, a committed

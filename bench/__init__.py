@@ -1,1 +1,1 @@
-"""`make bench`: the service, Isso 0.14 and a Flask hello app under gunicorn, driven by wrk (see README)."""
+"""`make bench` (docs/benchmarks.md): the service, Isso 0.14 and a Flask hello app on gunicorn, with wrk."""

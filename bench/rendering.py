@@ -18,10 +18,10 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from bench.report import RENDERING_GOAL_MS, rendering_goal
+from devtools.documentation import project_documentation
 from engagement.rendering import (
     IMPORTED_MAX_TAGS,
     LINKIFY_BUDGET,
@@ -121,9 +121,7 @@ def markdown_bodies() -> dict[str, str]:
         ),
         # Ordinary comments, for scale.
         "ordinary prose": fill(PROSE),
-        "README.md (dense Markdown)": (Path(__file__).resolve().parent.parent / "README.md").read_text()[
-            :LENGTH
-        ],
+        "README.md and docs/ (dense Markdown)": project_documentation()[:LENGTH],
     }
 
 

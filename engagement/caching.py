@@ -35,7 +35,7 @@ Where the stamps live:
   65,536 slots of 8 bytes, a key hashed to a slot. A read is a memory load; a touch writes a new random
   value, so concurrent writers need no lock (any new value is a change). Keys sharing a slot only cost
   extra misses. Hosts without a shared Redis cannot see each other's touches: several app hosts need
-  Redis (README, "Scaling out").
+  Redis (docs/scaling.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Settings: defaults, then ``ENGAGEMENT_*`` environment variables, then the mapping given to ``create_app``.
 
-Every setting the service reads is declared once in ``SETTINGS``; the README's configuration table is
-checked against it by a test, so a new setting cannot go undocumented.
+Every setting the service reads is declared once in ``SETTINGS``; the configuration table of
+docs/operations.md is checked against it by a test, so a new setting cannot go undocumented.
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ _POLICY = nh3.Cleaner(
 )
 
 # The budgets. Ordinary comments, even 60,000 characters of them, stay well inside every one
-# (tests/test_rendering_bounds.py renders README.md and a long comment exactly as without budgets).
+# (tests/test_rendering_bounds.py renders the project's documentation and a long comment exactly as
+# without budgets).
 # Lines: a body with more is shown as typed in one <pre>, since the block parser pays for every line
 # before anything can be counted, up to ~25 us for a list item.
 MARKDOWN_MAX_LINES = 1_000
@@ -57,7 +58,8 @@ MARKDOWN_MAX_LINES = 1_000
 # "\\", line breaks...), summed over a comment's paragraphs in order; a paragraph that would pass the
 # budget is shown as typed, with its line breaks. Each costs up to ~9 us, "[" twice that (it looks for
 # the end of a link label at every nesting level), so "[" counts twice. Ordinary prose has one every
-# 50 to 100 characters; the project's README, 57,000 characters of dense Markdown, has 2,300.
+# 50 to 100 characters; the first 60,000 characters of the project's documentation (README.md and
+# docs/, dense Markdown) have about 2,300.
 MARKDOWN_MARKUP_BUDGET = 3_000
 # Characters of link URLs and titles a comment may render: a reference link repeats its definition's URL
 # at every use, so "[a]" three characters long could otherwise write a 30,000-character URL each time.

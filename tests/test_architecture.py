@@ -1,4 +1,4 @@
-"""The structure the README's Architecture section describes, held by tests where import-linter cannot."""
+"""The structure docs/architecture.md describes, held by tests where import-linter cannot."""
 
 from __future__ import annotations
 

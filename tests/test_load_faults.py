@@ -476,7 +476,7 @@ def test_slow_clients_fewer_than_workers_leave_a_worker_for_everyone_else(start_
 
 
 def test_as_many_slow_clients_as_sync_workers_hold_them_all_until_they_leave(start_service):
-    """Why a buffering reverse proxy must sit in front (README, "Slow clients"): each sync worker
+    """Why a buffering reverse proxy must sit in front (docs/scaling.md, "Slow clients"): each sync worker
     waits for its client's whole request, so two slow clients stop a two-worker instance."""
     service = start_service()
     slow = [_slow_client(service.port), _slow_client(service.port)]

@@ -9,13 +9,13 @@ work through).
 import cProfile
 import functools
 import pstats
-from pathlib import Path
 from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from markdown_it.rules_core import inline
 
+from devtools.documentation import project_documentation
 from engagement import rendering
 from engagement.rendering import (
     IMPORTED_MAX_TAGS,
@@ -79,10 +79,10 @@ def test_long_ordinary_comment_renders_as_without_budgets():
     assert render_comment(text) == without_budgets(text)
 
 
-def test_the_readme_renders_as_without_budgets():
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()[:LENGTH]
+def test_the_projects_documentation_renders_as_without_budgets():
+    docs = project_documentation()[:LENGTH]
 
-    assert render_comment(readme) == without_budgets(readme)
+    assert render_comment(docs) == without_budgets(docs)
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,4 +1,4 @@
-"""The widget as built: the files `make widget` writes to engagement/static/dist/ (README, "Widget build").
+"""The widget as built: the files `make widget` writes to engagement/static/dist/ (docs/widget.md).
 
 esbuild (build-widget.js) bundles and minifies the ES modules in engagement/static/widget/, with their
 stylesheet and translation table, into widget.js, and writes the stylesheet the widget injects to
