@@ -71,7 +71,6 @@ def public_settings(site: SiteRef) -> dict[str, Any]:
         "max_depth": settings.max_depth,
         "max_body_length": settings.max_body_length,
         "edit_window_seconds": settings.edit_window_seconds,
-        "subscribe": True,  # POST /subscribers works for every site since mail landed
     }
 
 
