@@ -7,6 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "engagement"
 THREAD_BOOKKEEPING = PACKAGE / "threads.py"
+TESTS = Path(__file__).resolve().parent
 
 
 def _thread_writes(tree: ast.AST) -> list[int]:
@@ -60,3 +61,32 @@ def test_an_upward_import_breaks_the_layers_contract(tmp_path):
     )
     assert broken.returncode != 0
     assert "engagement.threads -> engagement.comments.service" in broken.stdout
+
+
+def _imports_of(tree: ast.AST, package: str) -> list[int]:
+    """Lines that import ``package`` or a module in it (anywhere, a function's body included)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        if any(name == package or name.startswith(f"{package}.") for name in names):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_test_imports_the_bench():
+    # The bench is a report, not a test: what tests share with it lives in devtools, so a change to the
+    # bench breaks no test and the suite needs none of the bench's own packages.
+    offenders = {
+        str(path.relative_to(TESTS.parent)): lines
+        for path in sorted(TESTS.rglob("*.py"))
+        if (lines := _imports_of(ast.parse(path.read_text()), "bench"))
+    }
+    assert offenders == {}
+    nested = "import bench.seed\ndef f():\n    from bench.data import x"
+    assert _imports_of(ast.parse(nested), "bench") == [1, 3]
+    assert _imports_of(ast.parse("import benchmark\nfrom devtools import servers"), "bench") == []
