@@ -51,9 +51,14 @@ check-migrations: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask db check
 
+# The bench's own packages (the report's chart) on top of the development ones; `make test` never needs them.
+$(BIN)/.bench-installed: requirements-bench.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
 # The benchmark report (README, "Benchmarks"). wrk is Debian's package: installed here when missing and
 # apt-get can (as root); elsewhere install it yourself. BENCH_ARGS: e.g. --seconds 10 --no-isso.
-bench: $(BIN)/.installed
+bench: $(BIN)/.bench-installed
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "make bench needs wrk (Debian: apt-get install -y wrk)"; exit 1; }

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import servers
+from devtools import servers
 
 REQUIREMENTS = ("isso==0.14.0", "gunicorn==27.0.1")
 VENV = servers.ROOT / "bench" / "isso-venv"

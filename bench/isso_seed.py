@@ -16,7 +16,14 @@ from isso import config
 from isso.db import SQLite3
 from isso.utils import Bloomfilter
 
-from bench.data import COUNT_THREADS, POST_THREAD, THREAD_10K, THREAD_200, conversation, thread_key
+from devtools.conversations import (
+    COUNT_THREADS,
+    POST_THREAD,
+    THREAD_10K,
+    THREAD_200,
+    conversation,
+    thread_key,
+)
 
 APPROVED = 1  # Isso's mode for a published comment
 REMOTE_ADDR = "127.0.0.0"  # what Isso stores for an IPv4 address (anonymized to /24)

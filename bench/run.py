@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import browser, isso, rendering, report, servers
-from bench.data import COUNTS_PER_REQUEST, POST_THREAD, THREAD_10K, THREAD_200, thread_key
+from bench import browser, isso, rendering, report
 from bench.seed import seed_service
 from bench.wrk import Measurement, Request, measure
+from devtools import servers
+from devtools.conversations import COUNTS_PER_REQUEST, POST_THREAD, THREAD_10K, THREAD_200, thread_key
 
 RESULTS = servers.ROOT / "bench" / "results"
 WORKERS = 2

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from flask_migrate import upgrade
 
-from bench.data import (
+from devtools.conversations import (
     COUNT_THREADS,
     POST_THREAD,
     THREAD_10K,
@@ -23,9 +23,8 @@ from bench.data import (
     conversation,
     thread_key,
 )
+from devtools.seeding import post_conversation
 from engagement import create_app
-from engagement.comments.drafts import Client, NewComment
-from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count, set_reader_action
 from engagement.demo import DEMO_SLUG, seed_demo
 from engagement.extensions import db
@@ -52,8 +51,8 @@ def seed_service(database_url: str, secret_key: str) -> SeededService:
         upgrade()
         seed_demo()
         site = get_site(DEMO_SLUG)
-        _post_thread(site, THREAD_200, conversation(195, seed=200))
-        _post_thread(site, POST_THREAD, conversation(1, seed=3))
+        post_conversation(site, THREAD_200, conversation(195, seed=200))
+        post_conversation(site, POST_THREAD, conversation(1, seed=3))
         now = datetime.now(UTC)
         _bulk_thread(site, THREAD_10K, conversation(10_000, reply_share=0.2, seed=10_000), now)
         for number in range(COUNT_THREADS):
@@ -68,24 +67,6 @@ def seed_service(database_url: str, secret_key: str) -> SeededService:
         db.session.remove()
         db.engine.dispose()
     return seeded
-
-
-def _post_thread(site: Site, key: str, comments: list[SeedComment]) -> None:
-    ids: list[int] = []
-    for comment in comments:
-        posted = post_comment(
-            site=site,
-            draft=NewComment(
-                thread_key=key,
-                thread_title=f"Article {key}",
-                parent_id=ids[comment.parent] if comment.parent is not None else None,
-                author_name=comment.author,
-                author_email=comment.email,
-                body=comment.body,
-            ),
-            client=Client(ip=None, user_agent="bench-seed"),
-        )
-        ids.append(posted.comment.id)
 
 
 def _bulk_thread(site: Site, key: str, comments: list[SeedComment], now: datetime) -> None:

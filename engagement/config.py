@@ -237,7 +237,6 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
                 raise RuntimeError(f"{setting.env_var}: {exc}") from exc
     config.update(
         SQLALCHEMY_TRACK_MODIFICATIONS=False,
-        JSON_SORT_KEYS=False,
         RATELIMIT_HEADERS_ENABLED=True,
         # When Redis is down, limits keep working per process instead of failing requests.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,

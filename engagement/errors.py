@@ -79,10 +79,6 @@ class TooManyRequests(ApiError):
         super().__init__(code, message, headers={"Retry-After": str(max(1, retry_after))})
 
 
-class ServiceUnavailable(ApiError):
-    status = 503
-
-
 def error_response(
     status: int,
     code: str,

@@ -264,11 +264,6 @@ def sanitize_html_with_line_breaks(html: str) -> str:
     return sanitize_html(text)
 
 
-def count_links(text: str) -> int:
-    """Count the links a raw comment body renders to (Markdown links and bare URLs), for spam rules."""
-    return links_in_html(render_comment(text))
-
-
 def links_in_html(html: str) -> int:
     """Count the links in HTML this module produced (so a body rendered once is not rendered again)."""
     return html.count("<a ")

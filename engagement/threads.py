@@ -22,6 +22,7 @@ from engagement.database import insert_ignoring_conflicts
 from engagement.extensions import db
 from engagement.models import Comment, CommentStatus, SiteRef, Thread
 
+# The statuses a thread shows (a deleted comment as the placeholder of its replies); the one definition.
 VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
 CHUNK = 500
 

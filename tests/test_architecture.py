@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "engagement"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "engagement"
 THREAD_BOOKKEEPING = PACKAGE / "threads.py"
+TESTS = ROOT / "tests"
+
+
+def _offenders(paths: Iterable[Path], lines_of: Callable[[ast.AST], list[int]]) -> dict[str, list[int]]:
+    """The files among ``paths`` where ``lines_of`` finds something, with the lines it found."""
+    found = {str(path.relative_to(ROOT)): lines_of(ast.parse(path.read_text())) for path in sorted(paths)}
+    return {path: lines for path, lines in found.items() if lines}
 
 
 def _thread_writes(tree: ast.AST) -> list[int]:
@@ -29,12 +38,8 @@ def _thread_writes(tree: ast.AST) -> list[int]:
 def test_only_the_thread_bookkeeping_module_writes_a_threads_count_and_version():
     # Every write of a thread's count or version must touch its change stamps after commit; the one
     # module that writes them does, so no other may (the import pipeline and moderation used to).
-    offenders = {
-        str(path.relative_to(PACKAGE.parent)): lines
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if path != THREAD_BOOKKEEPING and (lines := _thread_writes(ast.parse(path.read_text())))
-    }
-    assert offenders == {}
+    others = (path for path in PACKAGE.rglob("*.py") if path != THREAD_BOOKKEEPING)
+    assert _offenders(others, _thread_writes) == {}
     assert _thread_writes(ast.parse(THREAD_BOOKKEEPING.read_text()))
 
 
@@ -60,3 +65,27 @@ def test_an_upward_import_breaks_the_layers_contract(tmp_path):
     )
     assert broken.returncode != 0
     assert "engagement.threads -> engagement.comments.service" in broken.stdout
+
+
+def _imports_of(tree: ast.AST, package: str) -> list[int]:
+    """Lines that import ``package`` or a module in it (anywhere, a function's body included)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        if any(name == package or name.startswith(f"{package}.") for name in names):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_test_imports_the_bench():
+    # The bench is a report, not a test: what tests share with it lives in devtools, so a change to the
+    # bench breaks no test and the suite needs none of the bench's own packages.
+    assert _offenders(TESTS.rglob("*.py"), lambda tree: _imports_of(tree, "bench")) == {}
+    nested = "import bench.seed\ndef f():\n    from bench.data import x"
+    assert _imports_of(ast.parse(nested), "bench") == [1, 3]
+    assert _imports_of(ast.parse("import benchmark\nfrom devtools import servers"), "bench") == []

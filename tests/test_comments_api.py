@@ -53,6 +53,8 @@ def test_first_comment_creates_the_thread_and_is_listed(client, site):
     }  # fmt: skip
     assert comment["author"]["avatar"].startswith("/api/v1/sites/news/avatars/")
     assert page["next_cursor"] is None
+    # The site's limits a client applies, and nothing else: each one is part of the page's ETag.
+    assert page["settings"] == {"max_depth": 5, "max_body_length": 10_000, "edit_window_seconds": 900}
 
 
 def test_unknown_site_is_404_site_not_found(client, site):

@@ -159,13 +159,13 @@ def test_a_page_carries_at_most_250_replies_given_to_its_comments_in_page_order(
 
 
 def test_the_200_comment_benchmark_thread_comes_back_whole_at_limit_200(client, app):
-    from bench.data import THREAD_200, conversation
-    from bench.seed import _post_thread
+    from devtools.conversations import THREAD_200, conversation
+    from devtools.seeding import post_conversation
     from engagement.demo import seed_demo
     from engagement.sites.service import get_site
 
     seed_demo()
-    _post_thread(get_site("demo"), THREAD_200, conversation(195, seed=200))
+    post_conversation(get_site("demo"), THREAD_200, conversation(195, seed=200))
 
     page = client.get("/api/v1/sites/demo/comments", query_string={"thread": THREAD_200, "limit": 200}).json
 

@@ -104,6 +104,32 @@ def test_max_links_or_more_holds_the_comment(client, app):
     assert stored(two).spam_reasons == ["max_links"]
 
 
+def _held_for_links(client, body: str, max_links: int) -> bool:
+    """Whether the max_links rule holds ``body`` on a site allowing fewer than ``max_links`` links."""
+    make_site(f"links{max_links}", max_links=max_links)
+    return "max_links" in stored(post(client, site=f"links{max_links}", body=body)).spam_reasons
+
+
+def test_plain_text_has_no_links(client, app):
+    assert not _held_for_links(client, "nothing to see here, README.md", max_links=1)
+
+
+def test_markdown_links_and_bare_urls_are_both_counted(client, app):
+    body = "[a](https://a.example) and https://example.org and www.example.net"
+    assert _held_for_links(client, body, max_links=3)
+    assert not _held_for_links(client, body, max_links=4)
+
+
+def test_raw_anchor_tag_counts_once_for_the_bare_url_shown_inside_its_text(client, app):
+    body = '<a href="https://example.org">a</a>'
+    assert _held_for_links(client, body, max_links=1)
+    assert not _held_for_links(client, body, max_links=2)
+
+
+def test_rejected_javascript_link_does_not_count(client, app):
+    assert not _held_for_links(client, "[x](javascript:alert(1))", max_links=1)
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

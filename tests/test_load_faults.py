@@ -29,7 +29,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from bench import servers
+from devtools import servers
 from engagement import create_app
 from engagement.extensions import db
 from engagement.sites.service import create_site

@@ -4,7 +4,6 @@ import pytest
 
 from engagement.rendering import (
     clean_html,
-    count_links,
     html_to_text,
     render_comment,
     sanitize_html,
@@ -322,25 +321,6 @@ def test_unicode_survives_rendering(text):
 @pytest.mark.parametrize("text", UNICODE_TEXTS.values(), ids=UNICODE_TEXTS.keys())
 def test_unicode_survives_sanitizing(text):
     assert sanitize_html(f"<p>{text}</p>") == f"<p>{text}</p>"
-
-
-# --- counting links for spam rules --------------------------------------------------------------------------
-
-
-def test_plain_text_has_no_links():
-    assert count_links("nothing to see here, README.md") == 0
-
-
-def test_markdown_links_and_bare_urls_are_both_counted():
-    assert count_links("[a](https://a.example) and https://example.org and www.example.net") == 3
-
-
-def test_raw_anchor_tag_counts_once_for_the_bare_url_shown_inside_its_text():
-    assert count_links('<a href="https://example.org">a</a>') == 1
-
-
-def test_rejected_javascript_link_does_not_count():
-    assert count_links("[x](javascript:alert(1))") == 0
 
 
 # --- plain text for mails and search ------------------------------------------------------------------------

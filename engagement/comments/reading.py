@@ -34,8 +34,8 @@ from engagement.extensions import db
 from engagement.hashing import avatar_hash
 from engagement.models import Comment, CommentStatus, SiteRef, Thread
 from engagement.pagination import decode_cursor, encode_cursor, keyset_after
+from engagement.threads import VISIBLE
 
-VISIBLE = (CommentStatus.APPROVED, CommentStatus.DELETED)
 FEED_SIZE = 50
 # A page carries each top-level comment's first replies, and at most so many in all (given to its
 # top-level comments in page order), so its size does not grow with a thread's longest conversation.
@@ -71,7 +71,6 @@ def public_settings(site: SiteRef) -> dict[str, Any]:
         "max_depth": settings.max_depth,
         "max_body_length": settings.max_body_length,
         "edit_window_seconds": settings.edit_window_seconds,
-        "subscribe": True,  # POST /subscribers works for every site since mail landed
     }
 
 

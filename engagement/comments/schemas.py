@@ -127,7 +127,6 @@ class PublicSettingsSchema(Schema):
     max_depth = fields.Integer()
     max_body_length = fields.Integer()
     edit_window_seconds = fields.Integer()
-    subscribe = fields.Boolean()
 
 
 class CommentPageSchema(Schema):

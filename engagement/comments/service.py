@@ -37,8 +37,6 @@ from engagement.models import Comment, CommentLike, CommentStatus, SiteRef
 from engagement.normalization import body_digest
 from engagement.rendering import render_comment
 
-VISIBLE = threads.VISIBLE
-
 
 @dataclass(frozen=True)
 class PostedComment:
@@ -82,7 +80,7 @@ def _parent_for_reply(site: SiteRef, thread: threads.ThreadForPosting, parent_id
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.thread_id != thread.id:
         raise NotFound("parent_not_found", "The comment you are replying to does not exist.")
-    if parent.status not in VISIBLE:
+    if parent.status not in threads.VISIBLE:
         raise Forbidden("reply_to_unapproved", "You cannot reply to a comment that is awaiting moderation.")
     deepest_allowed = site.settings.max_depth - 1
     while parent.depth >= deepest_allowed and parent.parent_id is not None:

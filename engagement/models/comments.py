@@ -112,10 +112,6 @@ class Comment(Base):
 
     thread: Mapped[Thread] = relationship()
 
-    @property
-    def is_visible(self) -> bool:
-        return self.status in (CommentStatus.APPROVED, CommentStatus.DELETED)
-
     def __repr__(self) -> str:
         return f"<Comment {self.id} {self.status} thread={self.thread_id}>"
 

@@ -1,5 +1,5 @@
-"""The conversations both services are seeded with. Standard library only: Isso's seeder imports it too,
-from Isso's own virtualenv."""
+"""The conversations the benchmark seeds both services with, which tests reuse. Standard library only:
+Isso's seeder imports it too, from Isso's own virtualenv."""
 
 from __future__ import annotations
 
