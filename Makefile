@@ -56,7 +56,7 @@ $(BIN)/.bench-installed: requirements-bench.txt $(BIN)/.installed
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# The benchmark report (README, "Benchmarks"). wrk is Debian's package: installed here when missing and
+# The benchmark report (docs/benchmarks.md). wrk is Debian's package: installed here when missing and
 # apt-get can (as root); elsewhere install it yourself. BENCH_ARGS: e.g. --seconds 10 --no-isso.
 bench: $(BIN)/.bench-installed
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
