@@ -72,6 +72,18 @@ class Submission:
             user_agent=comment.user_agent,
         )
 
+    def stored_columns(self) -> dict[str, Any]:
+        """What a new comment stores of its submission, as the comments table names it."""
+        return {
+            "author_name": self.author_name,
+            "author_email": self.author_email,
+            "author_url": self.author_url,
+            "ip_hash": self.ip_hash,
+            "user_agent": self.user_agent,
+            "body": self.body,
+            "html": self.html,
+        }
+
 
 USER_AGENT_LENGTH = 400
 
