@@ -21,3 +21,8 @@ reply_notifications_requested = _signals.signal("reply-notifications-requested")
 # site, target, delta (+1 or -1): an email subscription was confirmed, or a confirmed one ended (an
 # unsubscribe, an erasure). Counters count it in the target's native subscribers.
 subscription_counted = _signals.signal("subscription-counted")
+# site, counter (target, kind, native_count, updated_at, sources, history as the export holds them): a
+# JSON restore read a counter. Counters writes it, so it stays the only writer of counters and their caches.
+counter_restored = _signals.signal("counter-restored")
+# site, readers (target, kind, reader_hash, created_at each): a JSON restore read readers' likes and follows.
+counter_readers_restored = _signals.signal("counter-readers-restored")

@@ -43,6 +43,39 @@ def test_only_the_thread_bookkeeping_module_writes_a_threads_count_and_version()
     assert _thread_writes(ast.parse(THREAD_BOOKKEEPING.read_text()))
 
 
+_WRITES = {"update", "delete", "insert", "insert_or_update", "insert_ignoring_conflicts", "insert_if_absent"}
+COUNTERS = PACKAGE / "counters"
+
+
+def _counter_writes(tree: ast.AST) -> list[int]:
+    """Lines that write a counter table (``update(Counter...)``, ``insert_or_update(CounterSource...)``...)
+    or name a counter's change stamp (``counter_key``)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in _WRITES and ast.unparse(node.args[0]).startswith("Counter"):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute | ast.Name) and "counter_key" in {
+            getattr(node, "attr", None),
+            getattr(node, "id", None),
+        }:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_counters_feature_writes_counters_and_touches_their_stamps():
+    # A badge is served from cache while its counter's stamp holds: whatever writes a counter must touch
+    # it. The counters feature does (a JSON restore hands it what it read, as events), so no other may.
+    others = (
+        path
+        for path in PACKAGE.rglob("*.py")
+        if COUNTERS not in path.parents and path != PACKAGE / "caching.py"
+    )
+    assert _offenders(others, _counter_writes) == {}
+    assert _offenders(COUNTERS.rglob("*.py"), _counter_writes)
+
+
 def test_an_upward_import_breaks_the_layers_contract(tmp_path):
     # The contract in pyproject.toml is what `make lint` checks; a shared module importing a feature
     # (the kind of loop the layering removed) must fail it.

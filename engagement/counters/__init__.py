@@ -7,17 +7,28 @@ from typing import Any
 from flask import Flask
 
 from engagement import events
-from engagement.counters import routes, service
+from engagement.counters import restore, routes, service
 from engagement.models import SiteRef
 
 
 def init_app(app: Flask) -> None:
-    """Register the counter routes; count confirmed email subscriptions as native subscribers."""
+    """Register the counter routes; count confirmed email subscriptions as native subscribers; write the
+    counters a JSON restore reads."""
     app.register_blueprint(routes.public)
     app.register_blueprint(routes.staff)
     app.register_blueprint(routes.badges)
     events.subscription_counted.connect(_count_subscription, sender=app)
+    events.counter_restored.connect(_restore_counter, sender=app)
+    events.counter_readers_restored.connect(_restore_readers, sender=app)
 
 
 def _count_subscription(_app: Any, *, site: SiteRef, target: str, delta: int) -> None:
     service.change_native_subscribers(site=site, target=target, delta=delta)
+
+
+def _restore_counter(_app: Any, *, site: SiteRef, counter: dict[str, Any]) -> None:
+    restore.restore_counter(site=site, counter=counter)
+
+
+def _restore_readers(_app: Any, *, site: SiteRef, readers: list[dict[str, Any]]) -> None:
+    restore.restore_readers(site=site, readers=readers)

@@ -143,7 +143,7 @@ def set_reader_action(
     now = clock.now()
     changed = False
     if active:
-        counter_id = _ensure_counter(site, target, kind, now)
+        counter_id = ensure_counter(site, target, kind, now)
         changed = insert_if_absent(
             CounterReaderAction.__table__,
             {"counter_id": counter_id, "reader_hash": reader, "created_at": now},
@@ -173,7 +173,7 @@ def change_native_subscribers(*, site: SiteRef, target: str, delta: int) -> None
     every process's cached badge stops being trusted when it does.
     """
     now = clock.now()
-    counter_id = _ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
+    counter_id = ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
     _apply_change(counter_id, now, native_count=Counter.native_count + delta)
     caching.touch_after_commit([caching.counter_key(site.slug, target, CounterKind.SUBSCRIBERS.value)])
 
@@ -198,7 +198,7 @@ def push_external_count(
     observed_at = observed_at or now
     if observed_at > now + OBSERVED_AT_TOLERANCE:
         raise ValidationFailed({"observed_at": ["This time is in the future."]})
-    counter_id = _ensure_counter(site, target, kind, now, lock=True)
+    counter_id = ensure_counter(site, target, kind, now, lock=True)
     # Plain columns, not an ORM object the upsert below would leave stale in the session.
     previous = db.session.execute(
         select(CounterSource.count, CounterSource.observed_at).where(
@@ -315,7 +315,7 @@ def _counters_of(site: SiteRef, target: str, kind: CounterKind | None = None):
     return query if kind is None else query.where(Counter.kind == kind)
 
 
-def _ensure_counter(
+def ensure_counter(
     site: SiteRef, target: str, kind: CounterKind, now: datetime, *, lock: bool = False
 ) -> int:
     """The counter's id, creating its row if needed; safe when two requests create it at once."""

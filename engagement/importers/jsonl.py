@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
-from engagement import audit, clock
+from engagement import audit, events
 from engagement.database import insert_ignoring_conflicts, insert_or_update
 from engagement.extensions import db
 from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record, SourceFile
@@ -23,10 +24,6 @@ from engagement.importers.records import SCHEMAS
 from engagement.importers.xml_stream import MalformedFile
 from engagement.models import (
     Ban,
-    Counter,
-    CounterHistory,
-    CounterReaderAction,
-    CounterSource,
     MailContact,
     ReplySubscription,
     SiteSettings,
@@ -157,91 +154,29 @@ class SiteRestore:
         importer.summary.restored["site"] += 1
 
 
-def _counter_id(importer: ImportPipeline, target: str, kind: str) -> int:
-    find = select(Counter.id).where(
-        Counter.site_id == importer.site.id, Counter.target == target, Counter.kind == kind
-    )
-    counter_id = db.session.scalar(find)
-    if counter_id is None:
-        db.session.execute(
-            insert_ignoring_conflicts(
-                Counter.__table__,
-                {"site_id": importer.site.id, "target": target, "kind": kind, "updated_at": clock.now()},
-                conflict_columns=["site_id", "target", "kind"],
-            )
-        )
-        counter_id = db.session.scalar(find)
-    return counter_id
-
-
 @dataclass
 class CounterRestore:
     values: dict[str, Any]
 
     def restore(self, importer: ImportPipeline) -> None:
-        """The counter's native count, its sources (external = their sum, as always) and its history."""
-        values = self.values
-        counter_id = _counter_id(importer, values["target"], values["kind"])
-        for source in values["sources"]:
-            db.session.execute(
-                insert_or_update(
-                    CounterSource.__table__,
-                    {"counter_id": counter_id, **source},
-                    conflict_columns=["counter_id", "source"],
-                    update_columns=["count", "observed_at"],
-                )
-            )
-        for day in values["history"]:
-            db.session.execute(
-                insert_or_update(
-                    CounterHistory.__table__,
-                    {"counter_id": counter_id, **day},
-                    conflict_columns=["counter_id", "day"],
-                    update_columns=["count", "native", "external"],
-                )
-            )
-        external = (
-            select(func.coalesce(func.sum(CounterSource.count), 0))
-            .where(CounterSource.counter_id == counter_id)
-            .scalar_subquery()
+        """The counter as exported: the counters feature writes it (it owns counters and their caches)."""
+        events.counter_restored.send(
+            current_app._get_current_object(), site=importer.site, counter=self.values
         )
-        db.session.execute(
-            update(Counter)
-            .where(Counter.id == counter_id)
-            .values(
-                native_count=values["native_count"], external_count=external, updated_at=values["updated_at"]
-            )
-            .execution_options(synchronize_session=False)
-        )
-        importer.changed_counters.add((values["target"], values["kind"]))
         importer.summary.restored["counter"] += 1
 
 
 @dataclass
 class CounterReadersRestore:
-    """Up to READERS_PER_RECORD readers' likes and follows, written in one statement."""
+    """Up to READERS_PER_RECORD readers' likes and follows, written by the counters feature at once."""
 
     readers: list[dict[str, Any]]
 
     def restore(self, importer: ImportPipeline) -> None:
-        counter_ids: dict[tuple[str, str], int] = {}
-        rows = []
-        for reader in self.readers:
-            key = (reader["target"], reader["kind"])
-            if key not in counter_ids:
-                counter_ids[key] = _counter_id(importer, *key)
-            rows.append(
-                {
-                    "counter_id": counter_ids[key],
-                    "reader_hash": reader["reader_hash"],
-                    "created_at": reader["created_at"],
-                }
-            )
-        statement = insert_ignoring_conflicts(
-            CounterReaderAction.__table__, {}, conflict_columns=["counter_id", "reader_hash"]
+        events.counter_readers_restored.send(
+            current_app._get_current_object(), site=importer.site, readers=self.readers
         )
-        db.session.execute(statement, rows)
-        importer.summary.restored["counter_reader"] += len(rows)
+        importer.summary.restored["counter_reader"] += len(self.readers)
 
 
 @dataclass

@@ -272,8 +272,6 @@ class ImportPipeline:
         self.settle_per_thread = settle_per_thread
         self.limit_depth = limit_depth
         self.actor = actor
-        # (target, kind) of counters a restore changed: their cached badges are dropped after commit.
-        self.changed_counters: set[tuple[str, str]] = set()
         self._declared: dict[str, ImportedThread] = {}  # by source ref
         self._threads: dict[str, int] = {}  # source ref -> thread id, once a comment needed it
         self._touched: set[int] = set()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engagement import audit, caching
+from engagement import audit
 from engagement.errors import ValidationFailed
 from engagement.extensions import db
 from engagement.importers.disqus import DisqusFile
@@ -67,10 +67,6 @@ def import_comments(
         if dry_run:
             db.session.rollback()
             return summary
-        # Restored counters: every process's cached badge of them stops being trusted with the commit.
-        caching.touch_after_commit(
-            caching.counter_key(site_slug, target, kind) for target, kind in pipeline.changed_counters
-        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -1,0 +1,82 @@
+"""Counters as a JSON restore read them (``engagement.importers.jsonl`` sends them as events): counts,
+sources, daily history and readers written as they were, and their cached badges dropped after commit.
+This feature is the only code that writes counters, so it is the only one that touches their stamps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from engagement import caching, clock
+from engagement.counters.service import ensure_counter
+from engagement.database import insert_ignoring_conflicts, insert_or_update
+from engagement.extensions import db
+from engagement.models import (
+    Counter,
+    CounterHistory,
+    CounterKind,
+    CounterReaderAction,
+    CounterSource,
+    SiteRef,
+)
+
+
+def restore_counter(*, site: SiteRef, counter: dict[str, Any]) -> None:
+    """The counter's native count, its sources (external = their sum, as always) and its history."""
+    counter_id = ensure_counter(site, counter["target"], CounterKind(counter["kind"]), clock.now())
+    for source in counter["sources"]:
+        db.session.execute(
+            insert_or_update(
+                CounterSource.__table__,
+                {"counter_id": counter_id, **source},
+                conflict_columns=["counter_id", "source"],
+                update_columns=["count", "observed_at"],
+            )
+        )
+    for day in counter["history"]:
+        db.session.execute(
+            insert_or_update(
+                CounterHistory.__table__,
+                {"counter_id": counter_id, **day},
+                conflict_columns=["counter_id", "day"],
+                update_columns=["count", "native", "external"],
+            )
+        )
+    external = (
+        select(func.coalesce(func.sum(CounterSource.count), 0))
+        .where(CounterSource.counter_id == counter_id)
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(Counter)
+        .where(Counter.id == counter_id)
+        .values(
+            native_count=counter["native_count"], external_count=external, updated_at=counter["updated_at"]
+        )
+        .execution_options(synchronize_session=False)
+    )
+    caching.touch_after_commit([caching.counter_key(site.slug, counter["target"], counter["kind"])])
+
+
+def restore_readers(*, site: SiteRef, readers: list[dict[str, Any]]) -> None:
+    """Readers' likes and follows (``target``, ``kind``, ``reader_hash``, ``created_at``), in one statement;
+    the counts come with their counters."""
+    now = clock.now()
+    counter_ids: dict[tuple[str, str], int] = {}
+    rows = []
+    for reader in readers:
+        key = (reader["target"], reader["kind"])
+        if key not in counter_ids:
+            counter_ids[key] = ensure_counter(site, key[0], CounterKind(key[1]), now)
+        rows.append(
+            {
+                "counter_id": counter_ids[key],
+                "reader_hash": reader["reader_hash"],
+                "created_at": reader["created_at"],
+            }
+        )
+    statement = insert_ignoring_conflicts(
+        CounterReaderAction.__table__, {}, conflict_columns=["counter_id", "reader_hash"]
+    )
+    db.session.execute(statement, rows)
