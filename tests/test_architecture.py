@@ -7,6 +7,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "engagement"
 THREAD_BOOKKEEPING = PACKAGE / "threads.py"
+DECLARATIONS = PACKAGE / "api.py"
+LOADERS = PACKAGE / "http.py"
 
 
 def _thread_writes(tree: ast.AST) -> list[int]:
@@ -36,6 +38,40 @@ def test_only_the_thread_bookkeeping_module_writes_a_threads_count_and_version()
     }
     assert offenders == {}
     assert _thread_writes(ast.parse(THREAD_BOOKKEEPING.read_text()))
+
+
+def _calls(tree: ast.AST, names: set[str]) -> list[int]:
+    """Lines that call one of ``names``, as a bare name or an attribute (``http.load_body(...)``)."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) in names or getattr(node.func, "attr", None) in names)
+    ]
+
+
+def test_only_the_declaration_module_loads_request_bodies_and_query_strings():
+    # A view that loaded its own input could validate something its declaration does not document:
+    # every load goes through @arguments (engagement.api), which the OpenAPI document is built from.
+    loaders = {"load_body", "load_query", "json_body"}
+    offenders = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path not in {DECLARATIONS, LOADERS} and (lines := _calls(ast.parse(path.read_text()), loaders))
+    }
+    assert offenders == {}
+    names = {node.id for node in ast.walk(ast.parse(DECLARATIONS.read_text())) if isinstance(node, ast.Name)}
+    assert {"load_body", "load_query"} <= names
+
+
+def test_views_dump_their_answers_only_through_their_declaration():
+    # The schema a view's answer is dumped with is the one its @response documents.
+    offenders = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in sorted(PACKAGE.rglob("routes.py"))
+        if (lines := _calls(ast.parse(path.read_text()), {"dump", "jsonify"}))
+    }
+    assert offenders == {}
 
 
 def test_an_upward_import_breaks_the_layers_contract(tmp_path):

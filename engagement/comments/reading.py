@@ -124,10 +124,8 @@ def read_thread_states(site_id: int, keys: list[str]) -> dict[str, ThreadState]:
     return {row.key: ThreadState(*row) for row in rows}
 
 
-def read_page(
-    *, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: str | None, client_has: ClientHas
-) -> PageResult:
-    """One page of a thread's top-level comments with their first replies, or nothing when the ETag matches.
+def read_page(*, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: str | None) -> PageResult:
+    """One page of a thread's top-level comments with their first replies, and its ETag.
 
     A page this process built is kept with its ETag while the thread's change stamp holds (every change a
     reader can see touches it; ``engagement.caching``), so answering 304, or the page, costs no query."""
@@ -145,7 +143,7 @@ def read_page(
         "pages", max_bytes=PAGE_CACHE_BYTES, max_entries=PAGE_CACHE_ENTRIES, lru=True
     )
     etag, body = pages.get(key, lambda: [caching.thread_key(site.id, thread_key)], build)
-    return PageResult(etag=etag, body=None if client_has(etag) else body)
+    return PageResult(etag=etag, body=body)
 
 
 def read_replies(
@@ -366,10 +364,8 @@ def avatar_path(site: SiteRef, email: str) -> str:
     return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(site.slug, email)}.svg"
 
 
-def counts_answer(
-    *, site: SiteRef, query: bytes, thread_keys: list[str], client_has: ClientHas
-) -> PageResult:
-    """The JSON answer to a counts request with its ETag, or nothing when the ETag matches. An article
+def counts_answer(*, site: SiteRef, query: bytes, thread_keys: list[str]) -> PageResult:
+    """The JSON answer to a counts request with its ETag. An article
     list asks the same query on every view, so the answer is kept per query string while none of its
     threads changed: a repeat reads fifty stamps and skips the lookups and the encoding (and the
     validation of ``thread_keys``, which ``engagement.http`` remembers per query string)."""
@@ -385,7 +381,7 @@ def counts_answer(
 
     answers = caching.dependent_cache("counts_answers")
     etag, body = answers.get((site.id, query), depends_on, build)
-    return PageResult(etag=etag, body=None if client_has(etag) else body)
+    return PageResult(etag=etag, body=body)
 
 
 def content_etag(body: bytes) -> str:

@@ -52,7 +52,6 @@ def list_comments(args: dict[str, Any], site: str) -> Response:
         sort=args["sort"],
         limit=args["limit"],
         cursor=args["cursor"],
-        client_has=client_has,
     )
     return _revalidated(page)
 
@@ -158,7 +157,7 @@ def _set_like(comment_id: int, *, liked: bool) -> dict[str, Any]:
 @alt_response(304)
 def comment_counts(args: dict[str, Any], site: str) -> Response:
     answer = reading.counts_answer(
-        site=current_site(), query=request.query_string, thread_keys=args["thread"], client_has=client_has
+        site=current_site(), query=request.query_string, thread_keys=args["thread"]
     )
     return _revalidated(answer)
 
