@@ -68,30 +68,26 @@ def get_engagement(args: dict[str, Any], site: str) -> tuple[service.Engagement,
     return state, 200, {"Cache-Control": "private, no-cache"}
 
 
+def _reader_action(summary: str) -> Callable[[Any], Any]:
+    """The declaration both reader actions share: the target in the query, the reader in a header."""
+
+    def declare(view: Any) -> Any:
+        view = response(200, EngagementSchema)(arguments(TargetQuery, location="query")(view))
+        return doc(summary, tags=TAGS, headers=_READER_REQUIRED, errors=(400, 403, 404))(view)
+
+    return declare
+
+
 @public.post("/<kind>")
 @_reader_action_limit
-@doc(
-    "Like (fans) or follow (followers); repeating is a no-op",
-    tags=TAGS,
-    headers=_READER_REQUIRED,
-    errors=(400, 403, 404),
-)
-@arguments(TargetQuery, location="query")
-@response(200, EngagementSchema)
+@_reader_action("Like (fans) or follow (followers); repeating is a no-op")
 def join_counter(args: dict[str, Any], site: str, kind: str) -> service.Engagement:
     return _set_reader_action(args, kind, active=True)
 
 
 @public.delete("/<kind>")
 @_reader_action_limit
-@doc(
-    "Take back a like or follow; repeating is a no-op",
-    tags=TAGS,
-    headers=_READER_REQUIRED,
-    errors=(400, 403, 404),
-)
-@arguments(TargetQuery, location="query")
-@response(200, EngagementSchema)
+@_reader_action("Take back a like or follow; repeating is a no-op")
 def leave_counter(args: dict[str, Any], site: str, kind: str) -> service.Engagement:
     return _set_reader_action(args, kind, active=False)
 

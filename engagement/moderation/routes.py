@@ -165,10 +165,7 @@ _SITE_FIELDS = ("slug", "name", "origins")
 @staff_doc("Sites the token may see", tags=TAGS)
 @response(200, schemas.SiteListSchema)
 def list_sites() -> dict[str, Any]:
-    return {
-        "items": [presenters.site(s) for s in sites.list_sites(token=current_staff())],
-        "next_cursor": None,
-    }
+    return _listing(Listing(list(sites.list_sites(token=current_staff())), None), presenters.site)
 
 
 @bp.post("/sites")
@@ -215,10 +212,7 @@ def update_site(update: dict[str, Any], site: str) -> dict[str, Any]:
 @staff_doc("Staff tokens, never their secrets (admin)", tags=TAGS)
 @response(200, schemas.TokenListSchema)
 def list_tokens() -> dict[str, Any]:
-    return {
-        "items": [presenters.token(t) for t in tokens.list_tokens(token=current_staff())],
-        "next_cursor": None,
-    }
+    return _listing(Listing(list(tokens.list_tokens(token=current_staff())), None), presenters.token)
 
 
 @bp.post("/tokens")
