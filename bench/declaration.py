@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 
 from engagement.api import arguments, response
-from engagement.comments.schemas import ListCommentsQuery
+from engagement.comments.schemas import CommentPageSchema, ListCommentsQuery
 from engagement.errors import register_error_handlers
 
 QUERY = "thread=the-article&sort=newest&limit=20"
@@ -32,11 +32,13 @@ ROUNDS = 5
 def _bare_app() -> Flask:
     app = Flask("bare")
     register_error_handlers(app)
+    bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
 
-    @app.get("/api/v1/sites/<site>/comments")
+    @bp.get("/comments")
     def list_comments(site: str) -> Response:
         return Response(ANSWER, mimetype="application/json")
 
+    app.register_blueprint(bp)
     return app
 
 
@@ -47,7 +49,7 @@ def _ours_app() -> Flask:
 
     @bp.get("/comments")
     @arguments(ListCommentsQuery, location="query")
-    @response(200, ListCommentsQuery, description="A page")
+    @response(200, CommentPageSchema)
     def list_comments(args: dict[str, Any], site: str) -> Response:
         assert args["limit"] == 20
         return Response(ANSWER, mimetype="application/json")
@@ -69,7 +71,7 @@ def _smorest_app() -> Flask | None:
 
     @blp.route("/comments")
     @blp.arguments(ListCommentsQuery, location="query")
-    @blp.response(200)
+    @blp.response(200, CommentPageSchema)
     def list_comments(args: dict[str, Any], site: str) -> Response:
         assert args["limit"] == 20
         return Response(ANSWER, mimetype="application/json")
