@@ -1,4 +1,5 @@
-"""Request parsing at the edge: JSON bodies and query strings through marshmallow schemas."""
+"""HTTP at the edge: JSON bodies and query strings through marshmallow schemas (what ``engagement.api``'s
+``@arguments`` loads with), and the one way an answer that clients revalidate is built (``conditional``)."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def _screen_document(document: dict[str, Any]) -> None:
 
 
 @cache
-def _schema(schema_class: type[Schema]) -> Schema:
+def shared_schema(schema_class: type[Schema]) -> Schema:
     # One instance per class: building a schema deep-copies its fields, a cost no request should pay.
     # Loading keeps no state on the instance, so requests (and threads) can share it.
     return schema_class()
@@ -106,7 +107,7 @@ def load_body(schema_class: type[Schema]) -> Any:
     if not isinstance(document, dict):
         raise BadRequest("invalid_json", "The request body must be a JSON object.")
     _screen_document(document)
-    return _schema(schema_class).load(document)
+    return shared_schema(schema_class).load(document)
 
 
 # Query strings are as long as a client makes them (a counts request names 100 thread keys): bytes too.
@@ -123,7 +124,7 @@ def load_query(schema_class: type[Schema]) -> Any:
     memo_key = (schema_class, request.query_string)
     found = _query_memo.get(memo_key)
     if found is None:
-        found = _validate_query(_schema(schema_class))
+        found = _validate_query(shared_schema(schema_class))
         _query_memo.put(memo_key, found)
     return {name: list(value) if isinstance(value, list) else value for name, value in found.items()}
 
@@ -144,3 +145,21 @@ def per_request(key: str, load: Callable[[], T]) -> T:
     if key not in cache:
         cache[key] = load()
     return cache[key]
+
+
+def client_has(etag: str) -> bool:
+    """Whether the request's If-None-Match names ``etag`` (unquoted) or ``*``: the weak comparison
+    RFC 9110 asks of a GET, so a CDN that weakened the tag still gets its 304."""
+    # Most requests send none: a look in the environ, before werkzeug parses the header.
+    return "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(etag)
+
+
+def conditional(etag: str, body: bytes | str | None, *, mimetype: str, cache_control: str) -> Response:
+    """Every answer that clients and shared caches revalidate: 304 when the client has ``etag`` (or
+    ``body`` is None: the caller found so before building it), else 200 with ``body``; both carry the
+    ETag and ``cache_control``."""
+    modified = body is not None and not client_has(etag)
+    response = Response(body, mimetype=mimetype) if modified else Response(status=304)
+    response.headers["ETag"] = f'"{etag}"'  # set_etag's quoting without its check: ours hold no quote
+    response.headers["Cache-Control"] = cache_control
+    return response

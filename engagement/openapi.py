@@ -1,27 +1,26 @@
 """The OpenAPI 3 document, built from the routes themselves.
 
-Each API view is decorated with ``@documented(...)`` naming its schemas; ``build_spec`` walks the app's URL
-map, so a route cannot exist without appearing in the document (a test checks every /api route has docs).
+Each API view is declared with ``engagement.api`` (``@doc``, ``@arguments``, ``@response``): the same
+declaration validates its requests and shapes its answers, and ``build_spec`` writes it down, so the document
+is exactly what is checked. It walks the app's URL map, so a route cannot exist without appearing in the
+document (a test checks every /api route has docs).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app
 from marshmallow import Schema, fields
 
+from engagement.api import EDIT_SECURITY, STAFF_SECURITY, Declaration, declaration_of
 from engagement.database import MAX_ROW_ID
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-STAFF_SECURITY = "staffToken"
-EDIT_SECURITY = "editToken"
+from engagement.http import conditional
 
 
 class ErrorBodySchema(Schema):
@@ -32,48 +31,6 @@ class ErrorBodySchema(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
-
-
-@dataclass
-class RouteDoc:
-    summary: str
-    tags: list[str]
-    query: type[Schema] | Schema | None = None
-    body: type[Schema] | Schema | None = None
-    responses: dict[int, Any] = field(default_factory=dict)
-    security: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    errors: tuple[int, ...] = ()
-
-
-def documented(
-    summary: str,
-    *,
-    tags: list[str],
-    query: type[Schema] | Schema | None = None,
-    body: type[Schema] | Schema | None = None,
-    responses: dict[int, Any] | None = None,
-    security: str | None = None,
-    headers: dict[str, str] | None = None,
-    errors: tuple[int, ...] = (),
-) -> Callable[[F], F]:
-    """Attach OpenAPI metadata to a view. ``responses`` maps status to a Schema, a media type string
-    (``"image/svg+xml"``) or None (no body). ``errors`` lists the error statuses worth documenting."""
-
-    def attach(view: F) -> F:
-        view.__openapi__ = RouteDoc(  # type: ignore[attr-defined]
-            summary=summary,
-            tags=tags,
-            query=query,
-            body=body,
-            responses=responses or {200: None},
-            security=security,
-            headers=headers or {},
-            errors=errors,
-        )
-        return view
-
-    return attach
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -112,68 +69,85 @@ def build_spec(app: Flask) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)
-        doc: RouteDoc | None = getattr(view, "__openapi__", None)
-        if doc is None:
+        declaration = declaration_of(view)
+        if declaration is None:
             continue
+        if not declaration.summary:
+            raise ValueError(f"{rule.endpoint} declares no @doc summary")
         path = _CONVERTER.sub(r"{\2}", rule.rule)
         path_params = [
             {"name": name, "in": "path", "required": True, "schema": _PARAM_SCHEMAS.get(converter, STRING)}
             for converter, name in _CONVERTER.findall(rule.rule)
         ]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(doc, path_params)
+            paths.setdefault(path, {})[method.lower()] = _operation(declaration, path_params)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def _operation(doc: RouteDoc, path_params: list[dict[str, Any]]) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": doc.summary, "tags": doc.tags, "parameters": list(path_params)}
-    if doc.query is not None:
-        operation["parameters"].append({"in": "query", "schema": doc.query})
-    for name, description in doc.headers.items():
+def _operation(declaration: Declaration, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": declaration.summary,
+        "tags": declaration.tags,
+        "parameters": list(path_params),
+    }
+    statuses = set(declaration.errors) | {429, 503}
+    for argument in declaration.arguments:
+        if argument.location == "query":
+            operation["parameters"].append({"in": "query", "schema": argument.schema})
+            statuses |= {422}
+        else:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": argument.schema}},
+            }
+            statuses |= {400, 413, 415, 422}
+    for name, description in declaration.headers.items():
         operation["parameters"].append(
             {"in": "header", "name": name, "description": description, "schema": {"type": "string"}}
         )
-    if doc.body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": doc.body}}}
     responses: dict[str, Any] = {}
-    for status, content in doc.responses.items():
-        entry: dict[str, Any] = {"description": "OK" if status < 300 else str(status)}
+    for status, answer in sorted((declaration.responses or {200: None}).items()):
+        content = answer.content if answer is not None else None
+        description = answer.description if answer is not None else None
+        entry: dict[str, Any] = {"description": description or ("OK" if status < 300 else str(status))}
         if isinstance(content, str):
             entry["content"] = {content: {"schema": {"type": "string"}}}
         elif content is not None:
             entry["content"] = {"application/json": {"schema": content}}
         responses[str(status)] = entry
-    statuses = set(doc.errors) | {429, 503}
-    if doc.query is not None:
-        statuses |= {422}
-    if doc.body is not None:
-        statuses |= {400, 413, 415, 422}
-    if doc.security == STAFF_SECURITY:
+    if declaration.security == STAFF_SECURITY:
         statuses |= {401, 403}
-    for status in sorted(statuses):
+    for status in sorted(statuses - set(declaration.responses)):
         responses[str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": "Error"}},
         }
     operation["responses"] = responses
-    if doc.security:
-        operation["security"] = [{doc.security: []}]
+    if declaration.security:
+        operation["security"] = [{declaration.security: []}]
     return operation
 
 
 bp = Blueprint("openapi", __name__)
 
 
+@dataclass(frozen=True)
+class _Document:
+    body: bytes
+    etag: str
+
+
 @bp.get("/api/v1/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI document (built once per process; routes do not change at run time)."""
-    spec = current_app.extensions.get("engagement.openapi")
-    if spec is None:
-        spec = current_app.extensions["engagement.openapi"] = build_spec(current_app)
-    response = jsonify(spec)
+    document = current_app.extensions.get("engagement.openapi")
+    if document is None:
+        body = current_app.json.response(build_spec(current_app)).get_data()
+        document = _Document(body=body, etag=hashlib.sha256(body).hexdigest()[:32])
+        current_app.extensions["engagement.openapi"] = document
     # It changes with a release only: caches may keep it a while, and revalidate by its ETag after.
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.add_etag()
-    return response.make_conditional(request)
+    return conditional(
+        document.etag, document.body, mimetype="application/json", cache_control="public, max-age=300"
+    )

@@ -9,6 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "engagement"
 THREAD_BOOKKEEPING = PACKAGE / "threads.py"
+DECLARATIONS = PACKAGE / "api.py"
+LOADERS = PACKAGE / "http.py"
 TESTS = ROOT / "tests"
 
 
@@ -74,6 +76,31 @@ def test_only_the_counters_feature_writes_counters_and_touches_their_stamps():
     )
     assert _offenders(others, _counter_writes) == {}
     assert _offenders(COUNTERS.rglob("*.py"), _counter_writes)
+
+
+def _calls(tree: ast.AST, names: set[str]) -> list[int]:
+    """Lines that call one of ``names``, as a bare name or an attribute (``http.load_body(...)``)."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) in names or getattr(node.func, "attr", None) in names)
+    ]
+
+
+def test_only_the_declaration_module_loads_request_bodies_and_query_strings():
+    # A view that loaded its own input could validate something its declaration does not document:
+    # every load goes through @arguments (engagement.api), which the OpenAPI document is built from.
+    loaders = {"load_body", "load_query", "json_body"}
+    others = (path for path in PACKAGE.rglob("*.py") if path not in {DECLARATIONS, LOADERS})
+    assert _offenders(others, lambda tree: _calls(tree, loaders)) == {}
+    names = {node.id for node in ast.walk(ast.parse(DECLARATIONS.read_text())) if isinstance(node, ast.Name)}
+    assert {"load_body", "load_query"} <= names
+
+
+def test_views_dump_their_answers_only_through_their_declaration():
+    # The schema a view's answer is dumped with is the one its @response documents.
+    assert _offenders(PACKAGE.rglob("routes.py"), lambda tree: _calls(tree, {"dump", "jsonify"})) == {}
 
 
 def test_an_upward_import_breaks_the_layers_contract(tmp_path):

@@ -59,6 +59,10 @@ _LISTED_REPLY = or_(
 _REPLY_ORDER = (Comment.created_at, Comment.id)
 
 
+# Whether the request's If-None-Match names an (unquoted) ETag: engagement.http.client_has.
+ClientHas = Callable[[str], bool]
+
+
 @dataclass(frozen=True)
 class PageResult:
     etag: str
@@ -119,10 +123,8 @@ def read_thread_states(site_id: int, keys: list[str]) -> dict[str, ThreadState]:
     return {row.key: ThreadState(*row) for row in rows}
 
 
-def read_page(
-    *, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: str | None, if_none_match: list[str]
-) -> PageResult:
-    """One page of a thread's top-level comments with their first replies, or nothing when the ETag matches.
+def read_page(*, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: str | None) -> PageResult:
+    """One page of a thread's top-level comments with their first replies, and its ETag.
 
     A page this process built is kept with its ETag while the thread's change stamp holds (every change a
     reader can see touches it; ``engagement.caching``), so answering 304, or the page, costs no query."""
@@ -131,7 +133,7 @@ def read_page(
 
     def build() -> tuple[str, bytes]:
         thread = thread_states(site, [thread_key])[thread_key]
-        etag = f'"{thread.id}.{thread.version}.{fingerprint}"' if thread else f'"0.0.{fingerprint}"'
+        etag = f"{thread.id}.{thread.version}.{fingerprint}" if thread else f"0.0.{fingerprint}"
         return etag, _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
 
     # The thread's key, not its id: a thread not made yet has none, and its page names its key.
@@ -140,11 +142,11 @@ def read_page(
         "pages", max_bytes=PAGE_CACHE_BYTES, max_entries=PAGE_CACHE_ENTRIES, lru=True
     )
     etag, body = pages.get(key, lambda: [caching.thread_key(site.id, thread_key)], build)
-    return PageResult(etag=etag, body=None if _matches(etag, if_none_match) else body)
+    return PageResult(etag=etag, body=body)
 
 
 def read_replies(
-    *, site: SiteRef, comment_id: int, limit: int, cursor: str | None, if_none_match: list[str]
+    *, site: SiteRef, comment_id: int, limit: int, cursor: str | None, client_has: ClientHas
 ) -> PageResult:
     """A keyset page of a top-level comment's visible replies in creation order, flat (each names its
     parent and depth), or nothing when the ETag (the thread's version, as for pages) matches. 404 unless
@@ -162,8 +164,8 @@ def read_replies(
     ).first()
     if thread is None:
         raise NotFound("comment_not_found", "There is no such comment.")
-    etag = f'"{thread.id}.{thread.version}.{_fingerprint(public_settings(site))}"'
-    if _matches(etag, if_none_match):
+    etag = f"{thread.id}.{thread.version}.{_fingerprint(public_settings(site))}"
+    if client_has(etag):
         return PageResult(etag=etag, body=None)
 
     query = select(Comment).where(Comment.root_id == comment_id, _LISTED_REPLY)
@@ -180,10 +182,6 @@ def read_replies(
 
 def _fingerprint(settings: dict[str, Any]) -> str:
     return "-".join(str(v) for v in settings.values())
-
-
-def _matches(etag: str, if_none_match: list[str]) -> bool:
-    return etag in if_none_match or "*" in if_none_match
 
 
 def _encode(schema: Schema, document: dict[str, Any]) -> bytes:
@@ -365,32 +363,29 @@ def avatar_path(site: SiteRef, email: str) -> str:
     return f"/api/v1/sites/{site.slug}/avatars/{avatar_hash(site.slug, email)}.svg"
 
 
-def counts_answer(
-    *, site: SiteRef, query: bytes, thread_keys: Callable[[], list[str]], if_none_match: list[str]
-) -> PageResult:
-    """The JSON answer to a counts request with its ETag, or nothing when the ETag matches. An article
+def counts_answer(*, site: SiteRef, query: bytes, thread_keys: list[str]) -> PageResult:
+    """The JSON answer to a counts request with its ETag. An article
     list asks the same query on every view, so the answer is kept per query string while none of its
-    threads changed: a repeat reads fifty stamps and skips parsing, validation, the lookups and the
-    encoding. ``thread_keys()`` validates the query (and may refuse it); it runs only when the answer is
-    built."""
-    keys: list[str] = []
+    threads changed: a repeat reads fifty stamps and skips the lookups and the encoding (and the
+    validation of ``thread_keys``, which ``engagement.http`` remembers per query string)."""
 
     def depends_on() -> list[str]:
-        keys.extend(thread_keys())
-        return [caching.thread_key(site.id, key) for key in dict.fromkeys(keys)]
+        return [caching.thread_key(site.id, key) for key in dict.fromkeys(thread_keys)]
 
     def build() -> tuple[str, bytes]:
-        body = (current_app.json.dumps({"counts": comment_counts(site=site, keys=keys)}) + "\n").encode()
+        body = (
+            current_app.json.dumps({"counts": comment_counts(site=site, keys=thread_keys)}) + "\n"
+        ).encode()
         return content_etag(body), body
 
     answers = caching.dependent_cache("counts_answers")
     etag, body = answers.get((site.id, query), depends_on, build)
-    return PageResult(etag=etag, body=None if _matches(etag, if_none_match) else body)
+    return PageResult(etag=etag, body=body)
 
 
 def content_etag(body: bytes) -> str:
     """A strong ETag of an answer's bytes: the same on every host for the same answer."""
-    return f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def comment_counts(*, site: SiteRef, keys: list[str]) -> dict[str, int]:

@@ -154,6 +154,14 @@ class PostedCommentSchema(Schema):
     edit_expires_at = fields.String(metadata={"format": "date-time"})
 
 
+class EditedCommentSchema(Schema):
+    comment = fields.Nested(CommentSchema)
+    status = fields.String(
+        validate=validate.OneOf(["approved", "pending"]),
+        metadata={"description": "pending: the edit sent it back to moderation"},
+    )
+
+
 class LikesSchema(Schema):
     likes = fields.Integer()
     liked = fields.Boolean()

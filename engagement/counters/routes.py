@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from engagement import caching
+from engagement.api import STAFF_SECURITY, alt_response, arguments, doc, response
 from engagement.cors import current_site, enable_site_cors
 from engagement.counters import service
 from engagement.counters.badges import MIN_CACHE_SECONDS, endpoint_json, render_svg
@@ -26,9 +27,8 @@ from engagement.counters.schemas import (
     parse_kind,
 )
 from engagement.extensions import rate_limit
-from engagement.http import load_body, load_query
+from engagement.http import conditional
 from engagement.models import CounterKind, Site
-from engagement.openapi import STAFF_SECURITY, documented
 from engagement.readers import READER_HEADER, optional_reader, required_reader
 from engagement.staff.access import site_in_scope
 from engagement.staff.auth import current_staff
@@ -42,7 +42,7 @@ TAGS = ["counters"]
 BADGE_TAGS = ["badges"]
 BADGE_MAX_AGE = MIN_CACHE_SECONDS
 _READER_DOC = {READER_HEADER: "The reader's id; adds whether this reader has liked/followed"}
-_engagement = EngagementSchema()
+_READER_REQUIRED = {READER_HEADER: "Required: the reader's id"}
 
 # One budget per IP for liking and un-liking alike, so toggling cannot double it.
 _reader_action_limit = rate_limit("RATELIMIT_REACTION", shared_scope="counter-reader-actions")
@@ -54,61 +54,52 @@ def _read_limit() -> Any:
 
 @public.get("")
 @_read_limit()
-@documented(
+@doc(
     "Fans, followers and subscribers of a target (and the reader's own state)",
     tags=TAGS,
-    query=TargetQuery,
     headers=_READER_DOC,
-    responses={200: EngagementSchema},
-    errors=(400, 404, 422),
+    errors=(400, 404),
 )
-def get_engagement(site: str) -> Response:
-    args = load_query(TargetQuery)
+@arguments(TargetQuery, location="query")
+@response(200, EngagementSchema)
+def get_engagement(args: dict[str, Any], site: str) -> tuple[service.Engagement, int, dict[str, str]]:
     state = service.get_engagement(site=current_site(), target=args["target"], reader=optional_reader())
-    response = jsonify(_engagement.dump(state))
     # The reader's own likes and follows are part of it: no shared cache may keep it for others.
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return state, 200, {"Cache-Control": "private, no-cache"}
+
+
+def _reader_action(summary: str) -> Callable[[Any], Any]:
+    """The declaration both reader actions share: the target in the query, the reader in a header."""
+
+    def declare(view: Any) -> Any:
+        view = response(200, EngagementSchema)(arguments(TargetQuery, location="query")(view))
+        return doc(summary, tags=TAGS, headers=_READER_REQUIRED, errors=(400, 403, 404))(view)
+
+    return declare
 
 
 @public.post("/<kind>")
 @_reader_action_limit
-@documented(
-    "Like (fans) or follow (followers); repeating is a no-op",
-    tags=TAGS,
-    query=TargetQuery,
-    headers={READER_HEADER: "Required: the reader's id"},
-    responses={200: EngagementSchema},
-    errors=(400, 403, 404, 422),
-)
-def join_counter(site: str, kind: str) -> dict[str, Any]:
-    return _set_reader_action(kind, active=True)
+@_reader_action("Like (fans) or follow (followers); repeating is a no-op")
+def join_counter(args: dict[str, Any], site: str, kind: str) -> service.Engagement:
+    return _set_reader_action(args, kind, active=True)
 
 
 @public.delete("/<kind>")
 @_reader_action_limit
-@documented(
-    "Take back a like or follow; repeating is a no-op",
-    tags=TAGS,
-    query=TargetQuery,
-    headers={READER_HEADER: "Required: the reader's id"},
-    responses={200: EngagementSchema},
-    errors=(400, 403, 404, 422),
-)
-def leave_counter(site: str, kind: str) -> dict[str, Any]:
-    return _set_reader_action(kind, active=False)
+@_reader_action("Take back a like or follow; repeating is a no-op")
+def leave_counter(args: dict[str, Any], site: str, kind: str) -> service.Engagement:
+    return _set_reader_action(args, kind, active=False)
 
 
-def _set_reader_action(kind: str, *, active: bool) -> dict[str, Any]:
-    args = load_query(TargetQuery)
-    state = service.set_reader_action(
+def _set_reader_action(args: dict[str, Any], kind: str, *, active: bool) -> service.Engagement:
+    return service.set_reader_action(
         site=current_site(),
         kind=parse_kind(kind),
         target=args["target"],
         reader=required_reader(),
         active=active,
     )
-    return _engagement.dump(state)
 
 
 def _staff_site(slug: str) -> Site:
@@ -116,76 +107,71 @@ def _staff_site(slug: str) -> Site:
 
 
 @staff.put("/<kind>")
-@documented(
+@doc(
     "Push a platform's count (refused as suspicious_drop when 0 or a large drop, unless forced)",
     tags=TAGS,
-    body=PushCountSchema,
-    responses={200: PushedCountSchema},
     security=STAFF_SECURITY,
     errors=(404, 409),
 )
-def push_count(site: str, kind: str) -> dict[str, Any]:
+@arguments(PushCountSchema)
+@response(200, PushedCountSchema)
+def push_count(push: dict[str, Any], site: str, kind: str) -> dict[str, Any]:
     site_obj = _staff_site(site)
     counter_kind = parse_kind(kind)
-    args = load_body(PushCountSchema)
-    state = service.push_external_count(site=site_obj, kind=counter_kind, **args)
-    return PushedCountSchema().dump({"target": args["target"], "kind": counter_kind, "counter": state})
+    state = service.push_external_count(site=site_obj, kind=counter_kind, **push)
+    return {"target": push["target"], "kind": counter_kind, "counter": state}
 
 
 @staff.get("/history")
-@documented(
+@doc(
     "Daily values of a target's counters, for growth charts",
     tags=TAGS,
-    query=HistoryQuery,
-    responses={200: HistorySchema},
     security=STAFF_SECURITY,
-    errors=(404, 422),
+    errors=(404,),
 )
-def history(site: str) -> dict[str, Any]:
+@arguments(HistoryQuery, location="query")
+@response(200, HistorySchema)
+def history(args: dict[str, Any], site: str) -> service.History:
     site_obj = _staff_site(site)
-    args = load_query(HistoryQuery)
     kind = CounterKind(args["kind"]) if args["kind"] else None
-    series = service.counter_history(site=site_obj, target=args["target"], kind=kind, days=args["days"])
-    return HistorySchema().dump(series)
+    return service.counter_history(site=site_obj, target=args["target"], kind=kind, days=args["days"])
 
 
 @badges.get("/<site>/<kind>.svg")
 @_read_limit()
-@documented(
-    "A shields-style badge, e.g. 'Followers | 1.2k'",
-    tags=BADGE_TAGS,
-    query=BadgeQuery,
-    responses={200: "image/svg+xml", 304: None},
-    errors=(404, 422),
-)
-def badge_svg(site: str, kind: str) -> Response:
-    def render(args: dict[str, Any], text: service.BadgeText) -> _BadgeAnswer:
+@doc("A shields-style badge, e.g. 'Followers | 1.2k'", tags=BADGE_TAGS, errors=(404,))
+@arguments(BadgeQuery, location="query")
+@response(200, "image/svg+xml")
+@alt_response(304)
+def badge_svg(args: dict[str, Any], site: str, kind: str) -> Response:
+    def render(text: service.BadgeText) -> _BadgeAnswer:
         svg = render_svg(label=text.label, message=text.message, color=text.color, style=args["style"])
         return _badge_answer(
             ["svg", args["style"], text.label, text.message, text.color], svg, "image/svg+xml"
         )
 
-    return _cacheable(_answered(site, kind, "svg", render))
+    return _cacheable(_answered(site, kind, "svg", args, render))
 
 
 @badges.get("/<site>/<kind>.json")
 @_read_limit()
-@documented(
+@doc(
     "The same badge as shields' endpoint JSON, for img.shields.io/endpoint?url=...",
     tags=BADGE_TAGS,
-    query=BadgeQuery,
-    responses={200: BadgeEndpointSchema, 304: None},
-    errors=(404, 422),
+    errors=(404,),
 )
-def badge_json(site: str, kind: str) -> Response:
-    def render(_args: dict[str, Any], text: service.BadgeText) -> _BadgeAnswer:
+@arguments(BadgeQuery, location="query")
+@response(200, BadgeEndpointSchema)
+@alt_response(304)
+def badge_json(args: dict[str, Any], site: str, kind: str) -> Response:
+    def render(text: service.BadgeText) -> _BadgeAnswer:
         document = endpoint_json(
             label=text.label, message=text.message, color=text.color, cache_seconds=BADGE_MAX_AGE
         )
         body = current_app.json.dumps(document) + "\n"
         return _badge_answer(["json", text.label, text.message, text.color], body, "application/json")
 
-    return _cacheable(_answered(site, kind, "json", render))
+    return _cacheable(_answered(site, kind, "json", args, render))
 
 
 @badges.after_request
@@ -216,19 +202,21 @@ def _badge_answer(content_key: list[str], body: str, mimetype: str) -> _BadgeAns
 
 
 def _answered(
-    site: str, kind: str, form: str, render: Callable[[dict[str, Any], service.BadgeText], _BadgeAnswer]
+    site: str,
+    kind: str,
+    form: str,
+    args: dict[str, Any],
+    render: Callable[[service.BadgeText], _BadgeAnswer],
 ) -> _BadgeAnswer:
     """A badge as answered before for this query string while its counter has not changed (its change
-    stamp): every page view fetches it, and a repeat then costs one stamp read. Otherwise the query is
-    validated, the count looked up (404 for an unknown site or kind) and the badge rendered."""
-    args: dict[str, Any] = {}
+    stamp): every page view fetches it, and a repeat then costs one stamp read. Otherwise the count is
+    looked up (404 for an unknown site or kind) and the badge rendered."""
 
     def depends_on() -> list[str]:
-        args.update(load_query(BadgeQuery))
         return [caching.counter_key(site, args["target"], parse_kind(kind).value)]
 
     def build() -> _BadgeAnswer:
-        return render(args, _badge_text(site, kind, args))
+        return render(_badge_text(site, kind, args))
 
     return caching.dependent_cache("badge_answers").get(
         (site, kind, form, request.query_string), depends_on, build
@@ -237,10 +225,6 @@ def _answered(
 
 def _cacheable(answer: _BadgeAnswer) -> Response:
     """200 with the badge's content-derived ETag, or 304 when the client already has it."""
-    if request.if_none_match.contains_weak(answer.etag):
-        response = Response(status=304)
-    else:
-        response = Response(answer.body, mimetype=answer.mimetype)
-    response.set_etag(answer.etag)
-    response.headers["Cache-Control"] = f"public, max-age={BADGE_MAX_AGE}"
-    return response
+    return conditional(
+        answer.etag, answer.body, mimetype=answer.mimetype, cache_control=f"public, max-age={BADGE_MAX_AGE}"
+    )

@@ -7,17 +7,16 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 
+from engagement.api import arguments, doc, response, staff_doc
 from engagement.clock import isoformat_z
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
 from engagement.extensions import rate_limit
-from engagement.http import load_body, load_query
 from engagement.mail import schemas, service
 from engagement.mail import staff as mail_staff
-from engagement.mailer.pages import LINK_PAGE_RESPONSES, MAIL_LINK_PAGE, link_page, serve_link_pages
-from engagement.openapi import STAFF_SECURITY, documented
+from engagement.mailer.pages import MAIL_LINK_PAGE, declare_link_page, link_page, serve_link_pages
 from engagement.staff.auth import current_staff
 
 public = Blueprint("mail", __name__, url_prefix="/api/v1/sites/<site>")
@@ -33,48 +32,43 @@ TAGS = ["mail"]
 
 @public.post("/subscribers")
 @rate_limit("RATELIMIT_SUBSCRIBE")
-@documented(
+@doc(
     "Subscribe an email address: 202 and a confirmation mail, the same answer for every address",
     tags=TAGS,
-    body=schemas.SubscribeSchema,
-    responses={202: schemas.SubscribeAcceptedSchema},
     errors=(403, 404),
 )
-def subscribe(site: str) -> tuple[Response, int]:
-    data = load_body(schemas.SubscribeSchema)
-    service.request_subscription(site=current_site(), target=data["target"], email=data["email"])
-    return jsonify(schemas.SubscribeAcceptedSchema().dump({})), 202
+@arguments(schemas.SubscribeSchema)
+@response(202, schemas.SubscribeAcceptedSchema)
+def subscribe(subscription: dict[str, Any], site: str) -> dict[str, Any]:
+    service.request_subscription(
+        site=current_site(), target=subscription["target"], email=subscription["email"]
+    )
+    return {}
 
 
 # --- pages opened from mail (engagement.mailer.pages) ----------------------------------------------------
 
 
 @links.get("/confirm/<token>")
-@documented("Page asking to confirm an address", tags=TAGS, responses=LINK_PAGE_RESPONSES)
+@declare_link_page("Page asking to confirm an address", tags=TAGS)
 def confirm_page(token: str) -> Response:
     return _page(step="ask", purpose="confirm", subject=service.describe_confirmation(token))
 
 
 @links.post("/confirm/<token>")
-@documented(
-    "Confirm an address (subscription or reply notifications)", tags=TAGS, responses=LINK_PAGE_RESPONSES
-)
+@declare_link_page("Confirm an address (subscription or reply notifications)", tags=TAGS)
 def confirm(token: str) -> Response:
     return _page(step="done", purpose="confirm", subject=service.confirm(token))
 
 
 @links.get("/unsubscribe/<token>")
-@documented("Page asking to unsubscribe", tags=TAGS, responses=LINK_PAGE_RESPONSES)
+@declare_link_page("Page asking to unsubscribe", tags=TAGS)
 def unsubscribe_page(token: str) -> Response:
     return _page(step="ask", purpose="unsubscribe", subject=service.describe_unsubscribe(token))
 
 
 @links.post("/unsubscribe/<token>")
-@documented(
-    "Unsubscribe; also the RFC 8058 one-click target (no body needed)",
-    tags=TAGS,
-    responses=LINK_PAGE_RESPONSES,
-)
+@declare_link_page("Unsubscribe; also the RFC 8058 one-click target (no body needed)", tags=TAGS)
 def unsubscribe(token: str) -> Response:
     return _page(step="done", purpose="unsubscribe", subject=service.unsubscribe(token))
 
@@ -101,59 +95,35 @@ def authenticate() -> None:
 
 
 @staff.get("/outbox")
-@documented(
-    "Outgoing mail by status; failed messages wait here for a retry",
-    tags=TAGS,
-    query=schemas.OutboxQuery,
-    responses={200: schemas.OutboxListSchema},
-    security=STAFF_SECURITY,
-    errors=(404, 422),
-)
-def list_outbox() -> Response:
-    args = load_query(schemas.OutboxQuery)
-    listing = mail_staff.list_outbox(token=current_staff(), **args)
-    return jsonify(schemas.OutboxListSchema().dump(listing))
+@staff_doc("Outgoing mail by status; failed messages wait here for a retry", tags=TAGS, errors=(404,))
+@arguments(schemas.OutboxQuery, location="query")
+@response(200, schemas.OutboxListSchema)
+def list_outbox(args: dict[str, Any]) -> Any:
+    return mail_staff.list_outbox(token=current_staff(), **args)
 
 
 @staff.post("/outbox/<int:message_id>/retry")
-@documented(
-    "Queue a failed message again, with a fresh set of attempts",
-    tags=TAGS,
-    responses={200: schemas.OutboxMessageSchema},
-    security=STAFF_SECURITY,
-    errors=(404, 409),
-)
-def retry_message(message_id: int) -> Response:
-    message = mail_staff.retry_message(token=current_staff(), message_id=message_id)
-    return jsonify(schemas.OutboxMessageSchema().dump(message))
+@staff_doc("Queue a failed message again, with a fresh set of attempts", tags=TAGS, errors=(404, 409))
+@response(200, schemas.OutboxMessageSchema)
+def retry_message(message_id: int) -> Any:
+    return mail_staff.retry_message(token=current_staff(), message_id=message_id)
 
 
 @staff.get("/sites/<site>/subscribers")
-@documented(
-    "A site's email subscribers (confirmed ones by default)",
-    tags=TAGS,
-    query=schemas.SubscribersQuery,
-    responses={200: schemas.SubscriberListSchema},
-    security=STAFF_SECURITY,
-    errors=(404, 422),
-)
-def list_subscribers(site: str) -> Response:
-    args = load_query(schemas.SubscribersQuery)
-    listing = mail_staff.list_subscribers(token=current_staff(), site=site, **args)
-    return jsonify(schemas.SubscriberListSchema().dump(listing))
+@staff_doc("A site's email subscribers (confirmed ones by default)", tags=TAGS, errors=(404,))
+@arguments(schemas.SubscribersQuery, location="query")
+@response(200, schemas.SubscriberListSchema)
+def list_subscribers(args: dict[str, Any], site: str) -> Any:
+    return mail_staff.list_subscribers(token=current_staff(), site=site, **args)
 
 
 @staff.get("/sites/<site>/subscribers.csv")
-@documented(
-    "Export a site's subscribers as CSV (email, target, confirmed_at, created_at)",
-    tags=TAGS,
-    query=schemas.SubscriberFilter,
-    responses={200: "text/csv"},
-    security=STAFF_SECURITY,
-    errors=(404, 422),
+@staff_doc(
+    "Export a site's subscribers as CSV (email, target, confirmed_at, created_at)", tags=TAGS, errors=(404,)
 )
-def export_subscribers(site: str) -> Response:
-    args = load_query(schemas.SubscriberFilter)
+@arguments(schemas.SubscriberFilter, location="query")
+@response(200, "text/csv")
+def export_subscribers(args: dict[str, Any], site: str) -> Response:
     rows = mail_staff.export_subscribers(token=current_staff(), site=site, **args)
     # Built whole rather than streamed: a streamed body outlives the request's database session.
     response = Response(_csv(rows), mimetype="text/csv")

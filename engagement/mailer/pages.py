@@ -5,16 +5,31 @@ with a page."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, render_template
 
+from engagement.api import Content, alt_response, doc, response
 from engagement.errors import ApiError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 HTML = "text/html"
 # The page of the service's own mailed links (confirm, unsubscribe, moderate); privacy has its own.
 MAIL_LINK_PAGE = "mail/pages/link.html"
-LINK_PAGE_RESPONSES = {200: HTML, 400: HTML, 410: HTML}
+
+
+def declare_link_page(summary: str, *, tags: list[str], answer: Content = HTML) -> Callable[[F], F]:
+    """The declaration of a route a mailed link opens: ``answer`` (a page, unless said otherwise), or a
+    page saying the link is forged or mangled (400) or old or used (410)."""
+
+    def declare(view: F) -> F:
+        view = alt_response(410, HTML, description="Expired or used link")(view)
+        view = alt_response(400, HTML, description="Forged or mangled link")(view)
+        return doc(summary, tags=tags)(response(200, answer)(view))
+
+    return declare
 
 
 def link_page(template: str, *, status: int = 200, **context: Any) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, stream_with_context
 
-from engagement.openapi import STAFF_SECURITY, documented
+from engagement.api import response, staff_doc
 from engagement.portability.export import export_for_staff
 from engagement.staff.auth import current_staff
 
@@ -18,13 +18,12 @@ def authenticate() -> None:
 
 
 @bp.get("/export")
-@documented(
+@staff_doc(
     "Everything about a site as JSON Lines, emails included (admin); `import json` restores it",
     tags=["moderation"],
-    security=STAFF_SECURITY,
-    responses={200: NDJSON},
     errors=(404,),
 )
+@response(200, NDJSON)
 def export_site(site: str) -> Response:
     lines = export_for_staff(token=current_staff(), slug=site)
     response = Response(stream_with_context(lines), mimetype=NDJSON)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from typing import Any
 
+from flask import Blueprint, Response
+
+from engagement.api import arguments, doc, response, staff_doc
 from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError
 from engagement.extensions import rate_limit
-from engagement.http import load_body, load_query
-from engagement.mailer.pages import HTML, link_page, serve_link_pages
-from engagement.openapi import STAFF_SECURITY, documented
+from engagement.mailer.pages import declare_link_page, link_page, serve_link_pages
 from engagement.privacy import presenters, schemas, service
 from engagement.staff.auth import current_staff
 
@@ -20,10 +21,6 @@ links = Blueprint("privacy_links", __name__, url_prefix="/privacy")
 
 TAGS = ["privacy"]
 _PAGE = "privacy/erase.html"
-# A forged or mangled link (400 invalid_link) or an old one (410 link_expired): a page saying so.
-_REFUSED = {400: HTML, 410: HTML}
-# What a reader downloads about themselves: their data, not staff's notes about it.
-_OWN_DATA = schemas.PersonSchema(exclude=("comments.last_moderation", "comments.spam_reasons"))
 
 
 # --- staff -----------------------------------------------------------------------------------------------
@@ -35,32 +32,25 @@ def authenticate() -> None:
 
 
 @staff.get("/people")
-@documented(
+@staff_doc(
     "Every comment, subscription and reply-notification opt-in of an email address, in the token's sites",
     tags=TAGS,
-    query=schemas.PersonQuery,
-    responses={200: schemas.PersonSchema},
-    security=STAFF_SECURITY,
-    errors=(422,),
 )
-def find_person() -> Response:
-    args = load_query(schemas.PersonQuery)
-    found = service.find_person(token=current_staff(), email=args["email"])
-    return jsonify(schemas.PersonSchema().dump(presenters.person(found)))
+@arguments(schemas.PersonQuery, location="query")
+@response(200, schemas.PersonSchema)
+def find_person(args: dict[str, Any]) -> dict[str, Any]:
+    return presenters.person(service.find_person(token=current_staff(), email=args["email"]))
 
 
 @staff.post("/people/erase")
-@documented(
+@staff_doc(
     "Erase an email address: anonymize its comments (staff) or delete them (admins); mail opt-ins go too",
     tags=TAGS,
-    body=schemas.EraseSchema,
-    responses={200: schemas.ErasureSchema},
-    security=STAFF_SECURITY,
 )
-def erase_person() -> Response:
-    data = load_body(schemas.EraseSchema)
-    erasure = service.erase_person(token=current_staff(), email=data["email"], mode=data["mode"])
-    return jsonify(schemas.ErasureSchema().dump(erasure))
+@arguments(schemas.EraseSchema)
+@response(200, schemas.ErasureSchema)
+def erase_person(erase: dict[str, Any]) -> service.Erasure:
+    return service.erase_person(token=current_staff(), email=erase["email"], mode=erase["mode"])
 
 
 # --- a reader's request ----------------------------------------------------------------------------------
@@ -69,49 +59,41 @@ def erase_person() -> Response:
 @public.post("/privacy")
 # The same budget as subscribing: both mail an address whoever asks.
 @rate_limit("RATELIMIT_SUBSCRIBE")
-@documented(
+@doc(
     "Ask for your data or its erasure: 202 and a mailed link, the same answer for every address",
     tags=TAGS,
-    body=schemas.PrivacyRequestSchema,
-    responses={202: schemas.PrivacyAcceptedSchema},
     errors=(403, 404),
 )
-def request_privacy(site: str) -> tuple[Response, int]:
-    data = load_body(schemas.PrivacyRequestSchema)
-    service.request_by_email(site=current_site(), email=data["email"], request=data["request"])
-    return jsonify(schemas.PrivacyAcceptedSchema().dump({})), 202
+@arguments(schemas.PrivacyRequestSchema)
+@response(202, schemas.PrivacyAcceptedSchema)
+def request_privacy(privacy_request: dict[str, Any], site: str) -> dict[str, Any]:
+    service.request_by_email(
+        site=current_site(), email=privacy_request["email"], request=privacy_request["request"]
+    )
+    return {}
 
 
 # --- pages opened from mail ------------------------------------------------------------------------------
 
 
 @links.get("/export/<token>")
-@documented(
-    "Download what a site holds about your address (JSON)",
-    tags=TAGS,
-    responses={200: schemas.PersonSchema, **_REFUSED},
+@declare_link_page(
+    "Download what a site holds about your address (JSON)", tags=TAGS, answer=schemas.OwnDataSchema
 )
-def export_own_data(token: str) -> Response:
+def export_own_data(token: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     site, found = service.export_by_link(token)
-    response = jsonify({"site": site.slug, **_OWN_DATA.dump(presenters.person(found))})
-    response.headers["Content-Disposition"] = f'attachment; filename="{site.slug}-my-data.json"'
-    return response
+    download = {"Content-Disposition": f'attachment; filename="{site.slug}-my-data.json"'}
+    return {"site": site.slug, **presenters.person(found)}, 200, download
 
 
 @links.get("/erase/<token>")
-@documented(
-    "Page asking to confirm erasing your data on a site", tags=TAGS, responses={200: HTML, **_REFUSED}
-)
+@declare_link_page("Page asking to confirm erasing your data on a site", tags=TAGS)
 def erase_page(token: str) -> Response:
     return _page(step="ask", subject=service.describe_erase_link(token))
 
 
 @links.post("/erase/<token>")
-@documented(
-    "Erase your data on a site: comments anonymized, subscriptions removed",
-    tags=TAGS,
-    responses={200: HTML, **_REFUSED},
-)
+@declare_link_page("Erase your data on a site: comments anonymized, subscriptions removed", tags=TAGS)
 def erase_own_data(token: str) -> Response:
     return _page(step="done", subject=service.erase_by_link(token))
 

@@ -43,6 +43,20 @@ class PersonSchema(Schema):
     reply_notifications = fields.List(fields.Nested(ReplyNotificationsSchema))
 
 
+class OwnCommentSchema(StaffCommentSchema):
+    """A comment as its author downloads it: their data, not staff's notes about it."""
+
+    class Meta:
+        exclude = ("last_moderation", "spam_reasons")
+
+
+class OwnDataSchema(PersonSchema):
+    """What a reader's export link downloads: the site it is about, and their data there."""
+
+    site = fields.String(metadata={"description": "The site's slug"})
+    comments = fields.List(fields.Nested(OwnCommentSchema))
+
+
 class ErasureSchema(Schema):
     email = fields.String()
     mode = fields.String()

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from engagement.config import public_base_url
 from engagement.demo import DEMO_SLUG
+from engagement.http import conditional
 from engagement.web.article import MORE_ARTICLES, demo_article
 from engagement.web.widget_bundle import widget_bundle
 
@@ -39,15 +40,18 @@ def widget_script() -> WidgetScript:
 
 def _script_response(script: WidgetScript, cache_control: str) -> Response:
     wants_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(script.gzipped if wants_gzip else script.source, mimetype="text/javascript")
+    response = conditional(
+        script.digest + ("-gz" if wants_gzip else ""),
+        script.gzipped if wants_gzip else script.source,
+        mimetype="text/javascript",
+        cache_control=cache_control,
+    )
     if wants_gzip:
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
-    response.set_etag(script.digest + ("-gz" if wants_gzip else ""))
-    response.headers["Cache-Control"] = cache_control
     # Pages on any origin load the widget; it is public code.
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    return response
 
 
 @bp.get("/widget.js")
