@@ -1,7 +1,7 @@
 """Each API endpoint declared once: the same stacked declaration validates its input, shapes its answer
 and is what the OpenAPI document is built from (``engagement.openapi``), so the two cannot drift.
 
-The shape is flask-smorest's, without the package (the decision and its measurement are in the README)::
+The shape is flask-smorest's, without the package (the decision and its measurement: docs/architecture.md)::
 
     @bp.get("/comments")
     @doc("A page of a thread's comments", tags=TAGS, errors=(404,))
