@@ -230,3 +230,11 @@ class Origin(fields.String):
 class Page(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+def listing_schema(name: str, item: type[Schema]) -> type[Schema]:
+    """The answer of a staff listing, ``{"items": [item, ...], "next_cursor"}`` (a keyset page; null at
+    the end), as a schema class called ``name`` (its name in the OpenAPI document)."""
+    return Schema.from_dict(
+        {"items": fields.List(fields.Nested(item)), "next_cursor": fields.String(allow_none=True)}, name=name
+    )

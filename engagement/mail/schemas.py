@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engagement.fields import SLUG, AuthorEmail, Page, UtcTimestamp, target_field
+from engagement.fields import SLUG, AuthorEmail, Page, UtcTimestamp, listing_schema, target_field
 from engagement.models import OutboxStatus
 
 
@@ -41,9 +41,7 @@ class OutboxMessageSchema(Schema):
     sent_at = UtcTimestamp(allow_none=True)
 
 
-class OutboxListSchema(Schema):
-    items = fields.List(fields.Nested(OutboxMessageSchema))
-    next_cursor = fields.String(allow_none=True)
+OutboxListSchema = listing_schema("OutboxListSchema", OutboxMessageSchema)
 
 
 class SubscriberFilter(Schema):
@@ -64,6 +62,4 @@ class SubscriberSchema(Schema):
     created_at = UtcTimestamp()
 
 
-class SubscriberListSchema(Schema):
-    items = fields.List(fields.Nested(SubscriberSchema))
-    next_cursor = fields.String(allow_none=True)
+SubscriberListSchema = listing_schema("SubscriberListSchema", SubscriberSchema)

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engagement.database import MAX_ROW_ID
-from engagement.fields import SLUG, CommentBody, Origin, Page, ThreadKey, ThreadTitle
+from engagement.fields import SLUG, CommentBody, Origin, Page, ThreadKey, ThreadTitle, listing_schema
 from engagement.sites.schemas import SettingsSchema
 from engagement.staff.comment_view import StaffCommentSchema
 
@@ -121,9 +121,7 @@ class AuditQuery(Page):
 # --- output shapes -------------------------------------------------------------------------------------
 
 
-class CommentListSchema(Schema):
-    items = fields.List(fields.Nested(StaffCommentSchema))
-    next_cursor = fields.String(allow_none=True)
+CommentListSchema = listing_schema("CommentListSchema", StaffCommentSchema)
 
 
 class BulkResultSchema(Schema):
@@ -153,9 +151,7 @@ class BanSchema(Schema):
     created_at = fields.String()
 
 
-class BanListSchema(Schema):
-    items = fields.List(fields.Nested(BanSchema))
-    next_cursor = fields.String(allow_none=True)
+BanListSchema = listing_schema("BanListSchema", BanSchema)
 
 
 class BanAuthorResultSchema(Schema):
@@ -173,9 +169,7 @@ class StaffThreadSchema(Schema):
     last_comment_at = fields.String(allow_none=True)
 
 
-class ThreadListSchema(Schema):
-    items = fields.List(fields.Nested(StaffThreadSchema))
-    next_cursor = fields.String(allow_none=True)
+ThreadListSchema = listing_schema("ThreadListSchema", StaffThreadSchema)
 
 
 class SiteSchema(Schema):
@@ -186,9 +180,7 @@ class SiteSchema(Schema):
     created_at = fields.String()
 
 
-class SiteListSchema(Schema):
-    items = fields.List(fields.Nested(SiteSchema))
-    next_cursor = fields.String(allow_none=True)
+SiteListSchema = listing_schema("SiteListSchema", SiteSchema)
 
 
 class TokenSchema(Schema):
@@ -202,9 +194,7 @@ class TokenSchema(Schema):
     revoked_at = fields.String(allow_none=True)
 
 
-class TokenListSchema(Schema):
-    items = fields.List(fields.Nested(TokenSchema))
-    next_cursor = fields.String(allow_none=True)
+TokenListSchema = listing_schema("TokenListSchema", TokenSchema)
 
 
 class CreatedTokenSchema(TokenSchema):
@@ -224,6 +214,4 @@ class AuditEntrySchema(Schema):
     details = fields.Dict()
 
 
-class AuditListSchema(Schema):
-    items = fields.List(fields.Nested(AuditEntrySchema))
-    next_cursor = fields.String(allow_none=True)
+AuditListSchema = listing_schema("AuditListSchema", AuditEntrySchema)
