@@ -4,6 +4,7 @@ the ban's action (spam or moderate)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -52,13 +53,20 @@ def _domain_matches(domain: str, candidate: str | None) -> bool:
 
 
 def matching_bans(
-    bans: list[BanRule], *, email: str, ip_hash: str | None, author_url: str | None, texts: list[str]
+    bans: list[BanRule],
+    *,
+    email: str,
+    ip_hash: str | None,
+    author_url: str | None,
+    folded_texts: Callable[[], list[str]],
 ) -> list[BanRule]:
-    """The bans a submission falls under."""
+    """The bans a submission falls under; ``folded_texts`` gives its fields as ``fold`` leaves them, asked
+    for only when a word ban has to search them (most posts meet none)."""
+    if not bans:
+        return []
     email = email.lower()
     email_domain = email.rpartition("@")[2]
     url_host = urlsplit(author_url).hostname if author_url else None
-    folded = [fold(t) for t in texts if t]
     matched = []
     for ban in bans:
         if (
@@ -68,7 +76,7 @@ def matching_bans(
                 ban.kind == BanKind.DOMAIN
                 and (_domain_matches(ban.value, email_domain) or _domain_matches(ban.value, url_host))
             )
-            or (ban.kind == BanKind.WORD and any(fold(ban.value) in t for t in folded))
+            or (ban.kind == BanKind.WORD and any(fold(ban.value) in t for t in folded_texts()))
         ):
             matched.append(ban)
     return matched

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import Insert, bindparam, delete, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engagement import audit, clock, events, threads
 from engagement.comments import tokens
@@ -34,7 +35,6 @@ from engagement.database import insert_if_absent
 from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, SiteRef
-from engagement.normalization import body_digest
 from engagement.rendering import render_comment
 
 
@@ -126,7 +126,6 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         **submission.stored_columns(),
         status=verdict.status,
         spam_reasons=verdict.reasons,
-        body_digest=body_digest(draft.body),
         edit_key_digest=edit_key.digest,
         likes=0,
         pinned=False,
@@ -190,7 +189,10 @@ def _insert_comment(*, unless_duplicate: dict[str, Any], **values: Any) -> Comme
     comment_id = db.session.execute(_insert_unless_duplicate(), parameters).scalar()
     if comment_id is None:
         return None
-    comment = Comment(id=comment_id, **values)
+    # The row as stored: committed values, so no attribute event runs (the body's would digest it again).
+    comment = Comment(id=comment_id)
+    for name, value in values.items():
+        set_committed_value(comment, name, value)
     make_transient_to_detached(comment)
     db.session.add(comment)
     return comment

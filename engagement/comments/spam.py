@@ -6,6 +6,7 @@ are stored on the comment so moderators see which rule held or flagged it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -72,6 +73,17 @@ class Submission:
             user_agent=comment.user_agent,
         )
 
+    @functools.cached_property
+    def folded_texts(self) -> list[str]:
+        """The fields word bans and word lists search, folded once for all of them (only if one looks)."""
+        texts = (self.author_name, self.author_email, self.author_url, self.body, self.ip, self.user_agent)
+        return [fold(text) for text in texts if text]
+
+    @functools.cached_property
+    def body_digest(self) -> str | None:
+        """What the duplicate rule compares (computed once: the rule and the INSERT both need it)."""
+        return body_digest(self.body)
+
     def stored_columns(self) -> dict[str, Any]:
         """What a new comment stores of its submission, as the comments table names it."""
         return {
@@ -82,6 +94,7 @@ class Submission:
             "user_agent": self.user_agent,
             "body": self.body,
             "html": self.html,
+            "body_digest": self.body_digest,
         }
 
 
@@ -159,7 +172,7 @@ def duplicate_parameters(submission: Submission, *, thread_id: int) -> dict[str,
         "duplicate_site_id": submission.site_id,
         "duplicate_email": submission.author_email,
         "duplicate_thread_id": thread_id,
-        "duplicate_body_digest": body_digest(submission.body),
+        "duplicate_body_digest": submission.body_digest,
     }
 
 
@@ -170,10 +183,12 @@ def duplicate_comment() -> Conflict:
     )
 
 
-def _matches(words: Iterable[str], haystacks: Iterable[str]) -> str | None:
-    """The first word found (a substring, as WordPress does) in any haystack, both folded: case, a
+def _matches(words: Iterable[str], submission: Submission) -> str | None:
+    """The first word found (a substring, as WordPress does) in any field, both folded: case, a
     zero-width space inside the word, doubled spaces or full-width letters do not hide it."""
-    folded = [fold(h) for h in haystacks if h]
+    if not words:
+        return None
+    folded = submission.folded_texts
     for word in words:
         needle = fold(word)
         if needle and any(needle in h for h in folded):
@@ -193,30 +208,22 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
     verdict = Verdict()
     if honeypot_filled:
         verdict.mark_spam("honeypot")
-    fields = [
-        submission.author_name,
-        submission.author_email,
-        submission.author_url or "",
-        submission.body,
-        submission.ip or "",
-        submission.user_agent,
-    ]
     for ban in matching_bans(
         active_bans(submission.site_id, now),
         email=submission.author_email,
         ip_hash=submission.ip_hash,
         author_url=submission.author_url,
-        texts=fields,
+        folded_texts=lambda: submission.folded_texts,
     ):
         if ban.action == BanAction.SPAM:
             verdict.mark_spam(f"ban:{ban.id}:{ban.kind}")
         else:
             verdict.hold(f"ban:{ban.id}:{ban.kind}")
-    if (word := _matches(settings.disallowed_words, fields)) is not None:
+    if (word := _matches(settings.disallowed_words, submission)) is not None:
         verdict.mark_spam(f"disallowed_word:{word}")
     if settings.max_links > 0 and links_in_html(submission.html) >= settings.max_links:
         verdict.hold("max_links")
-    if (word := _matches(settings.moderation_words, fields)) is not None:
+    if (word := _matches(settings.moderation_words, submission)) is not None:
         verdict.hold(f"moderation_word:{word}")
     if settings.moderation == "all":
         verdict.hold("moderation_all")
