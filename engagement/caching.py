@@ -71,6 +71,7 @@ V = TypeVar("V")
 
 SLOTS = 1 << 16
 _SLOT = struct.Struct("<Q")
+MAX_REMEMBERED_OFFSETS = 65_536
 REDIS_PREFIX = "engagement:stamp:"
 # A stamp must outlive every entry that could hold it by far; then Redis may drop it (a miss).
 REDIS_STAMP_SECONDS = 7 * 24 * 3600
@@ -134,6 +135,9 @@ class HostStamps:
         self._map: mmap.mmap | None = None
         self._failed_until = 0.0
         self._lock = threading.Lock()
+        # Each key's place in the file, remembered: a counts request reads fifty stamps, and hashing
+        # each key again cost more than reading it. Bounded: emptied when full (keys come from requests).
+        self._offsets: dict[str, int] = {}
 
     def _mapped(self) -> mmap.mmap | None:
         if self._map is None and time.monotonic() >= self._failed_until:
@@ -162,17 +166,23 @@ class HostStamps:
         finally:
             os.close(descriptor)
 
-    @staticmethod
-    def _offset(key: str) -> int:
-        return (zlib.crc32(key.encode()) & (SLOTS - 1)) * _SLOT.size
+    def _offset(self, key: str) -> int:
+        offset = self._offsets.get(key)
+        if offset is None:
+            if len(self._offsets) >= MAX_REMEMBERED_OFFSETS:
+                self._offsets.clear()
+            offset = self._offsets[key] = (zlib.crc32(key.encode()) & (SLOTS - 1)) * _SLOT.size
+        return offset
 
     def read(self, keys: Sequence[str]) -> list[int | None]:
         mapped = self._mapped()
         if mapped is None:
             return [None] * len(keys)
         # One tight loop: a counts request reads fifty stamps.
-        unpack, crc32, mask, width = _SLOT.unpack_from, zlib.crc32, SLOTS - 1, _SLOT.size
-        stamps: list[int | None] = [unpack(mapped, (crc32(key.encode()) & mask) * width)[0] for key in keys]
+        unpack, offsets, offset = _SLOT.unpack_from, self._offsets, self._offset
+        stamps: list[int | None] = [unpack(mapped, offsets.get(key) or offset(key))[0] for key in keys]
+        if 0 not in stamps:
+            return stamps
         for index, stamp in enumerate(stamps):
             if stamp == 0:
                 # Never touched (a new file): claim a random stamp rather than trust 0, which an entry
