@@ -71,7 +71,10 @@ V = TypeVar("V")
 
 SLOTS = 1 << 16
 _SLOT = struct.Struct("<Q")
-MAX_REMEMBERED_OFFSETS = 65_536
+# Keys come from requests (thread keys are up to 512 characters): few and short ones are remembered, so
+# a flood of long distinct keys costs at most a few MB (4,096 x 200 characters), never more.
+MAX_REMEMBERED_OFFSETS = 4_096
+MAX_REMEMBERED_KEY_LENGTH = 200
 REDIS_PREFIX = "engagement:stamp:"
 # A stamp must outlive every entry that could hold it by far; then Redis may drop it (a miss).
 REDIS_STAMP_SECONDS = 7 * 24 * 3600
@@ -136,7 +139,7 @@ class HostStamps:
         self._failed_until = 0.0
         self._lock = threading.Lock()
         # Each key's place in the file, remembered: a counts request reads fifty stamps, and hashing
-        # each key again cost more than reading it. Bounded: emptied when full (keys come from requests).
+        # each key again cost more than reading it. Bounded (see MAX_REMEMBERED_OFFSETS): emptied when full.
         self._offsets: dict[str, int] = {}
 
     def _mapped(self) -> mmap.mmap | None:
@@ -169,9 +172,11 @@ class HostStamps:
     def _offset(self, key: str) -> int:
         offset = self._offsets.get(key)
         if offset is None:
-            if len(self._offsets) >= MAX_REMEMBERED_OFFSETS:
-                self._offsets.clear()
-            offset = self._offsets[key] = (zlib.crc32(key.encode()) & (SLOTS - 1)) * _SLOT.size
+            offset = (zlib.crc32(key.encode()) & (SLOTS - 1)) * _SLOT.size
+            if len(key) <= MAX_REMEMBERED_KEY_LENGTH:
+                if len(self._offsets) >= MAX_REMEMBERED_OFFSETS:
+                    self._offsets.clear()
+                self._offsets[key] = offset
         return offset
 
     def read(self, keys: Sequence[str]) -> list[int | None]:

@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
 
+from engagement import caching
 from engagement.caching import (
     DEPENDENT_CACHE_BYTES,
     REDIS_PREFIX,
@@ -255,6 +256,27 @@ def test_two_maps_of_one_stamps_file_see_each_others_touches_at_once(tmp_path):
 
     assert other.read([KEY]) != before
     assert other.read([KEY]) == one.read([KEY])
+
+
+def test_a_stamp_read_by_a_remembered_place_is_the_stamp_a_fresh_map_reads(tmp_path):
+    one, fresh = HostStamps(tmp_path / "stamps"), HostStamps(tmp_path / "stamps")
+    keys = [f"thread:1:article-{number}" for number in range(50)] + ["thread:1:" + "x" * 600]
+    one.read(keys)  # places remembered
+    one.touch(keys[::7])
+
+    assert one.read(keys) == fresh.read(keys)
+
+
+def test_keys_from_requests_cannot_grow_the_remembered_places_past_their_bound(tmp_path):
+    stamps = HostStamps(tmp_path / "stamps")
+    long_keys = ["thread:1:" + f"{number}".rjust(500, "x") for number in range(100)]
+    many_keys = [f"thread:1:{number}" for number in range(caching.MAX_REMEMBERED_OFFSETS * 3)]
+
+    stamps.read(long_keys)
+    assert stamps._offsets == {}
+    for start in range(0, len(many_keys), 100):
+        stamps.read(many_keys[start : start + 100])
+        assert len(stamps._offsets) <= caching.MAX_REMEMBERED_OFFSETS
 
 
 def test_another_process_sees_this_ones_touch_and_this_one_sees_its_touch_at_once(tmp_path):
