@@ -542,3 +542,14 @@ def test_no_500_on_bad_paths(app, client, staff, path):
     csrf = csrf_of(home(client))
     for response in (client.get(path), client.post(path, data={"csrf_token": csrf})):
         assert response.status_code < 500, (path, response.status_code)
+
+
+def test_the_demo_admin_is_seeded_once_and_signs_in_with_one_click(app, runner):
+    for _ in range(2):
+        assert runner.invoke(args=["engagement", "seed-demo"]).exit_code == 0
+    printed = runner.invoke(args=["engagement", "sign-in-link", "admin@demo.example"])
+    assert printed.exit_code == 0, printed.output
+    client = app.test_client()
+    assert follow(client, link_path_of(printed.output.strip())).status_code == 303
+    page = home(client).get_data(as_text=True)
+    assert "Demo Admin" in page and "every site" in page
