@@ -367,6 +367,22 @@ def test_revoking_a_member_ends_their_sessions_at_the_next_request(app, client, 
     assert home(client).status_code == 303
 
 
+def test_revoking_a_member_revokes_their_api_tokens_too(app, client, staff):
+    secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="ada-cli", member=staff["admin"])[1]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/moderation/comments", headers=bearer).status_code == 200
+    members.revoke_member(email=ADMIN)
+    assert client.get("/api/v1/moderation/comments", headers=bearer).status_code == 401
+
+
+def test_a_session_keeps_a_hash_of_the_ip_and_never_the_ip(app, staff):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.23"
+    sign_in_by_link(client, ADMIN)
+    stored = db.session.scalars(select(ConsoleSession.ip_hash)).one()
+    assert stored and "198.51.100.23" not in stored
+
+
 def test_revoking_a_token_ends_the_sessions_it_opened(app, staff):
     token, secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="ada-cli", member=staff["admin"])
     by_token, by_link = app.test_client(), app.test_client()
