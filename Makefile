@@ -27,6 +27,8 @@ run: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask engagement seed-demo
 	@echo "serving the demo article on http://127.0.0.1:8000"
+	@echo "staff console, signed in as the demo admin (one click, once, within 15 minutes):"
+	@$(BIN)/flask engagement sign-in-link admin@demo.example
 	WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: $(BIN)/.installed node_modules/.installed lint

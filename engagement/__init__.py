@@ -15,6 +15,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement import caching, cli, errors, health, observability, openapi, rate_limits
     from engagement.comments import routes as comments
     from engagement.config import load_config
+    from engagement.console import init_app as init_console
     from engagement.counters import init_app as init_counters
     from engagement.database import RowIdConverter, TextSegmentConverter, configure_engine
     from engagement.extensions import db, migrate
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_mail(app)
     init_privacy(app)
     app.register_blueprint(portability.bp)
+    init_console(app)
     app.register_blueprint(web.bp)
     page_headers.init_app(app)
     errors.register_error_handlers(app)

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
+from engagement.console import service as console
 from engagement.counters.schemas import PushCountSchema
 from engagement.counters.service import push_external_count
 from engagement.errors import ApiError
@@ -19,6 +20,7 @@ from engagement.importers.pipeline import THREAD_KEYS
 from engagement.models import CounterKind, StaffRole
 from engagement.portability.export import export_lines
 from engagement.sites import service as sites
+from engagement.staff import members
 from engagement.staff import service as staff
 
 group = AppGroup("engagement", help="Operate the engagement service.")
@@ -50,12 +52,22 @@ def create_site_command(slug: str, name: str, origins: tuple[str, ...]) -> None:
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
 @click.option("--site", "site_slugs", multiple=True, help="Site a moderator may act on (repeatable).")
 @click.option("--label", required=True, help="Who or what uses the token, e.g. 'cms-prod' or 'jane'.")
-def create_token_command(role: str, site_slugs: tuple[str, ...], label: str) -> None:
+@click.option(
+    "--member", "member_email", help="Email of the staff member who owns the token (default: none)."
+)
+def create_token_command(
+    role: str, site_slugs: tuple[str, ...], label: str, member_email: str | None
+) -> None:
     """Issue a staff token. It is printed once; only its hash is stored."""
     if role == StaffRole.MODERATOR and not site_slugs:
         raise click.UsageError("a moderator token needs at least one --site")
+    member = members.live_member(member_email) if member_email else None
+    if member_email and member is None:
+        raise click.UsageError(f"there is no live member {member_email!r}")
     try:
-        token, secret = staff.create_token(role=StaffRole(role), site_slugs=list(site_slugs), label=label)
+        token, secret = staff.create_token(
+            role=StaffRole(role), site_slugs=list(site_slugs), label=label, member=member
+        )
     except ApiError as error:
         _fail(error)
     click.echo(f"token id {token.id} ({token.role}); store it now, it is not shown again:", err=True)
@@ -71,6 +83,44 @@ def revoke_token_command(token_id: int) -> None:
     except ApiError as error:
         _fail(error)
     click.echo(f"revoked token {token.id} ({token.label})")
+
+
+@group.command("create-member")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name, e.g. 'Jane Doe'.")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--site", "site_slugs", multiple=True, help="Site a moderator may act on (repeatable).")
+def create_member_command(email: str, name: str, role: str, site_slugs: tuple[str, ...]) -> None:
+    """Add a staff member, who signs in to /console by a mailed link (or `sign-in-link`)."""
+    try:
+        member = members.create_member(
+            email=email, display_name=name, role=StaffRole(role), site_slugs=list(site_slugs)
+        )
+    except ApiError as error:
+        _fail(error)
+    click.echo(f"created member {member.email} (id {member.id}, {member.role})")
+
+
+@group.command("revoke-member")
+@click.argument("email")
+def revoke_member_command(email: str) -> None:
+    """Revoke a staff member and their tokens; their console sessions end at their next request."""
+    try:
+        member = members.revoke_member(email=email)
+    except ApiError as error:
+        _fail(error)
+    click.echo(f"revoked member {member.email}")
+
+
+@group.command("sign-in-link")
+@click.argument("email")
+def sign_in_link_command(email: str) -> None:
+    """Print a one-time console sign-in link for a member (15 minutes, single use)."""
+    try:
+        url = console.issue_sign_in_link(email=email)
+    except ApiError as error:
+        _fail(error)
+    click.echo(url)
 
 
 @group.command("set-count")

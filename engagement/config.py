@@ -200,6 +200,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Subscription requests per IP.",
     ),
     Setting(
+        "RATELIMIT_CONSOLE_SIGN_IN",
+        str,
+        "10 per minute;50 per hour",
+        "Console sign-in attempts per IP: addresses typed, tokens pasted and mailed links followed together.",
+    ),
+    Setting(
         "RATELIMIT_MAIL_ADDRESS",
         str,
         "3 per hour;10 per day",

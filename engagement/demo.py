@@ -8,12 +8,15 @@ from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count
 from engagement.extensions import db
-from engagement.models import CounterKind, Site
+from engagement.models import CounterKind, Site, StaffRole
 from engagement.sites.service import create_site
+from engagement.staff.members import create_member, find_member
 from engagement.web.article import MORE_ARTICLES, THREAD_KEY, demo_article
 
 DEMO_SLUG = "demo"
 DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
+# The demo's admin: `make run` prints a one-time console sign-in link for this address.
+DEMO_ADMIN = "admin@demo.example"
 
 _CONVERSATION = [
     # (author, email, body, index of the comment replied to)
@@ -32,7 +35,10 @@ _EXTERNAL = [
 
 
 def seed_demo() -> bool:
-    """Create the demo site once, with comments and counters; returns False when it already exists."""
+    """Create the demo site once, with comments and counters, and the demo admin member; returns False
+    when the site already exists."""
+    if find_member(DEMO_ADMIN) is None:
+        create_member(email=DEMO_ADMIN, display_name="Demo Admin", role=StaffRole.ADMIN, site_slugs=[])
     if db.session.scalar(select(Site.id).where(Site.slug == DEMO_SLUG)) is not None:
         return False
     # Flood control off: the seed posts several comments from one address in the same second.

@@ -39,11 +39,11 @@ LATENCY = Histogram(
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Mailed links carry signed tokens in their path (/mail/confirm/<token>, /privacy/erase/<token>): logs
-# must not keep usable ones. Every route with a <token> lives under one of these prefixes (a test walks
-# the URL map to keep it so).
-SIGNED_LINK_PREFIXES = ("/mail/", "/privacy/")
-_LINK_TOKEN = re.compile(r"^(/(?:mail|privacy)/[a-z-]+/)[^/?#]+")
+# Mailed links carry signed tokens in their path (/mail/confirm/<token>, /privacy/erase/<token>), and a
+# console sign-in link its one-time secret (/console/link/<token>): logs must not keep usable ones.
+# Every route with a <token> lives under one of these prefixes (a test walks the URL map to keep it so).
+SIGNED_LINK_PREFIXES = ("/mail/", "/privacy/", "/console/link/")
+_LINK_TOKEN = re.compile(r"^(/(?:mail|privacy|console)/[a-z-]+/)[^/?#]+")
 
 
 def redact_path(path: str) -> str:

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlparse
 
-from flask import Flask
+from flask import Flask, current_app
+from limits import parse_many
 from limits.storage import MemoryStorage, Storage
+from redis.exceptions import RedisError
 
 from engagement.database import host_file_path
 from engagement.extensions import limiter
@@ -240,3 +242,16 @@ def init_app(app: Flask) -> None:
             storage_uri(path) if path else "memory://"
         )
     limiter.init_app(app)
+
+
+def within_limit(setting: str, *, scope: str, key: str) -> bool:
+    """Count one hit of ``key`` against the app's ``setting`` (``"3 per hour;10 per day"``) in ``scope``,
+    outside any view: a limit per email address rather than per IP. Pass a keyed hash as ``key``, never an
+    address in clear. True while the store is down (the caller's other limits still hold)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    try:
+        return all(limiter.limiter.hit(item, scope, key) for item in parse_many(current_app.config[setting]))
+    except (RedisError, OSError):
+        log.warning("%s rate limit unavailable", scope, exc_info=True)
+        return True

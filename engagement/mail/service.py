@@ -15,18 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from limits import parse_many
-from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
 from engagement import clock, events
 from engagement.database import insert_ignoring_conflicts
 from engagement.errors import NotFound
-from engagement.extensions import db, limiter
+from engagement.extensions import db
 from engagement.hashing import keyed_hash
 from engagement.mailer import links
 from engagement.mailer.outbox import enqueue_email
 from engagement.models import Comment, MailContact, ReplySubscription, Site, SiteRef, Subscriber, Thread
+from engagement.rate_limits import within_limit
 from engagement.rendering import html_to_text
 from engagement.threads import ThreadForPosting
 
@@ -145,18 +144,9 @@ def _mail_confirmation(
 
 
 def _address_within_limit(email: str) -> bool:
-    """Count a request against ``RATELIMIT_MAIL_ADDRESS`` for this address (keyed by its hash)."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return True
-    key = keyed_hash("mail-address", email)
-    try:
-        return all(
-            limiter.limiter.hit(item, "mail-address", key)
-            for item in parse_many(current_app.config["RATELIMIT_MAIL_ADDRESS"])
-        )
-    except (RedisError, OSError):  # the limit store is down: the per-subscription cooldown still holds
-        log.warning("mail address rate limit unavailable", exc_info=True)
-        return True
+    """Count a request against ``RATELIMIT_MAIL_ADDRESS`` for this address (keyed by its hash); while the
+    limit store is down, the per-subscription cooldown still holds."""
+    return within_limit("RATELIMIT_MAIL_ADDRESS", scope="mail-address", key=keyed_hash("mail-address", email))
 
 
 # --- notifications ---------------------------------------------------------------------------------------

@@ -21,7 +21,17 @@ from engagement.models.mail import (
 from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
 from engagement.models.privacy import PrivacyRequest, PrivacyRequestStatus
 from engagement.models.sites import Site, SiteRef, SiteSettings, SiteSnapshot
-from engagement.models.staff import StaffRole, StaffToken, staff_token_sites
+from engagement.models.staff import (
+    ConsoleSession,
+    SignInLink,
+    SignInRequest,
+    StaffMember,
+    StaffRole,
+    StaffScope,
+    StaffToken,
+    staff_member_sites,
+    staff_token_sites,
+)
 
 
 def _never_reuse_ids() -> None:
@@ -44,6 +54,7 @@ __all__ = [
     "Comment",
     "CommentLike",
     "CommentStatus",
+    "ConsoleSession",
     "Counter",
     "CounterHistory",
     "CounterKind",
@@ -56,14 +67,19 @@ __all__ = [
     "PrivacyRequest",
     "PrivacyRequestStatus",
     "ReplySubscription",
+    "SignInLink",
+    "SignInRequest",
     "Site",
     "SiteRef",
     "SiteSettings",
     "SiteSnapshot",
+    "StaffMember",
     "StaffRole",
+    "StaffScope",
     "StaffToken",
     "Subscriber",
     "Thread",
     "UsedMailLink",
+    "staff_member_sites",
     "staff_token_sites",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from engagement import audit, clock
 from engagement.errors import NotFound, Unauthorized
 from engagement.extensions import db
-from engagement.models import Site, StaffRole, StaffToken
+from engagement.models import Site, StaffMember, StaffRole, StaffToken
 
 TOKEN_PREFIX = "eng_"  # noqa: S105 (a public prefix, not a secret)
 
@@ -21,16 +21,28 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(
-    *, role: StaffRole, site_slugs: list[str], label: str, actor: str = "cli"
-) -> tuple[StaffToken, str]:
-    """Issue a token; the secret is returned here and never again. Audited as ``actor``."""
+def sites_named(slugs: list[str]) -> list[Site]:
+    """The sites of a staff scope, by slug (404 ``site_not_found`` for one that does not exist)."""
     sites = []
-    for slug in site_slugs:
+    for slug in slugs:
         site = db.session.scalar(select(Site).where(Site.slug == slug))
         if site is None:
             raise NotFound("site_not_found", f"There is no site {slug!r}.")
         sites.append(site)
+    return sites
+
+
+def create_token(
+    *,
+    role: StaffRole,
+    site_slugs: list[str],
+    label: str,
+    actor: str = "cli",
+    member: StaffMember | None = None,
+) -> tuple[StaffToken, str]:
+    """Issue a token (a machine's, or ``member``'s own); the secret is returned here and never again.
+    Audited as ``actor``."""
+    sites = sites_named(site_slugs)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = StaffToken(
         label=label,
@@ -38,6 +50,7 @@ def create_token(
         token_hash=hash_token(secret),
         token_prefix=secret[: len(TOKEN_PREFIX) + 6],
         sites=sites,
+        member=member,
         created_at=clock.now(),
     )
     db.session.add(token)
@@ -46,7 +59,13 @@ def create_token(
         actor=actor,
         action="token_created",
         site_id=None,
-        details={"token_id": token.id, "role": role.value, "sites": site_slugs, "label": label},
+        details={
+            "token_id": token.id,
+            "role": role.value,
+            "sites": site_slugs,
+            "label": label,
+            "member_id": member.id if member is not None else None,
+        },
     )
     db.session.commit()
     return token, secret
@@ -68,12 +87,8 @@ def list_tokens() -> list[StaffToken]:
     return list(db.session.scalars(select(StaffToken).order_by(StaffToken.id)))
 
 
-def authenticate(authorization: str | None) -> StaffToken:
-    """The live token named by an ``Authorization: Bearer`` header, or 401."""
-    scheme, _, secret = (authorization or "").partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret:
-        raise Unauthorized("unauthorized", "Send Authorization: Bearer <staff token>.")
+def live_token(secret: str) -> StaffToken:
+    """The token whose secret this is, unless revoked (401 ``invalid_token``, ``token_revoked``)."""
     digest = hash_token(secret)
     # The lookup is by digest (an index hit), so timing reveals nothing about the secret itself;
     # the compare_digest below guards against a database collation that compares loosely.
@@ -82,6 +97,16 @@ def authenticate(authorization: str | None) -> StaffToken:
         raise Unauthorized("invalid_token", "The bearer token is not valid.")
     if token.revoked_at is not None:
         raise Unauthorized("token_revoked", "The bearer token has been revoked.")
+    return token
+
+
+def authenticate(authorization: str | None) -> StaffToken:
+    """The live token named by an ``Authorization: Bearer`` header, or 401."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("unauthorized", "Send Authorization: Bearer <staff token>.")
+    token = live_token(secret)
     now = clock.now()
     # Recording use on every request would turn every read into a write; once a minute is enough.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

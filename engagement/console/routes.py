@@ -1,0 +1,155 @@
+"""The staff console under /console: server-rendered pages, outside the API and its OpenAPI document.
+
+Every page but the signed-out ones needs a live session (else: to the sign-in page, then back); every
+state-changing request needs the session's CSRF token; permissions are ``engagement.staff.access``'s,
+applied to ``auth.current_principal()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from engagement.console import auth, schemas, service
+from engagement.errors import ApiError, TooManyRequests, Unauthorized, error_response
+from engagement.extensions import rate_limit
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+SIGNED_OUT_PAGES = {"console.sign_in_page", "console.sign_in", "console.link_page", "console.follow_link"}
+LINK_PAGES = {"console.link_page", "console.follow_link"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# One budget per IP for every way of signing in (each is a guess at a secret, or a mail to someone).
+sign_in_limit = rate_limit("RATELIMIT_CONSOLE_SIGN_IN", shared_scope="console-sign-in")
+
+
+@bp.before_request
+def require_session_and_csrf() -> Response | None:
+    if request.endpoint not in SIGNED_OUT_PAGES and auth.current_session() is None:
+        asked = request.full_path.rstrip("?") if request.method in SAFE_METHODS else None
+        return redirect(url_for("console.sign_in_page", next=asked), 303)
+    if request.method not in SAFE_METHODS:
+        auth.require_csrf()
+    return None
+
+
+@bp.after_request
+def protect(response: Response) -> Response:
+    # Pages of signed-in staff and one-time links: never cached, never indexed, no Referer elsewhere.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    link = request.endpoint in LINK_PAGES
+    response.headers["Referrer-Policy"] = "no-referrer" if link else "same-origin"
+    return auth.keep_form_secret(response)
+
+
+@bp.errorhandler(ApiError)
+def refused(error: ApiError) -> Response:
+    if request.accept_mimetypes.best == "application/json":
+        return error_response(error.status, error.code, error.message, headers=error.headers)
+    response = _page("console/refused.html", status=error.status, error=error)
+    response.headers.update(error.headers or {})
+    return response
+
+
+@bp.errorhandler(429)
+def too_many(error: HTTPException) -> Response:
+    message = "Too many sign-in attempts from here; wait a minute and try again."
+    return refused(TooManyRequests("rate_limited", message, retry_after=60))
+
+
+# --- signing in --------------------------------------------------------------------------------------
+
+
+@bp.get("/sign-in")
+def sign_in_page() -> Response:
+    after = schemas.safe_next(request.args.get("next"))
+    if auth.current_session() is not None:
+        return redirect(after, 303)
+    return _sign_in_form(after=after)
+
+
+@bp.post("/sign-in")
+@sign_in_limit
+def sign_in() -> Response:
+    after = schemas.safe_next(request.form.get("next"))
+    typed = {name: value for name, value in request.form.items() if value.strip()}
+    try:
+        form = schemas.SignInForm().load(typed)
+    except ValidationError as error:
+        return _sign_in_form(after=after, errors=error.messages, status=422)
+    if form["token"]:
+        try:
+            signed_in = service.sign_in_with_token(secret=form["token"].strip(), browser=_browser())
+        except Unauthorized as error:
+            return _sign_in_form(after=after, errors={"token": [error.message]}, status=401)
+        return auth.start_session(redirect(after, 303), signed_in)
+    service.request_sign_in_link(email=form["email"])
+    return _sign_in_form(after=after, sent=True)
+
+
+@bp.get("/link/<token>")
+def link_page(token: str) -> Response:
+    # Shows a button and nothing else: mail scanners fetch links, and must not use them up.
+    return _page("console/link.html")
+
+
+@bp.post("/link/<token>")
+@sign_in_limit
+def follow_link(token: str) -> Response:
+    signed_in = service.sign_in_with_link(secret=token, browser=_browser())
+    return auth.start_session(redirect(schemas.HOME, 303), signed_in)
+
+
+# --- signed in ---------------------------------------------------------------------------------------
+
+
+@bp.get("")
+def home() -> Response:
+    session = auth.current_session()
+    assert session is not None  # require_session_and_csrf
+    return _page(
+        "console/home.html",
+        principal=auth.current_principal(),
+        session=session,
+        sessions=service.sessions_of(session),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/revoke")
+def revoke_session(session_id: int) -> Response:
+    session = auth.current_session()
+    assert session is not None
+    service.revoke_session(current=session, session_id=session_id)
+    if session_id == session.id:
+        return auth.end_session(redirect(url_for("console.sign_in_page"), 303))
+    return redirect(url_for("console.home"), 303)
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    session = auth.current_session()
+    assert session is not None
+    service.sign_out(current=session)
+    return auth.end_session(redirect(url_for("console.sign_in_page"), 303))
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _sign_in_form(
+    *, after: str, errors: dict[str, Any] | None = None, sent: bool = False, status: int = 200
+) -> Response:
+    return _page("console/sign_in.html", status=status, after=after, errors=errors or {}, sent=sent)
+
+
+def _page(template: str, *, status: int = 200, **context: Any) -> Response:
+    html = render_template(template, csrf_token=auth.csrf_token(), **context)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _browser() -> service.Browser:
+    return service.Browser(ip=request.remote_addr, user_agent=request.user_agent.string)

@@ -1,0 +1,53 @@
+"""The staff console in real Chromium: signing in by pasting a token, and ending another session."""
+
+from __future__ import annotations
+
+import pytest
+
+from engagement.console import service as console
+from engagement.models import StaffRole
+from engagement.staff.members import create_member
+from engagement.staff.service import create_token
+from tests.browser.conftest import LiveService
+from tests.services import in_ci
+
+try:
+    from playwright.sync_api import Page, expect
+except ImportError:
+    if in_ci():
+        raise
+    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_with_a_token_and_end_another_session(service: LiveService, page: Page) -> None:
+    with service.app.app_context():
+        member = create_member(
+            email="ada@news.example", display_name="Ada", role=StaffRole.ADMIN, site_slugs=[]
+        )
+        secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="ada-laptop", member=member)[1]
+        # Ada is also signed in on her phone.
+        console.sign_in_with_token(
+            secret=secret, browser=console.Browser(ip="192.0.2.1", user_agent="Ada's phone")
+        )
+
+    page.goto(f"{service.url}/console")
+    expect(page).to_have_url(f"{service.url}/console/sign-in?next=/console")
+    page.get_by_label("Staff token").fill(secret)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    expect(page).to_have_url(f"{service.url}/console")
+    expect(page.get_by_role("heading", name="Staff console")).to_be_visible()
+    expect(page.get_by_text("ada@news.example")).to_be_visible()
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "engagement_console")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/console")
+
+    page.locator("tbody tr", has_text="Ada's phone").get_by_role("button", name="End").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("(this browser)")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{service.url}/console/sign-in")
