@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engagement.console import auth, schemas, service
-from engagement.errors import ApiError, TooManyRequests, Unauthorized, error_response
+from engagement.console import auth, queue, schemas, service
+from engagement.errors import ApiError, TooManyRequests, Unauthorized, ValidationFailed, error_response
 from engagement.extensions import rate_limit
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -135,6 +135,35 @@ def sign_out() -> Response:
     assert session is not None
     service.sign_out(current=session)
     return auth.end_session(redirect(url_for("console.sign_in_page"), 303))
+
+
+@bp.get("/queue")
+def queue_page() -> Response:
+    page = queue.load_queue(principal=auth.current_principal(), args=request.args.to_dict())
+    notice = request.args.get("notice", "")[:300] or None
+    return _page("console/queue.html", queue=page, notice=notice, tabs=queue.TABS, labels=queue.TAB_LABELS)
+
+
+@bp.post("/comments/<int:comment_id>/decision")
+def decide(comment_id: int) -> Response:
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        form = queue.DecisionForm().load(request.form.to_dict())
+    except ValidationError as error:
+        raise ValidationFailed(error.messages) from None
+    decision = queue.decide(principal=auth.current_principal(), comment_id=comment_id, **form)
+    if wants_json:
+        return jsonify(
+            id=decision.comment_id,
+            status=decision.status,
+            previous=decision.previous,
+            stale=decision.stale,
+            message=decision.message,
+        )
+    back = {name: request.form[name] for name in ("tab", *queue.FILTERS) if request.form.get(name)}
+    if decision.stale:
+        back["notice"] = decision.message
+    return redirect(url_for("console.queue_page", **back), 303)
 
 
 # --- helpers -----------------------------------------------------------------------------------------

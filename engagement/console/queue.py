@@ -1,0 +1,215 @@
+"""The queue page: which comments a moderator sees, what each card shows, and a decision on one card.
+
+It reads and decides through the moderation services and their permission checks (the principal is
+passed as their ``token``); this module only shapes their answers for the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
+
+from engagement import clock
+from engagement.errors import ApiError, Conflict
+from engagement.extensions import db
+from engagement.models import Comment
+from engagement.moderation import comments
+from engagement.moderation.schemas import EDITABLE_STATUSES, QueueQuery
+
+PAGE_SIZE = 50
+TABS = ("pending", "approved", "spam", "trash", "all")
+TAB_LABELS = {"pending": "Pending", "approved": "Approved", "spam": "Spam", "trash": "Trash", "all": "All"}
+EXCERPT_LENGTH = 140
+# spam_reasons as the spam rules write them ("ban:12:email", "moderation_word:casino") to chip labels.
+REASON_LABELS = {
+    "first_time": "First comment",
+    "max_links": "Links",
+    "moderation_word": "Word match",
+    "disallowed_word": "Word match",
+    "honeypot": "Honeypot",
+    "moderation_all": "All comments held",
+    "held_by_staff": "Held by staff",
+}
+BAN_LABELS = {"email": "Banned email", "ip": "Banned IP", "domain": "Banned domain", "word": "Banned word"}
+FILTERS = ("site", "thread", "q", "email")
+
+
+class DecisionForm(Schema):
+    """A decision on one card: the status to move to, and the status the card showed (``seen``): if the
+    comment moved since, somebody decided first and nothing is changed."""
+
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token and the queue's filters ride along
+
+    status = fields.String(required=True, validate=validate.OneOf(EDITABLE_STATUSES))
+    seen = fields.String(load_default=None, validate=validate.OneOf(("pending", "approved", "spam", "trash")))
+
+
+@dataclass(frozen=True)
+class Card:
+    """One comment as the queue shows it (every field autoescaped but ``html``, stored sanitized)."""
+
+    comment: Comment
+    reasons: list[str]
+    parent_excerpt: str | None
+    ago: str
+    full_time: str
+
+
+@dataclass(frozen=True)
+class Queue:
+    tab: str
+    filters: dict[str, str]
+    counts: dict[str, int]
+    sites: list[Any]
+    cards: list[Card]
+    next_cursor: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision did: ``stale`` when the comment had moved (or was already there)."""
+
+    comment_id: int
+    status: str
+    previous: str
+    stale: bool
+    message: str
+
+
+def load_queue(*, principal: Any, args: dict[str, str]) -> Queue:
+    """The tab, its counts and one keyset page of cards for the query string ``args``; a bad filter is
+    a message on the page (and an empty list), never an error."""
+    summary = comments.summary(token=principal)
+    sites = [row["site"] for row in summary]
+    raw = {
+        name: value for name, value in args.items() if name in (*FILTERS, "tab", "cursor") and value.strip()
+    }
+    tab = raw.pop("tab", "pending")
+    filters = {name: raw[name] for name in FILTERS if name in raw}
+    error = None
+    try:
+        if tab not in TABS:
+            raise ValidationError({"tab": ["Unknown tab."]})
+        query = QueueQuery().load({**raw, "status": tab, "limit": PAGE_SIZE}, unknown=EXCLUDE)
+    except ValidationError as invalid:
+        error = "These filters are not valid: " + _describe(invalid.messages)
+        tab = tab if tab in TABS else "pending"
+        query = None
+    if query is not None and query["site"] is not None and query["site"] not in {s.slug for s in sites}:
+        error, query = "You have no site called that; pick one of yours.", None
+    counts = _counts(summary, None if query is None else query["site"])
+    listing = None
+    if query is not None:
+        try:
+            listing = comments.comment_queue(token=principal, **query)
+        except ApiError as refused:  # a cursor that is not one of ours
+            error = refused.message
+    items = list(listing.items) if listing is not None else []
+    return Queue(
+        tab=tab,
+        filters=filters,
+        counts=counts,
+        sites=sites,
+        cards=_cards(items),
+        next_cursor=listing.next_cursor if listing is not None else None,
+        error=error,
+    )
+
+
+def decide(*, principal: Any, comment_id: int, status: str, seen: str | None) -> Decision:
+    """Move one comment through the moderation service (its permission checks: 404, 403). When the card
+    was stale (the comment is no longer in ``seen``, or already in ``status``) nothing changes."""
+    comment = comments.get_comment(token=principal, comment_id=comment_id)
+    before = comment.status
+    if (seen is not None and before != seen) or before == status:
+        return Decision(comment_id, before, before, True, _stale_message(comment_id, before))
+    try:
+        comments.update_comment(token=principal, comment_id=comment_id, status=status, reason="staff console")
+    except Conflict as conflict:
+        return Decision(comment_id, before, before, True, conflict.message)
+    return Decision(comment_id, comment.status, before, False, f"Comment {comment_id}: {comment.status}.")
+
+
+def reason_chips(reasons: list[str]) -> list[str]:
+    """Labels for a comment's ``spam_reasons``; an unknown reason is shown as it is (escaped)."""
+    labels: list[str] = []
+    for reason in reasons:
+        name, _, rest = reason.partition(":")
+        if name == "ban":
+            label = BAN_LABELS.get(rest.rpartition(":")[2], reason)
+        else:
+            label = REASON_LABELS.get(name, reason)
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def relative_time(moment: datetime, now: datetime) -> str:
+    """'just now', '5 minutes ago', '3 hours ago', '2 days ago'."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def _stale_message(comment_id: int, status: str) -> str:
+    return f"Comment {comment_id} was already {status}: someone decided first. Nothing was changed."
+
+
+def _counts(summary: list[dict[str, Any]], site: str | None) -> dict[str, int]:
+    totals = dict.fromkeys(TABS, 0)
+    for row in summary:
+        if site is not None and row["site"].slug != site:
+            continue
+        for status, count in row["counts"].items():
+            if status in totals:
+                totals[status] += count
+            totals["all"] += count
+    return totals
+
+
+def _cards(items: list[Comment]) -> list[Card]:
+    parent_ids = {c.parent_id for c in items if c.parent_id is not None}
+    parents: dict[int, str] = {}
+    if parent_ids:
+        parents = dict(
+            db.session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(parent_ids))).all()
+        )
+    now = clock.now()
+    cards = []
+    for comment in items:
+        created = (
+            comment.created_at if comment.created_at.tzinfo else comment.created_at.replace(tzinfo=now.tzinfo)
+        )
+        parent = parents.get(comment.parent_id) if comment.parent_id is not None else None
+        cards.append(
+            Card(
+                comment=comment,
+                reasons=reason_chips(list(comment.spam_reasons or [])),
+                parent_excerpt=_excerpt(parent) if parent is not None else None,
+                ago=relative_time(created, now),
+                full_time=created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            )
+        )
+    return cards
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
+
+
+def _describe(messages: Any) -> str:
+    if isinstance(messages, dict):
+        return "; ".join(f"{name}: {_describe(value)}" for name, value in messages.items())
+    if isinstance(messages, list):
+        return " ".join(_describe(m) for m in messages)
+    return str(messages)
