@@ -51,3 +51,42 @@ def test_sign_in_with_a_token_and_end_another_session(service: LiveService, page
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{service.url}/console/sign-in")
+
+
+def test_approve_the_first_card_by_key_and_undo_it(service: LiveService, page: Page) -> None:
+    service.create_site(moderation="all")
+    for n in (1, 2, 3):
+        service.post_comment(f"Held comment {n}.", name=f"Reader {n}", author_email=f"r{n}@example.org")
+    with service.app.app_context():
+        secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="ada-laptop")[1]
+
+    page.goto(f"{service.url}/console/sign-in?next=/console/queue")
+    page.get_by_label("Staff token").fill(secret)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(f"{service.url}/console/queue")
+    cards = page.locator(".cards > .card")
+    expect(cards).to_have_count(3)
+    pending = page.locator('[data-count="pending"]')
+    expect(pending).to_have_text("3")
+    first_id = cards.first.get_attribute("data-id")
+    second_id = cards.nth(1).get_attribute("data-id")
+
+    page.keyboard.press("j")
+    expect(cards.first).to_be_focused()
+    page.keyboard.press("f")
+    expect(page.locator(f"#card-{first_id}")).to_have_count(0)
+    expect(cards).to_have_count(2)
+    expect(page.locator(f"#card-{second_id}")).to_be_focused()
+    expect(pending).to_have_text("2")
+    expect(page.locator('[data-count="approved"]')).to_have_text("1")
+
+    page.get_by_role("button", name="Undo").click()
+    expect(cards).to_have_count(3)
+    expect(page.locator(f"#card-{first_id}")).to_be_focused()
+    expect(pending).to_have_text("3")
+    page.reload()
+    expect(page.locator(f"#card-{first_id}")).to_have_count(1)
+    expect(pending).to_have_text("3")
+
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keys")).to_be_visible()
