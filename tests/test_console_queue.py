@@ -137,8 +137,24 @@ def test_a_stale_card_shows_a_notice_and_changes_nothing(app, client, staff):
     response = decide(admin, cid, "approved", seen="pending", tab="pending")
     assert response.status_code == 303
     page = admin.get(response.headers["Location"]).get_data(as_text=True)
-    assert "someone decided first" in page
+    assert f"Comment {cid} had changed since the page was shown (someone decided first)" in page
     assert db.session.get(Comment, cid).status == "spam"
+
+
+def test_a_decision_already_made_is_stale_too(app, client, staff):
+    cid = comment_id(post(client, "news"))
+    admin = signed_in(app, ADMIN)
+    csrf = csrf_of(admin.get("/console"))
+    headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    decide(admin, cid, "approved", seen="pending")
+    answer = admin.post(f"/console/comments/{cid}/decision", data={"status": "approved"}, headers=headers)
+    assert answer.get_json()["stale"] is True
+    assert answer.get_json()["message"].endswith("It is approved.")
+
+
+def test_the_notice_takes_no_words_from_the_url(app, staff):
+    admin = signed_in(app, ADMIN)
+    assert "Call this number" not in queue(admin, notice="Call this number", stale="Call this number")
 
 
 def test_a_moderator_sees_only_their_sites(app, client, staff):

@@ -128,7 +128,7 @@ def decide(*, principal: Any, comment_id: int, status: str, seen: str | None) ->
     comment = comments.get_comment(token=principal, comment_id=comment_id)
     before = comment.status
     if (seen is not None and before != seen) or before == status:
-        return Decision(comment_id, before, before, True, _stale_message(comment_id, before))
+        return Decision(comment_id, before, before, True, f"{stale_notice(comment_id)} It is {before}.")
     try:
         comments.update_comment(token=principal, comment_id=comment_id, status=status, reason="staff console")
     except Conflict as conflict:
@@ -160,8 +160,12 @@ def relative_time(moment: datetime, now: datetime) -> str:
     return "just now"
 
 
-def _stale_message(comment_id: int, status: str) -> str:
-    return f"Comment {comment_id} was already {status}: someone decided first. Nothing was changed."
+def stale_notice(comment_id: int) -> str:
+    """What a stale card's decision says: it changed nothing."""
+    return (
+        f"Comment {comment_id} had changed since the page was shown (someone decided first): "
+        "nothing was changed."
+    )
 
 
 def _counts(summary: list[dict[str, Any]], site: str | None) -> dict[str, int]:

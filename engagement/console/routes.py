@@ -140,7 +140,9 @@ def sign_out() -> Response:
 @bp.get("/queue")
 def queue_page() -> Response:
     page = queue.load_queue(principal=auth.current_principal(), args=request.args.to_dict())
-    notice = request.args.get("notice", "")[:300] or None
+    # The notice is a comment id, never text from the URL: a link cannot put words on a staff page.
+    stale = request.args.get("stale", type=int)
+    notice = queue.stale_notice(stale) if stale is not None else None
     return _page("console/queue.html", queue=page, notice=notice, tabs=queue.TABS, labels=queue.TAB_LABELS)
 
 
@@ -162,7 +164,7 @@ def decide(comment_id: int) -> Response:
         )
     back = {name: request.form[name] for name in ("tab", *queue.FILTERS) if request.form.get(name)}
     if decision.stale:
-        back["notice"] = decision.message
+        back["stale"] = str(decision.comment_id)
     return redirect(url_for("console.queue_page", **back), 303)
 
 
