@@ -259,3 +259,14 @@ def test_relative_time_is_short_text(clock):
     assert relative_time(now - timedelta(minutes=1), now) == "1 minute ago"
     assert relative_time(now - timedelta(hours=3), now) == "3 hours ago"
     assert relative_time(now - timedelta(days=2), now) == "2 days ago"
+
+
+def test_the_queue_pages_by_fifty_with_a_cursor(app, client, staff):
+    ids = [comment_id(post(client, "news", body=f"Number {n}.")) for n in range(51)]
+    admin = signed_in(app, ADMIN)
+    first = queue(admin)
+    assert len(card_ids(first)) == 50
+    next_page = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    rest = admin.get(next_page).get_data(as_text=True)
+    assert set(card_ids(first)) | set(card_ids(rest)) == set(ids)
+    assert 'rel="next"' not in rest
