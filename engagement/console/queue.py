@@ -81,6 +81,16 @@ class Decision:
     stale: bool
     message: str
 
+    def answer(self) -> dict[str, Any]:
+        """The JSON answer queue.js reads."""
+        return {
+            "id": self.comment_id,
+            "status": self.status,
+            "previous": self.previous,
+            "stale": self.stale,
+            "message": self.message,
+        }
+
 
 def load_queue(*, principal: Any, args: dict[str, str]) -> Queue:
     """The tab, its counts and one keyset page of cards for the query string ``args``; a bad filter is
