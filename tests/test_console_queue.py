@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -253,8 +254,6 @@ def test_reason_chips_name_the_rules_and_show_unknown_ones_as_they_are():
 
 def test_relative_time_is_short_text(clock):
     now = clock()
-    from datetime import timedelta
-
     assert relative_time(now, now) == "just now"
     assert relative_time(now - timedelta(minutes=1), now) == "1 minute ago"
     assert relative_time(now - timedelta(hours=3), now) == "3 hours ago"
