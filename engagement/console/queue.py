@@ -16,6 +16,7 @@ from sqlalchemy import select
 from engagement import clock
 from engagement.errors import ApiError, Conflict
 from engagement.extensions import db
+from engagement.fields import CommentBody
 from engagement.models import Comment
 from engagement.moderation import comments
 from engagement.moderation.schemas import EDITABLE_STATUSES, QueueQuery
@@ -47,6 +48,27 @@ class DecisionForm(Schema):
 
     status = fields.String(required=True, validate=validate.OneOf(EDITABLE_STATUSES))
     seen = fields.String(load_default=None, validate=validate.OneOf(("pending", "approved", "spam", "trash")))
+
+
+class EditForm(Schema):
+    """A new body for one card, with the reason the audit log keeps: the API PATCH's fields, so the same
+    messages."""
+
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token and the queue's filters ride along
+
+    body = CommentBody(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class PinForm(Schema):
+    """Pin (``true``) or unpin (``false``) one card."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    pinned = fields.Boolean(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 @dataclass(frozen=True)
@@ -144,6 +166,29 @@ def decide(*, principal: Any, comment_id: int, status: str, seen: str | None) ->
     except Conflict as conflict:
         return Decision(comment_id, before, before, True, conflict.message)
     return Decision(comment_id, comment.status, before, False, f"Comment {comment_id}: {comment.status}.")
+
+
+def comment_to_edit(*, principal: Any, comment_id: int) -> Comment:
+    """One comment the principal may moderate (the moderation service's 404 and 403)."""
+    return comments.get_comment(token=principal, comment_id=comment_id)
+
+
+def edit_body(*, principal: Any, comment_id: int, body: str, reason: str) -> dict[str, Any]:
+    """Replace a comment's body through the moderation service the API's PATCH uses (re-rendered, audited
+    with ``reason``); the answer queue.js reads, with the new sanitized HTML."""
+    comment = comments.update_comment(
+        token=principal, comment_id=comment_id, body=body, reason=reason or "staff console"
+    )
+    return {"id": comment.id, "html": comment.html, "message": f"Comment {comment.id}: edited."}
+
+
+def pin(*, principal: Any, comment_id: int, pinned: bool, reason: str) -> dict[str, Any]:
+    """Pin or unpin a comment through the moderation service the API's PATCH uses."""
+    comment = comments.update_comment(
+        token=principal, comment_id=comment_id, pinned=pinned, reason=reason or "staff console"
+    )
+    word = "pinned" if comment.pinned else "unpinned"
+    return {"id": comment.id, "pinned": comment.pinned, "message": f"Comment {comment.id}: {word}."}
 
 
 def reason_chips(reasons: list[str]) -> list[str]:

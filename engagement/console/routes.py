@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from engagement.console import auth, queue, schemas, service
@@ -49,7 +49,9 @@ def protect(response: Response) -> Response:
 @bp.errorhandler(ApiError)
 def refused(error: ApiError) -> Response:
     if request.accept_mimetypes.best == "application/json":
-        return error_response(error.status, error.code, error.message, headers=error.headers)
+        return error_response(
+            error.status, error.code, error.message, fields=error.fields, headers=error.headers
+        )
     response = _page("console/refused.html", status=error.status, error=error)
     response.headers.update(error.headers or {})
     return response
@@ -148,19 +150,46 @@ def queue_page() -> Response:
 
 @bp.post("/comments/<int:comment_id>/decision")
 def decide(comment_id: int) -> Response | dict[str, Any]:
-    try:
-        form = queue.DecisionForm().load(request.form.to_dict())
-    except ValidationError as error:
-        raise ValidationFailed(error.messages) from None
+    form = _card_form(queue.DecisionForm())
     decision = queue.decide(principal=auth.current_principal(), comment_id=comment_id, **form)
     if request.accept_mimetypes.best == "application/json":
         # queue.js's fetch: a plain dict, which Flask sends as JSON (console routes are not in the
         # OpenAPI document, so there is no @response declaration to dump through).
         return decision.answer()
-    back = {name: request.form[name] for name in ("tab", *queue.FILTERS) if request.form.get(name)}
+    back = _back()
     if decision.stale:
         back["stale"] = str(decision.comment_id)
     return redirect(url_for("console.queue_page", **back), 303)
+
+
+@bp.get("/comments/<int:comment_id>/edit")
+def edit_page(comment_id: int) -> Response:
+    # Without the script, Edit is this page; with it, the card's inline form posts to the same URL.
+    comment = queue.comment_to_edit(principal=auth.current_principal(), comment_id=comment_id)
+    return _page("console/edit.html", comment=comment, typed={"body": comment.body}, errors={})
+
+
+@bp.post("/comments/<int:comment_id>/edit")
+def edit(comment_id: int) -> Response | dict[str, Any]:
+    principal = auth.current_principal()
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        form = queue.EditForm().load(request.form.to_dict())
+    except ValidationError as error:
+        if wants_json:
+            raise ValidationFailed(error.messages) from None
+        comment = queue.comment_to_edit(principal=principal, comment_id=comment_id)
+        typed = {name: request.form.get(name, "") for name in ("body", "reason")}
+        return _page("console/edit.html", status=422, comment=comment, typed=typed, errors=error.messages)
+    return _card_answer(comment_id, queue.edit_body(principal=principal, comment_id=comment_id, **form))
+
+
+@bp.post("/comments/<int:comment_id>/pin")
+def pin(comment_id: int) -> Response | dict[str, Any]:
+    answer = queue.pin(
+        principal=auth.current_principal(), comment_id=comment_id, **_card_form(queue.PinForm())
+    )
+    return _card_answer(comment_id, answer)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -175,6 +204,26 @@ def _sign_in_form(
 def _page(template: str, *, status: int = 200, **context: Any) -> Response:
     html = render_template(template, csrf_token=auth.csrf_token(), **context)
     return Response(html, status=status, mimetype="text/html")
+
+
+def _card_form(schema: Schema) -> dict[str, Any]:
+    """A card form's fields as ``schema`` loads them; invalid ones are a 422 with the field errors."""
+    try:
+        return schema.load(request.form.to_dict())
+    except ValidationError as error:
+        raise ValidationFailed(error.messages) from None
+
+
+def _card_answer(comment_id: int, answer: dict[str, Any]) -> Response | dict[str, Any]:
+    """queue.js's fetch gets ``answer`` as JSON; a plain form goes back to the card in the same view."""
+    if request.accept_mimetypes.best == "application/json":
+        return answer
+    return redirect(url_for("console.queue_page", **_back()) + f"#card-{comment_id}", 303)
+
+
+def _back() -> dict[str, str]:
+    """The queue's tab and filters a card's form carried, to return to the same view."""
+    return {name: request.form[name] for name in ("tab", *queue.FILTERS) if request.form.get(name)}
 
 
 def _browser() -> service.Browser:

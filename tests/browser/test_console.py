@@ -53,17 +53,21 @@ def test_sign_in_with_a_token_and_end_another_session(service: LiveService, page
     expect(page).to_have_url(f"{service.url}/console/sign-in")
 
 
-def test_approve_the_first_card_by_key_and_undo_it(service: LiveService, page: Page) -> None:
-    service.create_site(moderation="all")
-    for n in (1, 2, 3):
-        service.post_comment(f"Held comment {n}.", name=f"Reader {n}", author_email=f"r{n}@example.org")
+def open_queue_as_admin(service: LiveService, page: Page) -> None:
+    """Sign in with a fresh admin token and land on the queue."""
     with service.app.app_context():
         secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="ada-laptop")[1]
-
     page.goto(f"{service.url}/console/sign-in?next=/console/queue")
     page.get_by_label("Staff token").fill(secret)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{service.url}/console/queue")
+
+
+def test_approve_the_first_card_by_key_and_undo_it(service: LiveService, page: Page) -> None:
+    service.create_site(moderation="all")
+    for n in (1, 2, 3):
+        service.post_comment(f"Held comment {n}.", name=f"Reader {n}", author_email=f"r{n}@example.org")
+    open_queue_as_admin(service, page)
     cards = page.locator(".cards > .card")
     expect(cards).to_have_count(3)
     pending = page.locator('[data-count="pending"]')
@@ -90,3 +94,31 @@ def test_approve_the_first_card_by_key_and_undo_it(service: LiveService, page: P
 
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keys")).to_be_visible()
+
+
+def test_edit_a_body_in_place_with_e_and_pin_it(service: LiveService, page: Page) -> None:
+    service.create_site(moderation="all")
+    service.post_comment("Teh harbour.", name="Reader", author_email="r@example.org")
+    open_queue_as_admin(service, page)
+    card = page.locator(".cards > .card").first
+
+    page.keyboard.press("j")
+    expect(card).to_be_focused()
+    page.keyboard.press("e")
+    body = card.get_by_label("Body (Markdown)")
+    expect(body).to_be_focused()
+    expect(body).to_have_value("Teh harbour.")
+    body.fill("   ")
+    card.get_by_role("button", name="Save").click()
+    expect(card.locator(".inline-edit .error")).to_have_text("Please enter your comment.")
+    expect(body).to_have_value("   ")
+    body.fill("The **harbour**.")
+    card.get_by_role("button", name="Save").click()
+    expect(card.locator(".body strong")).to_have_text("harbour")
+    expect(card.locator(".inline-edit")).to_have_count(0)
+
+    card.get_by_role("button", name="Pin").click()
+    expect(card.get_by_role("button", name="Unpin")).to_be_visible()
+    expect(card.locator(".pinned")).to_be_visible()
+    page.reload()
+    expect(page.locator(".cards > .card").first.get_by_role("button", name="Unpin")).to_be_visible()
