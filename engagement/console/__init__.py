@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Flask
 
-from engagement.console import routes, service
+from engagement.console import blueprint, routes, service  # noqa: F401 (routes registers on blueprint.bp)
 from engagement.mailer.sender import before_delivery
 
 
 def init_app(app: Flask) -> None:
     """Register the console; the mail process answers sign-in requests before each delivery."""
-    app.register_blueprint(routes.bp)
+    app.register_blueprint(blueprint.bp)
     before_delivery.connect(_answer_sign_in_requests, sender=app)
 
 

@@ -9,59 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import HTTPException
+from flask import Response, redirect, request, url_for
+from marshmallow import ValidationError
 
 from engagement.console import auth, queue, schemas, service
-from engagement.errors import ApiError, TooManyRequests, Unauthorized, ValidationFailed, error_response
-from engagement.extensions import rate_limit
-
-bp = Blueprint("console", __name__, url_prefix="/console")
-
-SIGNED_OUT_PAGES = {"console.sign_in_page", "console.sign_in", "console.link_page", "console.follow_link"}
-LINK_PAGES = {"console.link_page", "console.follow_link"}
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# One budget per IP for every way of signing in (each is a guess at a secret, or a mail to someone).
-sign_in_limit = rate_limit("RATELIMIT_CONSOLE_SIGN_IN", shared_scope="console-sign-in")
-
-
-@bp.before_request
-def require_session_and_csrf() -> Response | None:
-    if request.endpoint not in SIGNED_OUT_PAGES and auth.current_session() is None:
-        asked = request.full_path.rstrip("?") if request.method in SAFE_METHODS else None
-        return redirect(url_for("console.sign_in_page", next=asked), 303)
-    if request.method not in SAFE_METHODS:
-        auth.require_csrf()
-    return None
-
-
-@bp.after_request
-def protect(response: Response) -> Response:
-    # Pages of signed-in staff and one-time links: never cached, never indexed, no Referer elsewhere.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    link = request.endpoint in LINK_PAGES
-    response.headers["Referrer-Policy"] = "no-referrer" if link else "same-origin"
-    return auth.keep_form_secret(response)
-
-
-@bp.errorhandler(ApiError)
-def refused(error: ApiError) -> Response:
-    if request.accept_mimetypes.best == "application/json":
-        return error_response(
-            error.status, error.code, error.message, fields=error.fields, headers=error.headers
-        )
-    response = _page("console/refused.html", status=error.status, error=error)
-    response.headers.update(error.headers or {})
-    return response
-
-
-@bp.errorhandler(429)
-def too_many(error: HTTPException) -> Response:
-    message = "Too many sign-in attempts from here; wait a minute and try again."
-    return refused(TooManyRequests("rate_limited", message, retry_after=60))
-
+from engagement.console.blueprint import bp, load_form, page, sign_in_limit, wants_json
+from engagement.errors import Unauthorized, ValidationFailed
 
 # --- signing in --------------------------------------------------------------------------------------
 
@@ -96,7 +49,7 @@ def sign_in() -> Response:
 @bp.get("/link/<token>")
 def link_page(token: str) -> Response:
     # Shows a button and nothing else: mail scanners fetch links, and must not use them up.
-    return _page("console/link.html")
+    return page("console/link.html")
 
 
 @bp.post("/link/<token>")
@@ -113,7 +66,7 @@ def follow_link(token: str) -> Response:
 def home() -> Response:
     session = auth.current_session()
     assert session is not None  # require_session_and_csrf
-    return _page(
+    return page(
         "console/home.html",
         principal=auth.current_principal(),
         session=session,
@@ -141,18 +94,18 @@ def sign_out() -> Response:
 
 @bp.get("/queue")
 def queue_page() -> Response:
-    page = queue.load_queue(principal=auth.current_principal(), args=request.args.to_dict())
+    shown = queue.load_queue(principal=auth.current_principal(), args=request.args.to_dict())
     # The notice is a comment id, never text from the URL: a link cannot put words on a staff page.
     stale = request.args.get("stale", type=int)
     notice = queue.stale_notice(stale) if stale is not None else None
-    return _page("console/queue.html", queue=page, notice=notice, tabs=queue.TABS, labels=queue.TAB_LABELS)
+    return page("console/queue.html", queue=shown, notice=notice, tabs=queue.TABS, labels=queue.TAB_LABELS)
 
 
 @bp.post("/comments/<int:comment_id>/decision")
 def decide(comment_id: int) -> Response | dict[str, Any]:
-    form = _card_form(queue.DecisionForm())
+    form = load_form(queue.DecisionForm())
     decision = queue.decide(principal=auth.current_principal(), comment_id=comment_id, **form)
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         # queue.js's fetch: a plain dict, which Flask sends as JSON (console routes are not in the
         # OpenAPI document, so there is no @response declaration to dump through).
         return decision.answer()
@@ -166,28 +119,27 @@ def decide(comment_id: int) -> Response | dict[str, Any]:
 def edit_page(comment_id: int) -> Response:
     # Without the script, Edit is this page; with it, the card's inline form posts to the same URL.
     comment = queue.comment_to_edit(principal=auth.current_principal(), comment_id=comment_id)
-    return _page("console/edit.html", comment=comment, typed={"body": comment.body}, errors={})
+    return page("console/edit.html", comment=comment, typed={"body": comment.body}, errors={})
 
 
 @bp.post("/comments/<int:comment_id>/edit")
 def edit(comment_id: int) -> Response | dict[str, Any]:
     principal = auth.current_principal()
-    wants_json = request.accept_mimetypes.best == "application/json"
     try:
         form = queue.EditForm().load(request.form.to_dict())
     except ValidationError as error:
-        if wants_json:
+        if wants_json():
             raise ValidationFailed(error.messages) from None
         comment = queue.comment_to_edit(principal=principal, comment_id=comment_id)
         typed = {name: request.form.get(name, "") for name in ("body", "reason")}
-        return _page("console/edit.html", status=422, comment=comment, typed=typed, errors=error.messages)
+        return page("console/edit.html", status=422, comment=comment, typed=typed, errors=error.messages)
     return _card_answer(comment_id, queue.edit_body(principal=principal, comment_id=comment_id, **form))
 
 
 @bp.post("/comments/<int:comment_id>/pin")
 def pin(comment_id: int) -> Response | dict[str, Any]:
     answer = queue.pin(
-        principal=auth.current_principal(), comment_id=comment_id, **_card_form(queue.PinForm())
+        principal=auth.current_principal(), comment_id=comment_id, **load_form(queue.PinForm())
     )
     return _card_answer(comment_id, answer)
 
@@ -198,25 +150,12 @@ def pin(comment_id: int) -> Response | dict[str, Any]:
 def _sign_in_form(
     *, after: str, errors: dict[str, Any] | None = None, sent: bool = False, status: int = 200
 ) -> Response:
-    return _page("console/sign_in.html", status=status, after=after, errors=errors or {}, sent=sent)
-
-
-def _page(template: str, *, status: int = 200, **context: Any) -> Response:
-    html = render_template(template, csrf_token=auth.csrf_token(), **context)
-    return Response(html, status=status, mimetype="text/html")
-
-
-def _card_form(schema: Schema) -> dict[str, Any]:
-    """A card form's fields as ``schema`` loads them; invalid ones are a 422 with the field errors."""
-    try:
-        return schema.load(request.form.to_dict())
-    except ValidationError as error:
-        raise ValidationFailed(error.messages) from None
+    return page("console/sign_in.html", status=status, after=after, errors=errors or {}, sent=sent)
 
 
 def _card_answer(comment_id: int, answer: dict[str, Any]) -> Response | dict[str, Any]:
     """queue.js's fetch gets ``answer`` as JSON; a plain form goes back to the card in the same view."""
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return answer
     return redirect(url_for("console.queue_page", **_back()) + f"#card-{comment_id}", 303)
 
