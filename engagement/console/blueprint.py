@@ -88,11 +88,16 @@ NAV: list[tuple[str, str, bool]] = [
 ]
 
 
+# The pages of one site, linked from each of them: (endpoint taking ``slug``, label). A page adds its entry.
+SITE_PAGES: list[tuple[str, str]] = []
+
+
 @bp.context_processor
 def navigation() -> dict[str, Any]:
-    """``nav``: the links of the console header for whoever is signed in (nothing when signed out)."""
+    """``nav``: the links of the console header for whoever is signed in (nothing when signed out);
+    ``site_pages``: the pages of a site, for ``_site_nav.html``."""
     if auth.current_session() is None:
-        return {"nav": []}
+        return {"nav": [], "site_pages": []}
     is_admin = auth.current_principal().is_admin
     links = [(url_for(endpoint), label, endpoint) for endpoint, label, admin in NAV if is_admin or not admin]
-    return {"nav": links}
+    return {"nav": links, "site_pages": SITE_PAGES}
