@@ -136,7 +136,40 @@ def goals(results: dict[str, Any]) -> list[Goal]:
             )
     if results.get("rendering"):
         found.append(rendering_goal(results["rendering"]))
+    if results.get("console"):
+        found += console_goals(results["console"])
     return found
+
+
+def console_goals(console: dict[str, Any]) -> list[Goal]:
+    """Issue 15's goals over bench/console.py's numbers: every queue page and the decision, per database,
+    by their median server time; the console's JS and CSS by their gzipped size."""
+    found = []
+    for database, timings in sorted(console["timings"].items(), key=lambda item: item[0] != "sqlite"):
+        for name, timing in timings.items():
+            limit = CONSOLE_DECISION_MS if name == "decision" else CONSOLE_PAGE_MS
+            what = "decision round trip" if name == "decision" else f"{name} page, 50 cards"
+            found.append(
+                Goal(
+                    f"[{_db(database)}] console {what}, 100,000 comments: median <= {limit} ms",
+                    "PASS" if timing["median_ms"] <= limit else "MISS",
+                    f"median {timing['median_ms']:.1f} ms, p90 {timing['p90_ms']:.1f} ms",
+                )
+            )
+    size = console["assets"]["gzip_bytes"]
+    found.append(
+        Goal(
+            f"console JS+CSS <= {CONSOLE_ASSETS_BYTES // 1000} KB gzipped",
+            "PASS" if size <= CONSOLE_ASSETS_BYTES else "MISS",
+            f"{size:,} bytes in {len(console['assets']['files'])} files",
+        )
+    )
+    return found
+
+
+CONSOLE_PAGE_MS = 30
+CONSOLE_DECISION_MS = 15
+CONSOLE_ASSETS_BYTES = 30_000
 
 
 def rendering_goal(rows: list[dict[str, Any]]) -> Goal:

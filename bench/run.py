@@ -22,15 +22,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import browser, isso, rendering, report
+from bench import browser, console, isso, rendering, report
+from bench.databases import databases
 from bench.seed import seed_service
 from bench.wrk import Measurement, Request, measure
 from devtools import servers
@@ -199,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
                         results["browser"] = first_comment(server.url)
             finally:
                 server.stop()
+        _say("== the staff console at 100,000 comments (bench/console.py)")
+        results["console"] = {
+            "timings": {
+                database: console.measure(url, say=_say) for database, url in databases(workdir, "console")
+            },
+            "assets": console.assets_size(),
+        }
         if not args.no_isso:
             results["runs"] += run_isso(workdir, levels, args, run_id, results)
         results["runs"] += run_hello(workdir, levels, args, run_id)
@@ -222,32 +228,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-def databases(workdir: Path) -> Iterator[tuple[str, str]]:
-    """SQLite always; PostgreSQL too when ENGAGEMENT_BENCH_DATABASE_URL names a server."""
-    yield "sqlite", f"sqlite:///{workdir / 'engagement.db'}"
-    server_url = os.environ.get("ENGAGEMENT_BENCH_DATABASE_URL")
-    if server_url:
-        with postgres_database(server_url) as url:
-            yield "postgresql", url
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A new database on the server for this run only, dropped afterwards."""
-    import sqlalchemy as sa
-
-    name = f"engagement_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _drive(

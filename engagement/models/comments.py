@@ -60,8 +60,12 @@ class Comment(Base):
         # ... and their replies in creation order: where each stands, and whether a reader sees it, are
         # in the index, so choosing a page's replies reads no reply's row (a row holds its text).
         Index("ix_comments_replies", "root_id", "created_at", "id", "status", "parent_id"),
-        # The moderation queue of a site.
+        # The moderation queue of a site ...
         Index("ix_comments_site_queue", "site_id", "status", "created_at"),
+        # ... of every site (an admin's queue, newest first, by status or of all statuses): without them
+        # the console's first page read and sorted every comment of the service.
+        Index("ix_comments_status_created", "status", "created_at", "id"),
+        Index("ix_comments_created", "created_at", "id"),
         # Flood and duplicate checks ...
         Index("ix_comments_site_email", "site_id", "author_email", "created_at"),
         # ... and the first-time check (an approved comment by this email). Without status in an index

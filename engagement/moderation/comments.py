@@ -302,12 +302,23 @@ def summary(*, token: StaffToken) -> list[dict[str, Any]]:
     scoped = list(db.session.scalars(site_query))
     ids = [s.id for s in scoped]
     counts: dict[int, dict[str, int]] = {i: {s.value: 0 for s in CommentStatus} for i in ids}
+    # Approved comments are most of a site's and are already counted per thread (threads.comment_count,
+    # kept by engagement.threads): summing a site's threads reads hundreds of rows where counting its
+    # comments read every one (100,000 at a newsroom's size, on every console page). The other statuses
+    # are counted from the queue index, one range each.
+    waiting = [s.value for s in CommentStatus if s != CommentStatus.APPROVED]
     for site_id, status, count in db.session.execute(
         select(Comment.site_id, Comment.status, func.count())
-        .where(Comment.site_id.in_(ids))
+        .where(Comment.site_id.in_(ids), Comment.status.in_(waiting))
         .group_by(Comment.site_id, Comment.status)
     ):
         counts[site_id][status] = count
+    for site_id, approved in db.session.execute(
+        select(Thread.site_id, func.coalesce(func.sum(Thread.comment_count), 0))
+        .where(Thread.site_id.in_(ids))
+        .group_by(Thread.site_id)
+    ):
+        counts[site_id][CommentStatus.APPROVED.value] = int(approved)
     oldest = dict(
         db.session.execute(
             select(Comment.site_id, func.min(Comment.created_at))
