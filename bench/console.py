@@ -16,8 +16,6 @@ JavaScript and CSS, each gzipped as served, summed.
 from __future__ import annotations
 
 import argparse
-import gzip
-import re
 import statistics
 import tempfile
 import time
@@ -31,6 +29,7 @@ from flask_migrate import upgrade
 from sqlalchemy import insert, text
 
 from bench.databases import databases
+from devtools.console_assets import assets_size
 from engagement import create_app
 from engagement import threads as threads_module
 from engagement.console import service as console
@@ -46,10 +45,6 @@ PENDING = 10_000
 THREADS = 500
 AUTHORS = 20_000
 SITE = "newsroom"
-PACKAGE = Path(__file__).resolve().parent.parent / "engagement"
-CONSOLE_TEMPLATES = PACKAGE / "templates" / "console"
-STATIC = PACKAGE / "static"
-_STATIC_FILE = re.compile(r"""url_for\('static', filename='([^']+)'\)""")
 BODIES = (
     "I read the whole piece and I still think the council got the numbers wrong.",
     "Thanks for covering this. See https://example.org/report for the full text.",
@@ -177,20 +172,6 @@ def seed(app: Flask) -> list[int]:
             .order_by(Comment.created_at.desc())
         )
     )
-
-
-def assets_size() -> dict[str, Any]:
-    """The console's own JavaScript and CSS (every static file its templates load), gzipped one by one
-    as a server would send them; their sum is the number held to the 30 KB budget."""
-    names = sorted(
-        {
-            name
-            for template in CONSOLE_TEMPLATES.glob("*.html")
-            for name in _STATIC_FILE.findall(template.read_text())
-        }
-    )
-    sizes = {name: len(gzip.compress((STATIC / name).read_bytes(), compresslevel=9)) for name in names}
-    return {"files": sizes, "gzip_bytes": sum(sizes.values())}
 
 
 def _timed(request: Callable[[], None], runs: int) -> dict[str, float]:

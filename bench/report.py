@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.console_assets import BUDGET_BYTES
+
 OURS = "engagement"
 ISSO = "isso"
 HELLO = "hello"
@@ -169,7 +171,7 @@ def console_goals(console: dict[str, Any]) -> list[Goal]:
 
 CONSOLE_PAGE_MS = 30
 CONSOLE_DECISION_MS = 15
-CONSOLE_ASSETS_BYTES = 30_000
+CONSOLE_ASSETS_BYTES = BUDGET_BYTES
 
 
 def rendering_goal(rows: list[dict[str, Any]]) -> Goal:

