@@ -85,11 +85,15 @@ def load_form(schema: Schema) -> dict[str, Any]:
 # The header's links, in order: (endpoint, label, admins only). A page family adds its entry here.
 NAV: list[tuple[str, str, bool]] = [
     ("console.queue_page", "Queue", False),
+    ("console.sites_page", "Sites", False),
 ]
 
 
 # The pages of one site, linked from each of them: (endpoint taking ``slug``, label). A page adds its entry.
-SITE_PAGES: list[tuple[str, str]] = []
+SITE_PAGES: list[tuple[str, str]] = [
+    ("console.site_page", "Settings"),
+    ("console.threads_page", "Threads"),
+]
 
 
 @bp.context_processor
