@@ -133,10 +133,11 @@ NEW_SITE_FIELDS = ("slug", "name", "origins")
 
 
 def form_body(form: Mapping[str, str], settings: list[Setting], names: tuple[str, ...]) -> dict[str, Any]:
-    """The posted form as the API's JSON body would carry it: ``names`` (text fields; ``origins`` one a
-    line) and ``settings`` as they are typed, a list one entry a line (blank lines skipped), a checkbox
-    ``true`` when ticked and ``false`` when not (a browser sends nothing for it). The schema converts and
-    checks the rest, with the API's messages."""
+    """The posted form as the API's JSON body would carry it: ``names`` (one-line text fields, trimmed as
+    a text box's edges are invisible; ``origins`` one a line) and ``settings`` as they are typed, a list
+    one entry a line (blank lines skipped), a checkbox ``true`` when ticked and ``false`` when not (a
+    browser sends nothing for it, and the form shows every checkbox). The schema converts and checks the
+    rest, with the API's messages."""
     body: dict[str, Any] = {}
     for name in names:
         if name in form:
