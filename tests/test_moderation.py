@@ -425,6 +425,14 @@ def test_site_settings_are_validated(client, admin, body):
     assert response.status_code == 422
 
 
+def test_a_zero_stale_window_is_accepted_as_documented(client, admin):
+    # docs/api.md: "0 turns it off"; the counters service reads 0 as never stale, the schema refused it.
+    response = client.patch(f"{MOD}/sites/news", json={"stale_after_hours": 0}, headers=admin)
+    assert response.status_code == 200
+    assert response.json["settings"]["stale_after_hours"] == 0
+    assert client.patch(f"{MOD}/sites/news", json={"stale_after_hours": -1}, headers=admin).status_code == 422
+
+
 def test_a_moderator_reads_its_own_site_only(client, admin):
     moderator = bearer(StaffRole.MODERATOR, ["news"], "mod")
     assert [s["slug"] for s in client.get(f"{MOD}/sites", headers=moderator).json["items"]] == ["news"]

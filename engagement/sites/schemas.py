@@ -22,5 +22,5 @@ class SettingsSchema(Schema):
         fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=1000)
     )
     notify_emails = fields.List(fields.Email(), validate=validate.Length(max=50))
-    stale_after_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365))
+    stale_after_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 365))  # 0: never stale
     max_drop_share = fields.Float(validate=validate.Range(min=0, max=1))
