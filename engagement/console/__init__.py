@@ -7,7 +7,12 @@ from typing import Any
 
 from flask import Flask
 
-from engagement.console import blueprint, routes, service  # noqa: F401 (routes registers on blueprint.bp)
+from engagement.console import (  # noqa: F401 (routes and the page families register on blueprint.bp)
+    blueprint,
+    counters,
+    routes,
+    service,
+)
 from engagement.mailer.sender import before_delivery
 
 

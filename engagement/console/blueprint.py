@@ -89,7 +89,9 @@ NAV: list[tuple[str, str, bool]] = [
 
 
 # The pages of one site, linked from each of them: (endpoint taking ``slug``, label). A page adds its entry.
-SITE_PAGES: list[tuple[str, str]] = []
+SITE_PAGES: list[tuple[str, str]] = [
+    ("console.counters_page", "Counters"),
+]
 
 
 @bp.context_processor
