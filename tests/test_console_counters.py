@@ -180,7 +180,9 @@ def test_an_unknown_site_or_kind_is_404_without_echoing_the_url(app, staff):
     response = admin.get("/console/sites/nope-" + "x" * 10 + "/counters")
     assert response.status_code == 404
     assert "nope-" not in response.get_data(as_text=True)
-    assert push_form(admin, kind="likes", source="x", count="5").status_code == 404
+    response = push_form(admin, kind="likes-x", source="x", count="5")
+    assert response.status_code == 404
+    assert "likes-x" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

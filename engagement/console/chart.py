@@ -66,10 +66,14 @@ def growth_chart(lines: Sequence[Line], *, title: str, description: str, id_pref
         )
     base = TOP + plot_height
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}"/>')
-    for day in x_ticks(days):
+    ticks = x_ticks(days)
+    # The end ticks are aligned inwards, so a long label ("May 2026") is not cut by the edge.
+    anchors = {ticks[0]: "start", ticks[-1]: "end"} if len(ticks) > 1 else {}
+    for day in ticks:
         parts.append(
-            f'<text class="tick" x="{_n(x(day))}" y="{HEIGHT - 10}" text-anchor="middle" '
-            f'fill="currentColor">{escape(day_label(day, days))}</text>'
+            f'<text class="tick" x="{_n(x(day))}" y="{HEIGHT - 10}" '
+            f'text-anchor="{anchors.get(day, "middle")}" fill="currentColor">'
+            f"{escape(day_label(day, days))}</text>"
         )
     for line in lines:
         css = f"line line-{escape(line.key)}"

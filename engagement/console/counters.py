@@ -22,7 +22,7 @@ from engagement.console import auth, chart
 from engagement.console.blueprint import bp, page
 from engagement.console.queue import relative_time
 from engagement.counters import service
-from engagement.counters.schemas import PushCountSchema, parse_kind
+from engagement.counters.schemas import PushCountSchema
 from engagement.errors import BadRequest, Conflict, NotFound
 from engagement.fields import DEFAULT_TARGET, target_field
 from engagement.models import CounterKind, Site
@@ -117,7 +117,9 @@ def counters_page(slug: str) -> Response:
 @bp.post("/sites/<slug>/counters/<kind>")
 def push_counter(slug: str, kind: str) -> Response:
     site = _site(slug)
-    counter_kind = parse_kind(kind)
+    if kind not in KIND_LABELS:  # parse_kind's message would quote the URL on a staff page
+        raise NotFound("unknown_kind", "There is no such counter.")
+    counter_kind = CounterKind(kind)
     target = _target(request.form)
     days = _days(request.form)
     typed = {name: request.form.get(name, "") for name in PUSH_FIELDS}
