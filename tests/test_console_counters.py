@@ -309,3 +309,13 @@ def test_the_chart_and_table_follow_the_history_and_the_chosen_period(app, staff
     assert "<td>100</td>" in quarter and "<td>140</td>" in quarter
     year = admin.get(PAGE, query_string={"days": 365}).get_data(as_text=True)
     assert "Value at the end of each month" in year
+
+
+def test_the_target_picker_lists_the_sites_targets_site_first(app, staff):
+    push_now(app, 5, target="section:world")
+    push_now(app, 5, target="author:jane-doe")
+    push_now(app, 5)
+    html = signed_in(app, ADMIN).get(PAGE, query_string={"target": "section:world"}).get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]+)"', html) == ["site", "author:jane-doe", "section:world"]
+    assert '<option value="section:world" selected>' in html
+    assert "Growth of section:world" in html

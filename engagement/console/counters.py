@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from flask import Response, redirect, request, url_for
+from markupsafe import Markup
 from marshmallow import EXCLUDE, Schema, ValidationError, pre_load
 
 from engagement import clock
@@ -92,6 +93,8 @@ class FailedPush:
 
 @dataclass(frozen=True)
 class TableRow:
+    """One date of the table: each kind's value at its end."""
+
     day: date
     values: dict[str, int]
 
@@ -100,7 +103,7 @@ class TableRow:
 class Growth:
     """The chart and the table of the same numbers; ``every`` says which days the table keeps."""
 
-    svg: Any
+    svg: Markup
     rows: list[TableRow]
     every: str
 
