@@ -9,6 +9,7 @@ from flask import Flask
 
 from engagement.console import (  # noqa: F401 (routes and the page families register on blueprint.bp)
     blueprint,
+    counters,
     routes,
     service,
     sites,

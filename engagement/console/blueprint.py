@@ -93,6 +93,7 @@ NAV: list[tuple[str, str, bool]] = [
 SITE_PAGES: list[tuple[str, str]] = [
     ("console.site_page", "Settings"),
     ("console.threads_page", "Threads"),
+    ("console.counters_page", "Counters"),
 ]
 
 

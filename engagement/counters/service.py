@@ -275,6 +275,18 @@ def counter_history(*, site: SiteRef, target: str, kind: CounterKind | None, day
     return History(target=target, days=days, series=series)
 
 
+def counter_targets(*, site: SiteRef, limit: int) -> list[str]:
+    """The targets of ``site`` that have a counter (``site`` first, then by name), at most ``limit``."""
+    query = (
+        select(Counter.target)
+        .where(Counter.site_id == site.id)
+        .group_by(Counter.target)
+        .order_by(Counter.target != "site", Counter.target)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
 def badge_text(
     *, site_slug: str, target: str, kind: CounterKind, label: str | None, color: str | None
 ) -> BadgeText:
