@@ -14,12 +14,14 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from engagement import clock
+from engagement.database import MAX_ROW_ID
 from engagement.errors import ApiError, Conflict
 from engagement.extensions import db
 from engagement.fields import CommentBody
 from engagement.models import Comment
 from engagement.moderation import comments
-from engagement.moderation.schemas import EDITABLE_STATUSES, QueueQuery
+from engagement.moderation.schemas import EDITABLE_STATUSES, BulkSchema, QueueQuery
+from engagement.staff import access
 
 PAGE_SIZE = 50
 TABS = ("pending", "approved", "spam", "trash", "all")
@@ -37,6 +39,9 @@ REASON_LABELS = {
 }
 BAN_LABELS = {"email": "Banned email", "ip": "Banned IP", "domain": "Banned domain", "word": "Banned word"}
 FILTERS = ("site", "thread", "q", "email")
+# What the bulk bar does, and what each action makes of a comment. "pending" is only Undo's: the moderation
+# service's bulk has no way back to pending, so those go one by one through the single-comment service.
+BULK_STATUSES = {"approve": "approved", "spam": "spam", "trash": "trash", "pending": "pending"}
 
 
 class DecisionForm(Schema):
@@ -69,6 +74,21 @@ class PinForm(Schema):
 
     pinned = fields.Boolean(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class BulkForm(BulkSchema):
+    """The bulk bar: the API's bulk fields (ids, action, reason) as a form posts them (strings), limited
+    to the queue's decisions."""
+
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token and the queue's filters ride along
+
+    ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID)),
+        required=True,
+        validate=validate.Length(min=1, max=PAGE_SIZE * 10, error="Select at least one comment."),
+    )
+    action = fields.String(required=True, validate=validate.OneOf(tuple(BULK_STATUSES)))
 
 
 @dataclass(frozen=True)
@@ -130,7 +150,7 @@ def load_queue(*, principal: Any, args: dict[str, str]) -> Queue:
             raise ValidationError({"tab": ["Unknown tab."]})
         query = QueueQuery().load({**raw, "status": tab, "limit": PAGE_SIZE}, unknown=EXCLUDE)
     except ValidationError as invalid:
-        error = "These filters are not valid: " + _describe(invalid.messages)
+        error = "These filters are not valid: " + describe(invalid.messages)
         tab = tab if tab in TABS else "pending"
         query = None
     if query is not None and query["site"] is not None and query["site"] not in {s.slug for s in sites}:
@@ -166,6 +186,50 @@ def decide(*, principal: Any, comment_id: int, status: str, seen: str | None) ->
     except Conflict as conflict:
         return Decision(comment_id, before, before, True, conflict.message)
     return Decision(comment_id, comment.status, before, False, f"Comment {comment_id}: {comment.status}.")
+
+
+def bulk_decide(*, principal: Any, ids: list[int], action: str, reason: str) -> dict[str, Any]:
+    """One decision on many comments through the moderation service's bulk (one transaction; a comment
+    that cannot move is reported, not raised). Another site's comment is reported as not found, like
+    an id that does not exist, so a moderator learns nothing about other sites."""
+    reason = reason or "staff console"
+    if action == "pending":
+        updated, failed = _back_to_pending(principal, ids, reason)
+    else:
+        updated, failed = comments.bulk_moderate(token=principal, ids=ids, action=action, reason=reason)
+    failed = {key: "comment_not_found" if code == "forbidden" else code for key, code in failed.items()}
+    status = BULK_STATUSES[action]
+    message = f"{len(updated)} comment{'s' if len(updated) != 1 else ''}: {status}."
+    if failed:
+        message += f" {len(failed)} could not be changed."
+    return {"updated": updated, "failed": failed, "status": status, "message": message}
+
+
+def bulk_notice(done: int, action: str | None) -> str | None:
+    """The notice after a bulk decision without script, from a count and a known action only."""
+    if action not in BULK_STATUSES:
+        return None
+    return f"{done} comment{'s' if done != 1 else ''}: {BULK_STATUSES[action]}."
+
+
+def tab_counts(*, principal: Any, site: str | None) -> dict[str, int]:
+    """The tabs' counts, of one site (404 unknown, 403 not the principal's) or of all the principal's."""
+    if site is not None:
+        access.site_in_scope(principal, site)
+    return _counts(comments.summary(token=principal), site)
+
+
+def _back_to_pending(principal: Any, ids: list[int], reason: str) -> tuple[list[int], dict[str, str]]:
+    updated: list[int] = []
+    failed: dict[str, str] = {}
+    for comment_id in dict.fromkeys(ids):
+        try:
+            comments.update_comment(token=principal, comment_id=comment_id, status="pending", reason=reason)
+        except ApiError as refused:
+            failed[str(comment_id)] = refused.code
+            continue
+        updated.append(comment_id)
+    return updated, failed
 
 
 def comment_to_edit(*, principal: Any, comment_id: int) -> Comment:
@@ -245,15 +309,13 @@ def _cards(items: list[Comment]) -> list[Card]:
     now = clock.now()
     cards = []
     for comment in items:
-        created = (
-            comment.created_at if comment.created_at.tzinfo else comment.created_at.replace(tzinfo=now.tzinfo)
-        )
+        created = as_utc(comment.created_at, now)
         parent = parents.get(comment.parent_id) if comment.parent_id is not None else None
         cards.append(
             Card(
                 comment=comment,
                 reasons=reason_chips(list(comment.spam_reasons or [])),
-                parent_excerpt=_excerpt(parent) if parent is not None else None,
+                parent_excerpt=excerpt(parent) if parent is not None else None,
                 ago=relative_time(created, now),
                 full_time=created.strftime("%Y-%m-%d %H:%M:%S UTC"),
             )
@@ -261,14 +323,21 @@ def _cards(items: list[Comment]) -> list[Card]:
     return cards
 
 
-def _excerpt(text: str) -> str:
+def as_utc(moment: datetime, now: datetime) -> datetime:
+    """A stored time as aware UTC (SQLite gives them back naive)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def excerpt(text: str) -> str:
+    """The text on one line, cut to ``EXCERPT_LENGTH`` characters."""
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
 
 
-def _describe(messages: Any) -> str:
+def describe(messages: Any) -> str:
+    """Marshmallow's messages as one line of text."""
     if isinstance(messages, dict):
-        return "; ".join(f"{name}: {_describe(value)}" for name, value in messages.items())
+        return "; ".join(f"{name}: {describe(value)}" for name, value in messages.items())
     if isinstance(messages, list):
-        return " ".join(_describe(m) for m in messages)
+        return " ".join(describe(m) for m in messages)
     return str(messages)

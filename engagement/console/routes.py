@@ -7,14 +7,17 @@ applied to ``auth.current_principal()``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import Response, redirect, request, url_for
 from marshmallow import ValidationError
 
-from engagement.console import auth, queue, schemas, service
+from engagement.console import auth, authors, queue, schemas, service
 from engagement.console.blueprint import bp, load_form, page, sign_in_limit, wants_json
 from engagement.errors import Unauthorized, ValidationFailed
+from engagement.http import conditional
 
 # --- signing in --------------------------------------------------------------------------------------
 
@@ -97,8 +100,19 @@ def queue_page() -> Response:
     shown = queue.load_queue(principal=auth.current_principal(), args=request.args.to_dict())
     # The notice is a comment id, never text from the URL: a link cannot put words on a staff page.
     stale = request.args.get("stale", type=int)
+    done = request.args.get("done", type=int)
     notice = queue.stale_notice(stale) if stale is not None else None
-    return page("console/queue.html", queue=shown, notice=notice, tabs=queue.TABS, labels=queue.TAB_LABELS)
+    if done is not None:
+        notice = queue.bulk_notice(done, request.args.get("action"))
+    return page(
+        "console/queue.html",
+        queue=shown,
+        notice=notice,
+        tabs=queue.TABS,
+        labels=queue.TAB_LABELS,
+        ban_kinds=authors.KIND_LABELS,
+        ban_expiries=authors.EXPIRY_LABELS,
+    )
 
 
 @bp.post("/comments/<int:comment_id>/decision")
@@ -113,6 +127,33 @@ def decide(comment_id: int) -> Response | dict[str, Any]:
     if decision.stale:
         back["stale"] = str(decision.comment_id)
     return redirect(url_for("console.queue_page", **back), 303)
+
+
+@bp.post("/comments/bulk")
+def bulk() -> Response | dict[str, Any]:
+    # The ids are the checked cards' boxes (several fields of one name): the form posts them as a list.
+    typed = {**request.form.to_dict(), "ids": request.form.getlist("ids")}
+    try:
+        form = queue.BulkForm().load(typed)
+    except ValidationError as error:
+        raise ValidationFailed(
+            error.messages, "Nothing was changed: " + queue.describe(error.messages)
+        ) from None
+    answer = queue.bulk_decide(principal=auth.current_principal(), **form)
+    if wants_json():
+        return answer
+    back = {**_back(), "done": str(len(answer["updated"])), "action": form["action"]}
+    return redirect(url_for("console.queue_page", **back), 303)
+
+
+@bp.get("/counts")
+def counts() -> Response:
+    """The tabs' counts as JSON for queue.js's refresh; 304 while they have not changed."""
+    site = request.args.get("site") or None
+    body = json.dumps(queue.tab_counts(principal=auth.current_principal(), site=site), sort_keys=True)
+    etag = hashlib.sha256(body.encode()).hexdigest()[:24]
+    # The blueprint stores nothing (no-store): the script keeps the ETag and sends If-None-Match itself.
+    return conditional(etag, body, mimetype="application/json", cache_control="no-store")
 
 
 @bp.get("/comments/<int:comment_id>/edit")

@@ -1,7 +1,11 @@
 // The console's queue (templates/console/queue.html), progressively enhanced: j/k move between cards,
-// f/s/d decide, e edits the body in place, ? shows the keys. A decision goes by fetch to the same form endpoint (CSRF header), the
-// card leaves without a reload, the tab count drops, and Undo (10 s) sends the previous status back.
-// Without this script every button is a plain form POST.
+// f/s/d decide, e edits the body in place, b bans the author, x selects (shift-click: a range) for the
+// bulk bar, z shows one card at a time, / searches, 1-5 switch tabs, ? shows the keys. A decision goes
+// by fetch to the same form endpoint (CSRF header), the card leaves without a reload (in All it changes
+// in place), the counts follow, and Undo (10 s) sends the previous status back. The focused card's
+// author panel loads into the aside (beside the list, or inside the card on a narrow screen); the tab
+// counts refresh every 20 s while the page is visible. Without this script every button is a plain form
+// POST and every link a page.
 "use strict";
 
 (function () {
@@ -16,7 +20,17 @@
   const currentTab = root.querySelector(".tabs [aria-current=page]");
   const tab = currentTab ? currentTab.dataset.tab : "pending";
   const keyToStatus = { f: "approved", s: "spam", d: "trash" };
+  const bulkAction = { approved: "approve", pending: "pending", spam: "spam", trash: "trash" };
+  const layout = root.querySelector(".queue-layout");
+  const aside = document.getElementById("author-aside");
+  const wide = window.matchMedia("(min-width: 64rem)");
+  const banDialog = document.getElementById("ban-dialog");
+  const banForm = document.getElementById("ban-form");
+  const bulkForm = document.getElementById("bulk");
   let undoTimer = null;
+  let panelTimer = null;
+  let lastBox = null;
+  let countsTag = "";
 
   function cards() {
     return Array.from(root.querySelectorAll(".cards > .card"));
@@ -34,6 +48,36 @@
     if (card) {
       card.classList.add("selected");
       card.focus();
+      if (aside.dataset.id !== card.dataset.id) {
+        showPanel(card, 300);
+      }
+    }
+  }
+
+  // The author panel of the focused card, once j/k stop for a moment (no request per key press).
+  function showPanel(card, wait) {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(async function () {
+      const response = await fetch("/console/comments/" + card.dataset.id + "/author", {
+        headers: { "X-Console-Fragment": "1" },
+        credentials: "same-origin",
+      }).catch(function () {
+        return null;
+      });
+      if (!response || !response.ok || selected() !== card) {
+        return;
+      }
+      aside.innerHTML = await response.text(); // the server's template, every value escaped
+      aside.dataset.id = card.dataset.id;
+      (wide.matches ? layout : card).append(aside);
+      aside.hidden = false;
+    }, wait);
+  }
+
+  function reloadPanel() {
+    const card = selected();
+    if (card) {
+      showPanel(card, 0);
     }
   }
 
@@ -116,7 +160,10 @@
       control.removeAttribute("aria-describedby");
     });
     Object.keys(fields).forEach(function (name) {
-      const control = form.elements.namedItem(name);
+      let control = form.elements.namedItem(name);
+      if (control && !control.id && control.length) {
+        control = control[0].closest("fieldset"); // a group of checkboxes or radios
+      }
       const message = document.createElement("p");
       message.className = "error";
       message.id = (control ? control.id : form.id) + "-error";
@@ -197,6 +244,60 @@
     announce(answer.message);
   }
 
+  // Show a card in its new status: in All it stays, with its buttons and status changed; elsewhere it
+  // leaves its tab. Returns how to put it back.
+  function moveCard(card, status) {
+    const before = card.dataset.status;
+    if (tab === "all") {
+      setStatus(card, status);
+      return function () {
+        setStatus(card, before);
+      };
+    }
+    const placeholder = document.createComment("card " + card.dataset.id);
+    changeCount(before, -1);
+    changeCount(status, 1);
+    card.replaceWith(placeholder);
+    return function () {
+      changeCount(status, -1);
+      changeCount(before, 1);
+      placeholder.replaceWith(card);
+    };
+  }
+
+  function setStatus(card, status) {
+    changeCount(card.dataset.status, -1);
+    changeCount(status, 1);
+    card.dataset.status = status;
+    card.querySelector(".status").textContent = status;
+    card.querySelector("input[name=seen]").value = status;
+    card.querySelectorAll("button[name=status]").forEach(function (button) {
+      button.hidden = button.value === "restore" ? status !== "spam" && status !== "trash" : button.value === status;
+    });
+  }
+
+  function offerUndo(message, undo) {
+    clearTimeout(undoTimer);
+    announce(message, async function () {
+      clearTimeout(undoTimer);
+      try {
+        announce(await undo());
+      } catch (error) {
+        announce(error.message);
+      }
+    });
+    undoTimer = setTimeout(function () {
+      live.hidden = true;
+    }, UNDO_MS);
+  }
+
+  function selectNear(at) {
+    if (!selected()) {
+      const all = cards();
+      select(all[at] || all[all.length - 1] || null);
+    }
+  }
+
   async function decide(card, status) {
     const seen = card.dataset.status;
     let answer;
@@ -206,55 +307,141 @@
       announce(error.message);
       return;
     }
-    const all = cards();
-    const at = all.indexOf(card);
-    const placeholder = document.createComment("card " + card.dataset.id);
-    card.replaceWith(placeholder);
-    changeCount(seen, -1);
-    select(cards()[at] || cards()[at - 1] || null);
+    const at = cards().indexOf(card);
+    const putBack = moveCard(card, answer.status);
+    selectNear(at);
     if (answer.stale) {
       announce(answer.message);
       return;
     }
-    changeCount(answer.status, 1);
-    card.dataset.status = seen;
-    clearTimeout(undoTimer);
-    announce(answer.message, async function () {
-      clearTimeout(undoTimer);
-      try {
-        await send(card.dataset.id, seen, answer.status);
-      } catch (error) {
-        announce(error.message);
-        return;
-      }
-      changeCount(answer.status, -1);
-      changeCount(seen, 1);
-      placeholder.replaceWith(card);
+    offerUndo(answer.message, async function () {
+      await send(card.dataset.id, seen, answer.status);
+      putBack();
       select(card);
-      announce("Undone: comment " + card.dataset.id + " is " + seen + " again.");
+      return "Undone: comment " + card.dataset.id + " is " + seen + " again.";
     });
-    undoTimer = setTimeout(function () {
-      live.hidden = true;
-    }, UNDO_MS);
   }
 
-  // In the All tab a card stays whatever it becomes: its plain form POST reloads the page instead.
-  if (tab !== "all") {
-    root.addEventListener("submit", function (event) {
-      const form = event.target;
-      const card = form.closest(".card");
-      if (!card || !event.submitter || event.submitter.name !== "status") {
-        return;
+  function postBulk(ids, action) {
+    return post("/console/comments/bulk", [["action", action]].concat(ids.map((id) => ["ids", id])));
+  }
+
+  function checked() {
+    return cards().filter((card) => card.querySelector(".select").checked);
+  }
+
+  function updateBar() {
+    const count = checked().length;
+    document.getElementById("bulk-count").textContent = count + " selected:";
+    bulkForm.hidden = count === 0;
+  }
+
+  // One POST for every checked card; Undo sends each group back to the status it had, by bulk again.
+  async function bulk(action) {
+    const chosen = checked();
+    let answer;
+    try {
+      answer = await postBulk(chosen.map((card) => card.dataset.id), action);
+    } catch (error) {
+      announce(error.message);
+      return;
+    }
+    const done = chosen.filter((card) => answer.updated.indexOf(Number(card.dataset.id)) !== -1);
+    const at = cards().indexOf(done[0]);
+    const groups = {};
+    const putBack = done.map(function (card) {
+      (groups[card.dataset.status] = groups[card.dataset.status] || []).push(card.dataset.id);
+      card.querySelector(".select").checked = false;
+      return moveCard(card, answer.status);
+    });
+    updateBar();
+    selectNear(at);
+    offerUndo(answer.message, async function () {
+      for (const status of Object.keys(groups)) {
+        await postBulk(groups[status], bulkAction[status]);
       }
-      event.preventDefault();
-      decide(card, event.submitter.value);
+      putBack.forEach((back) => back());
+      return "Undone: " + done.length + " back where they were.";
     });
   }
+
+  function openBan(id) {
+    const card = document.getElementById("card-" + id);
+    banForm.reset();
+    showFieldErrors(banForm, {});
+    banForm.action = "/console/comments/" + id + "/ban";
+    document.getElementById("ban-who").textContent =
+      "Comment " + id + (card ? " by " + card.querySelector(".meta strong").textContent : "");
+    banDialog.showModal();
+  }
+
+  banForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    let answer;
+    try {
+      answer = await post(banForm.action, new FormData(banForm));
+    } catch (error) {
+      showFieldErrors(banForm, Object.keys(error.fields).length ? error.fields : { note: error.message });
+      return;
+    }
+    banDialog.close();
+    announce(answer.message);
+    reloadPanel();
+  });
+  document.getElementById("ban-cancel").addEventListener("click", function () {
+    banDialog.close();
+  });
+
+  async function refreshCounts() {
+    if (document.visibilityState !== "visible") {
+      return;
+    }
+    const headers = { Accept: "application/json" };
+    if (countsTag) {
+      headers["If-None-Match"] = countsTag;
+    }
+    const url = "/console/counts?site=" + encodeURIComponent(root.dataset.site);
+    const response = await fetch(url, { headers: headers, credentials: "same-origin" }).catch(function () {
+      return null;
+    });
+    if (!response || response.status !== 200) {
+      return; // 304: unchanged
+    }
+    countsTag = response.headers.get("ETag") || "";
+    const counts = await response.json();
+    Object.keys(counts).forEach(function (status) {
+      const badge = root.querySelector('[data-count="' + status + '"]');
+      if (badge) {
+        badge.textContent = String(counts[status]);
+      }
+    });
+  }
+  setInterval(refreshCounts, 20000);
+  document.addEventListener("visibilitychange", refreshCounts);
+  updateBar();
+  bulkForm.addEventListener("reset", function () {
+    setTimeout(updateBar);
+  });
 
   root.addEventListener("submit", function (event) {
     const form = event.target;
     const card = form.closest(".card");
-    if (card && form.classList.contains("pin") && event.submitter) {
+    const name = event.submitter ? event.submitter.name : "";
+    if (form.classList.contains("unban")) {
+      event.preventDefault();
+      post(form.action, new FormData(form)).then(function (answer) {
+        announce(answer.message);
+        reloadPanel();
+      }, function (error) {
+        announce(error.message);
+      });
+    } else if (form === bulkForm && name === "action") {
+      event.preventDefault();
+      bulk(event.submitter.value);
+    } else if (card && name === "status") {
+      event.preventDefault();
+      decide(card, event.submitter.value);
+    } else if (card && form.classList.contains("pin") && event.submitter) {
       event.preventDefault();
       togglePin(card, form, event.submitter);
     }
@@ -263,7 +450,22 @@
   root.addEventListener("click", function (event) {
     const card = event.target.closest(".cards > .card");
     const editLink = event.target.closest(".edit-link");
-    if (card && editLink) {
+    const box = event.target.closest(".select");
+    const banLink = event.target.closest(".ban-link");
+    if (box) {
+      if (event.shiftKey && lastBox && lastBox !== box) {
+        const boxes = cards().map((each) => each.querySelector(".select"));
+        const ends = [boxes.indexOf(lastBox), boxes.indexOf(box)].sort((a, b) => a - b);
+        boxes.slice(ends[0], ends[1] + 1).forEach(function (each) {
+          each.checked = box.checked;
+        });
+      }
+      lastBox = box;
+      updateBar();
+    } else if (banLink) {
+      event.preventDefault();
+      openBan(banLink.dataset.id);
+    } else if (card && editLink) {
       event.preventDefault();
       openEditor(card);
     } else if (card && !event.target.closest("a, button, input, textarea, label")) {
@@ -288,9 +490,32 @@
     } else if (event.key === "?") {
       event.preventDefault();
       keysDialog.showModal();
+    } else if (event.key === "/") {
+      event.preventDefault();
+      document.getElementById("filter-q").focus();
+    } else if ("12345".indexOf(event.key) !== -1) {
+      event.preventDefault();
+      location.href = root.querySelectorAll(".tabs a")[Number(event.key) - 1].href;
+    } else if (event.key === "z") {
+      event.preventDefault();
+      root.classList.toggle("single");
+      select(selected() || cards()[0] || null);
+    } else if ((event.key === "x" || event.key === "b") && (selected() || cards()[0])) {
+      const card = selected() || cards()[0];
+      event.preventDefault();
+      select(card);
+      if (event.key === "b") {
+        openBan(card.dataset.id);
+      } else {
+        const box = card.querySelector(".select");
+        box.checked = !box.checked;
+        lastBox = box;
+        updateBar();
+      }
     } else if (keyToStatus[event.key]) {
       const card = selected() || cards()[0];
-      const button = card && card.querySelector('button[name=status][value="' + keyToStatus[event.key] + '"]');
+      const button =
+        card && card.querySelector('button[name=status][value="' + keyToStatus[event.key] + '"]:not([hidden])');
       if (button) {
         event.preventDefault();
         select(card);
