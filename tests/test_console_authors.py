@@ -4,6 +4,7 @@ the bans it finds, the ban form's fields and errors, and who may see or ban whom
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from engagement.extensions import db
 from engagement.models import Ban, Comment
@@ -181,3 +182,31 @@ def test_hostile_author_names_user_agents_and_titles_are_inert_in_the_panel(app,
         assert "&lt;script&gt;alert" in html and "&lt;img src=x" in html
     page = admin.get(f"/console/comments/{cid}/ban").get_data(as_text=True)
     assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_the_panel_reads_the_authors_comments_from_the_site_email_indexes(app, client):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    cid = comment_id(post(client, "news", author_email="kim@example.org"))
+    for n in range(5):
+        comment_id(post(client, "news", author_email=f"other{n}@example.org", body=f"Other {n}."))
+    admin = signed_in(app, ADMIN)
+    sent: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM comments" in statement and "author_email" in statement.split("WHERE", 1)[-1]:
+            sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert admin.get(f"/console/comments/{cid}/author", headers=FRAGMENT).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(sent) == 3  # counts, first seen, the last ten
+    for statement, parameters in sent:
+        plan = " ".join(
+            str(row[-1])
+            for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        )
+        assert "ix_comments_site_email" in plan, plan
+        assert "SCAN comments" not in plan, plan

@@ -32,6 +32,12 @@ def assert_accessible(page: Page) -> None:
     axe_finds_nothing(page)
 
 
+def open_queue(service: LiveService, page: Page, to: str = "/console/queue") -> None:
+    """Sign in and land on the queue with its script running (keys pressed before it are lost)."""
+    sign_in(service, page, to=to)
+    page.wait_for_load_state("domcontentloaded")  # after every deferred script has run
+
+
 def held_comments(service: LiveService, count: int) -> None:
     service.create_site(moderation="all")
     for n in range(1, count + 1):
@@ -47,7 +53,7 @@ def test_approve_by_key_moves_focus_drops_the_count_and_undo_restores(
     service: LiveService, page: Page
 ) -> None:
     held_comments(service, 3)
-    sign_in(service, page)
+    open_queue(service, page)
     cards = page.locator(".cards > .card")
     pending = page.locator('[data-count="pending"]')
     expect(pending).to_have_text("3")
@@ -66,7 +72,7 @@ def test_approve_by_key_moves_focus_drops_the_count_and_undo_restores(
 
 def test_bulk_spam_of_three_cards_with_x_and_undo(service: LiveService, page: Page) -> None:
     held_comments(service, 4)
-    sign_in(service, page)
+    open_queue(service, page)
     cards = page.locator(".cards > .card")
     bar = page.locator("#bulk")
     expect(bar).to_be_hidden()
@@ -97,7 +103,7 @@ def test_bulk_spam_of_three_cards_with_x_and_undo(service: LiveService, page: Pa
 
 def test_ban_the_author_from_the_panel(service: LiveService, page: Page) -> None:
     held_comments(service, 2)
-    sign_in(service, page)
+    open_queue(service, page)
     page.keyboard.press("j")
     panel = page.locator("#author-aside")
     expect(panel.get_by_role("heading", name="Reader 2")).to_be_visible()
@@ -133,7 +139,7 @@ def test_ban_the_author_from_the_panel(service: LiveService, page: Page) -> None
 
 def test_keys_one_at_a_time_search_and_tabs(service: LiveService, page: Page) -> None:
     held_comments(service, 3)
-    sign_in(service, page)
+    open_queue(service, page)
     cards = page.locator(".cards > .card")
     page.keyboard.press("z")
     expect(cards.first).to_be_visible()
@@ -155,13 +161,42 @@ def test_keys_one_at_a_time_search_and_tabs(service: LiveService, page: Page) ->
     page.locator("h1").click()
     page.keyboard.press("5")
     expect(page).to_have_url(f"{service.url}/console/queue?tab=all")
+    page.wait_for_load_state("domcontentloaded")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keys")).to_contain_text("One comment at a time")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keys")).to_be_hidden()
+    page.keyboard.press("b")
+    expect(page.get_by_role("dialog", name="Ban the author")).to_contain_text("by Reader 3")
+
+
+def test_the_panel_loads_once_after_a_burst_of_j(service: LiveService, page: Page) -> None:
+    held_comments(service, 6)
+    open_queue(service, page)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/author") else None)
+    for _ in range(5):
+        page.keyboard.press("j")
+    last = page.locator(".cards > .card").nth(4)
+    expect(last.locator(".author-panel")).to_contain_text("Reader 2")
+    page.wait_for_timeout(500)  # any late request would have gone by now
+    assert len(asked) == 1 and asked[0].endswith(f"/comments/{last.get_attribute('data-id')}/author")
+
+
+def test_the_counts_refresh_every_20_seconds_while_visible(service: LiveService, page: Page) -> None:
+    held_comments(service, 1)
+    page.clock.install()
+    open_queue(service, page)
+    pending = page.locator('[data-count="pending"]')
+    expect(pending).to_have_text("1")
+    service.post_comment("Another.", name="Reader 9", author_email="r9@example.org")
+    page.clock.run_for(21000)
+    expect(pending).to_have_text("2")
 
 
 def test_a_decision_in_the_all_tab_changes_the_card_in_place(service: LiveService, page: Page) -> None:
     held_comments(service, 2)
-    sign_in(service, page, to="/console/queue?tab=all")
+    open_queue(service, page, to="/console/queue?tab=all")
     card = page.locator(".cards > .card").first
     card.get_by_role("button", name="Trash").click()
     expect(card.locator(".status")).to_have_text("trash")
@@ -177,7 +212,7 @@ def test_a_decision_in_the_all_tab_changes_the_card_in_place(service: LiveServic
 def test_the_counts_endpoint_answers_304_and_the_page_is_accessible(service: LiveService, page: Page) -> None:
     held_comments(service, 2)
     page.set_viewport_size({"width": 1280, "height": 900})
-    sign_in(service, page)
+    open_queue(service, page)
     first = page.request.get(f"{service.url}/console/counts")
     assert first.status == 200 and first.json()["pending"] == 2
     again = page.request.get(

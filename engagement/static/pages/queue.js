@@ -391,6 +391,17 @@
   document.getElementById("ban-cancel").addEventListener("click", function () {
     banDialog.close();
   });
+  // A closed dialog can keep the focus on its button, where keys are ignored: back to the card.
+  [keysDialog, banDialog].forEach(function (dialog) {
+    dialog.addEventListener("close", function () {
+      const card = selected();
+      if (card) {
+        card.focus();
+      } else if (dialog.contains(document.activeElement)) {
+        document.activeElement.blur();
+      }
+    });
+  });
 
   async function refreshCounts() {
     if (document.visibilityState !== "visible") {
@@ -474,7 +485,7 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input, select, textarea, dialog")) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input, select, textarea, dialog[open]")) {
       return;
     }
     if (event.key === "j" || event.key === "k") {
