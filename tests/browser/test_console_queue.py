@@ -14,22 +14,13 @@ from tests.services import in_ci
 try:
     from playwright.sync_api import Page, expect
 
-    from tests.browser.console_pages import assert_accessible as axe_finds_nothing
-    from tests.browser.console_pages import screenshot, sign_in
-    from tests.browser.test_widget import AXE_SCRIPT
+    from tests.browser.console_pages import assert_accessible, screenshot, sign_in
 except ImportError:
     if in_ci():
         raise
     pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
-
-
-def assert_accessible(page: Page) -> None:
-    """console_pages.assert_accessible, with axe-core loaded through DevTools first: its add_script_tag
-    is an inline script, which the console's Content-Security-Policy (rightly) refuses."""
-    page.evaluate(AXE_SCRIPT.read_text())
-    axe_finds_nothing(page)
 
 
 def open_queue(service: LiveService, page: Page, to: str = "/console/queue") -> None:
