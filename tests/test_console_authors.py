@@ -210,3 +210,20 @@ def test_the_panel_reads_the_authors_comments_from_the_site_email_indexes(app, c
         )
         assert "ix_comments_site_email" in plan, plan
         assert "SCAN comments" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", f"/console/comments/{2**70}/ban", {}),
+        ("post", f"/console/comments/{2**70}/ban", {"kinds": "email"}),
+        ("post", f"/console/comments/{2**70}/ban", {"kinds": "nonsense", "expires": "\x00"}),
+        ("post", f"/console/bans/{2**70}/delete", {"comment": "x"}),
+        ("post", "/console/bans/999/delete", {"comment": "<script>"}),
+    ],
+)
+def test_ids_out_of_range_and_junk_are_404_not_errors(app, client, method, path, data):
+    admin = signed_in(app, ADMIN)
+    csrf = csrf_of(admin.get("/console"))
+    response = getattr(admin, method)(path, data={"csrf_token": csrf, **data})
+    assert response.status_code == 404

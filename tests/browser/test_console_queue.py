@@ -110,6 +110,8 @@ def test_ban_the_author_from_the_panel(service: LiveService, page: Page) -> None
     dialog.get_by_label("Email", exact=True).uncheck()
     dialog.get_by_role("button", name="Ban", exact=True).click()
     expect(dialog.locator(".error")).to_have_text("Choose at least one: email, IP or email domain.")
+    assert_accessible(page)
+    screenshot(page, "ban-dialog", full_page=False)
     dialog.get_by_label("Email", exact=True).check()
     dialog.get_by_label("7 days").check()
     dialog.get_by_label("Reason (kept with the ban)").fill("trolling")
