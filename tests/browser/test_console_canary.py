@@ -1,0 +1,159 @@
+"""Hostile values render inert on every console page: a script canary in real Chromium.
+
+Every text a reader, an importer or another staff member controls (author name, body, user agent, thread
+title and key, site name, word lists, ban notes, counter sources, member names, token labels, audit
+details) is seeded with markup that would set ``window.pwned`` if it ever ran. Then every GET page of the
+console is opened, the ones added later included: the pages are listed from the app's URL map, and a page
+whose URL needs a value this test does not know fails the test instead of being skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import url_for
+
+from engagement.comments.drafts import Client, NewComment
+from engagement.comments.service import post_comment
+from engagement.counters.service import push_external_count
+from engagement.models import CounterKind, StaffRole
+from engagement.moderation.bans import ban_author
+from engagement.moderation.comments import update_comment
+from engagement.sites.service import get_site
+from engagement.staff.members import create_member
+from engagement.staff.service import create_token
+from tests.browser.conftest import LiveService, new_page
+from tests.browser.console_pages import sign_in
+from tests.services import in_ci
+
+try:
+    from playwright.sync_api import Browser, Page
+except ImportError:
+    if in_ci():
+        raise
+    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+CANARY = (
+    '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
+    '<svg onload="window.pwned=1"></svg>"\'><b onmouseover=window.pwned=1>x</b>'
+)
+RAN = "() => window.pwned === 1"
+# Markup a hostile value would have added if it were not escaped: inline scripts, event handlers, frames.
+INJECTED = """() => [...document.querySelectorAll(
+    'script:not([src]), iframe, [onerror], [onload], [onmouseover]')].map(e => e.outerHTML.slice(0, 80))"""
+SIGNED_OUT = {"console.sign_in_page", "console.link_page"}
+
+
+def seed_hostile_values(service: LiveService) -> dict[str, Any]:
+    """One site full of hostile text; the values each console URL needs (``slug``, ``comment_id``)."""
+    slug = service.create_site(
+        "hostile", moderation="all", moderation_words=["casino", CANARY[:60]], max_links=5
+    )
+    with service.app.app_context():
+        site = get_site(slug)
+        site.name = f"Daily {CANARY}"[:200]
+        admin = create_token(role=StaffRole.ADMIN, site_slugs=[], label=CANARY[:100])[0]
+        hostile_client = Client(ip="192.0.2.7", user_agent=CANARY)
+        first = post_comment(
+            site=site,
+            draft=NewComment(
+                thread_key=f"2026/{CANARY}"[:200],
+                thread_title=CANARY,
+                author_name=CANARY[:200],
+                author_email="mallory@example.org",
+                body=f"{CANARY}\n\n[link](javascript:window.pwned=1) http://evil.top/{CANARY}",
+            ),
+            client=hostile_client,
+        ).comment
+        update_comment(token=admin, comment_id=first.id, status="approved")  # so it can be replied to
+        post_comment(
+            site=site,
+            draft=NewComment(
+                thread_key=first.thread.key,
+                parent_id=first.id,
+                author_name="Reply",
+                author_email="reply@example.org",
+                body=CANARY,
+            ),
+            client=hostile_client,
+        )
+        ban_author(
+            token=admin,
+            comment_id=first.id,
+            kinds=["email"],
+            action="spam",
+            trash_existing=False,
+            expires_at=None,
+            note=CANARY,
+        )
+        push_external_count(
+            site=site,
+            kind=CounterKind.FOLLOWERS,
+            target="site",
+            source="mastodon",
+            count=1200,
+            observed_at=datetime.now(UTC),
+        )
+        create_member(
+            email="mallory.staff@news.example",
+            display_name=CANARY[:100],
+            role=StaffRole.MODERATOR,
+            site_slugs=[slug],
+        )
+        return {"slug": slug, "comment_id": first.id}
+
+
+def console_pages(service: LiveService, values: dict[str, Any]) -> list[str]:
+    """Every GET page of the console, its URL filled from ``values``."""
+    urls = []
+    for rule in service.app.url_map.iter_rules():
+        if rule.endpoint.startswith("console.") and "GET" in rule.methods and rule.endpoint not in SIGNED_OUT:
+            unknown = set(rule.arguments) - set(values)
+            assert not unknown, f"{rule.rule}: teach this test a value for {unknown}"
+            with service.app.test_request_context():
+                urls.append(url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}))
+    return sorted(urls)
+
+
+@pytest.fixture
+def page_without_csp(browser: Browser) -> Iterator[Page]:
+    """The console's Content-Security-Policy would stop an injected script on its own; with it bypassed,
+    only the escaping stands between the canary and ``window.pwned``, which is what this test checks."""
+    page, errors = new_page(browser, bypass_csp=True)
+    yield page
+    page.context.close()
+    assert errors == []
+
+
+def test_hostile_values_run_nowhere_in_the_console(service: LiveService, page_without_csp: Page) -> None:
+    page = page_without_csp
+    values = seed_hostile_values(service)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(service, page, to="/console")
+    pages = console_pages(service, values)
+    assert len(pages) >= 8
+
+    for url in pages:
+        page.goto(service.url + url)
+        page.wait_for_load_state("load")
+        if url.startswith("/console/queue"):
+            page.keyboard.press("j")  # selects a card: the author panel is fetched and inserted
+            page.wait_for_timeout(600)
+        page.mouse.move(200, 300)
+        assert not page.evaluate(RAN), f"a hostile value ran on {url}"
+        assert page.evaluate(INJECTED) == [], url
+    for tab in ("pending", "approved", "spam", "trash", "all"):
+        page.goto(f"{service.url}/console/queue?tab={tab}&site={values['slug']}")
+        page.wait_for_load_state("load")
+        page.keyboard.press("j")
+        page.wait_for_timeout(600)
+        page.mouse.move(200, 300)
+        assert not page.evaluate(RAN), tab
+        assert page.evaluate(INJECTED) == [], tab
+    assert dialogs == []
