@@ -35,3 +35,10 @@ def test_edit_endpoints_declare_the_edit_token_scheme(client):
     patch = spec["paths"]["/api/v1/sites/{site}/comments/{comment_id}"]["patch"]
     assert patch["security"] == [{"editToken": []}]
     assert spec["components"]["securitySchemes"]["editToken"]["scheme"] == "bearer"
+
+
+def test_the_console_is_not_part_of_the_api_document(app, client):
+    # Issue 15: the console's pages and forms are for browsers; the API's document is unchanged by them.
+    spec = client.get("/api/v1/openapi.json").json
+    assert any(rule.rule.startswith("/console") for rule in app.url_map.iter_rules())
+    assert [path for path in spec["paths"] if path.startswith("/console")] == []
