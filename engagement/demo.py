@@ -1,9 +1,13 @@
-"""The demo site that ``make run`` serves: the seed article, a short conversation and real counters."""
+"""The demo site that ``make run`` serves: the seed article, a short conversation, a few comments waiting
+for a moderator in the console, and counters with three months of history."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from engagement import clock
 from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count
@@ -27,6 +31,19 @@ _CONVERSATION = [
     ("Priya N.", "priya@example.org", "Energy and payments, according to most reports so far.", 3),
 ]
 
+# Held by the site's rules, so the console's queue has something to show: (author, email, body, reply to).
+_HELD = [
+    (
+        "Deals4U",
+        "deals@example.net",
+        "Great read! Cheap flights: http://cheap-flights.top and http://deals.xyz",
+        None,
+    ),
+    ("Sam", "sam@example.org", "Best casino bonus of the year, trust me.", None),
+    ("Ana", "ana@example.org", "Sources: https://example.org/ceasefire and https://example.org/talks", 0),
+]
+HISTORY_DAYS = 90
+
 _EXTERNAL = [
     (CounterKind.FANS, "facebook", 12_840),
     (CounterKind.FOLLOWERS, "x", 8_312),
@@ -46,7 +63,7 @@ def seed_demo() -> bool:
         slug=DEMO_SLUG,
         name="The Demo Courier",
         origins=DEMO_ORIGINS,
-        settings={"moderation": "none", "flood_seconds": 0},
+        settings={"moderation": "none", "flood_seconds": 0, "moderation_words": ["casino"]},
     )
     article = demo_article()
     posted = []
@@ -80,6 +97,29 @@ def seed_demo() -> bool:
                 ),
                 client=Client(ip=None, user_agent="seed-demo"),
             )
-    for kind, source, count in _EXTERNAL:
-        push_external_count(site=site, kind=kind, target="site", source=source, count=count)
+    for name, email, body, reply_to in _HELD:
+        post_comment(
+            site=site,
+            draft=NewComment(
+                thread_key=THREAD_KEY,
+                thread_url=f"{DEMO_ORIGINS[0]}/",
+                parent_id=posted[reply_to].comment.id if reply_to is not None else None,
+                author_name=name,
+                author_email=email,
+                body=body,
+            ),
+            client=Client(ip="192.0.2.10", user_agent="seed-demo"),
+        )
+    _counter_history(site)
     return True
+
+
+def _counter_history(site: Site) -> None:
+    """A push a day for ``HISTORY_DAYS`` days, growing to today's values (the console's growth chart)."""
+    today = clock.now()
+    for days_ago in range(HISTORY_DAYS, -1, -1):
+        grown = (HISTORY_DAYS - days_ago) / HISTORY_DAYS
+        with clock.pinned(today - timedelta(days=days_ago)):
+            for kind, source, count in _EXTERNAL:
+                value = round(count * (0.55 + 0.45 * grown**1.5))
+                push_external_count(site=site, kind=kind, target="site", source=source, count=value)
