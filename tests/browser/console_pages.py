@@ -6,12 +6,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from playwright.sync_api import Page, expect
-
 from engagement.models import StaffRole
 from engagement.staff.members import create_member
 from engagement.staff.service import create_token
 from tests.browser.conftest import ARTIFACTS, LiveService
+from tests.browser.playwright_api import Page, expect
 from tests.browser.test_widget import AXE_SCRIPT
 
 _members = itertools.count(1)

@@ -27,14 +27,7 @@ from engagement.staff.members import create_member
 from engagement.staff.service import create_token
 from tests.browser.conftest import LiveService, new_page
 from tests.browser.console_pages import sign_in
-from tests.services import in_ci
-
-try:
-    from playwright.sync_api import Browser, Page
-except ImportError:
-    if in_ci():
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+from tests.browser.playwright_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 

@@ -9,14 +9,7 @@ from engagement.models import StaffRole
 from engagement.staff.service import create_token
 from tests.browser.conftest import LiveService
 from tests.browser.console_pages import assert_accessible, sign_in
-from tests.services import in_ci
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:
-    if in_ci():
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+from tests.browser.playwright_api import Page, expect
 
 pytestmark = pytest.mark.browser
 

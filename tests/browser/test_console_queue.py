@@ -9,16 +9,8 @@ from sqlalchemy import select
 from engagement.extensions import db
 from engagement.models import Ban, Comment
 from tests.browser.conftest import LiveService
-from tests.services import in_ci
-
-try:
-    from playwright.sync_api import Page, expect
-
-    from tests.browser.console_pages import assert_accessible, screenshot, sign_in
-except ImportError:
-    if in_ci():
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+from tests.browser.console_pages import assert_accessible, screenshot, sign_in
+from tests.browser.playwright_api import Page, expect
 
 pytestmark = pytest.mark.browser
 

@@ -8,14 +8,7 @@ import pytest
 
 from engagement.demo import seed_demo
 from tests.browser.conftest import LiveService
-from tests.services import in_ci
-
-try:
-    from playwright.sync_api import ConsoleMessage, Page, expect
-except ImportError:
-    if in_ci():
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+from tests.browser.playwright_api import ConsoleMessage, Page, expect
 
 pytestmark = pytest.mark.browser
 

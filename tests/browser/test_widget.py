@@ -14,14 +14,7 @@ from engagement.demo import seed_demo
 from engagement.extensions import db
 from engagement.models.mail import MailContact, OutboxMessage, ReplySubscription, Subscriber
 from tests.browser.conftest import ARTIFACTS, SITE, THREAD, LiveService, new_page
-from tests.services import in_ci
-
-try:
-    from playwright.sync_api import Browser, Locator, Page, expect
-except ImportError:
-    if in_ci():
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+from tests.browser.playwright_api import Browser, Locator, Page, expect
 
 pytestmark = pytest.mark.browser
 
