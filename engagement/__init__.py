@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.moderation import init_app as init_moderation
     from engagement.portability import routes as portability
     from engagement.privacy import init_app as init_privacy
+    from engagement.reports import init_app as init_reports
     from engagement.web import page_headers
     from engagement.web import routes as web
 
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_moderation(app)
     init_mail(app)
     init_privacy(app)
+    init_reports(app)
     app.register_blueprint(portability.bp)
     init_console(app)
     app.register_blueprint(web.bp)

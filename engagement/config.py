@@ -146,6 +146,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_POST_COMMENT", str, "10 per minute;60 per hour", "Comment posts/edits per IP."),
     Setting("RATELIMIT_READ", str, "600 per minute", "Public reads per IP."),
     Setting("RATELIMIT_REACTION", str, "60 per minute", "Likes, follows and other reader actions per IP."),
+    Setting("RATELIMIT_REPORTS", str, "10 per minute;50 per day", "Readers' reports of comments per IP."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting(
         "METRICS_TOKEN",

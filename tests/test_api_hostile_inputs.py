@@ -84,6 +84,7 @@ SITE_SETTINGS = {
     "flood_seconds": 0,
     "stale_after_hours": 48,
     "max_drop_share": 0.5,
+    "report_threshold": 3,
     "disallowed_words": ["spamword"],
     "moderation_words": ["casino"],
     "notify_emails": ["desk@hostile.example"],
@@ -111,6 +112,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "note": "troll",
         "trash_existing": False,
     },
+    "POST /api/v1/moderation/comments/{comment_id}/reports/dismiss": {"reason": "fair comment"},
     "POST /api/v1/moderation/people/erase": {"email": "reader1@example.org", "mode": "anonymize"},
     "POST /api/v1/moderation/sites": {**SITE_SETTINGS, "slug": "another"},
     "PATCH /api/v1/moderation/sites/{site}": SITE_SETTINGS,
@@ -136,6 +138,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "hp": "",
     },
     "PATCH /api/v1/sites/{site}/comments/{comment_id}": {"body": "Edited by its author."},
+    "POST /api/v1/sites/{site}/comments/{comment_id}/reports": {"reason": "abuse", "note": "Personal attack"},
     "POST /api/v1/sites/{site}/privacy": {"email": "reader1@example.org", "request": "export"},
     "POST /api/v1/sites/{site}/subscribers": {"email": "new@example.org", "target": "site"},
 }

@@ -113,6 +113,7 @@ def test_a_decision_as_json_says_what_changed(app, client, staff):
         "previous": "pending",
         "stale": False,
         "message": f"Comment {cid}: trash.",
+        "undoable": True,
     }
     undo = admin.post(
         f"/console/comments/{cid}/decision",

@@ -36,6 +36,8 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("POST", "/api/v1/moderation/comments/bulk", {"ids": [c], "action": "spam"}, {"other_moderator": 200}),  # noqa: E501
         ("POST", "/api/v1/moderation/comments/{fresh}/ban-author", {"kinds": ["email"]},
          {"moderator": 201, "admin": 201}),
+        ("GET", f"/api/v1/moderation/comments/{c}/reports", None, {}),
+        ("POST", f"/api/v1/moderation/comments/{c}/reports/dismiss", {}, {}),
         ("GET", "/api/v1/moderation/summary", None, {"other_moderator": 200}),
         ("GET", "/api/v1/moderation/bans?site=news", None, {}),
         ("POST", "/api/v1/moderation/bans", {"site": "news", "kind": "word", "value": "spam"},

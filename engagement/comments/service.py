@@ -129,6 +129,7 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         edit_key_digest=edit_key.digest,
         likes=0,
         pinned=False,
+        open_reports=0,
         created_at=now,
     )
     if comment is None:

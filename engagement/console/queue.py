@@ -18,14 +18,23 @@ from engagement.database import MAX_ROW_ID
 from engagement.errors import ApiError, Conflict
 from engagement.extensions import db
 from engagement.fields import CommentBody
-from engagement.models import Comment
+from engagement.models import Comment, CommentStatus
 from engagement.moderation import comments
 from engagement.moderation.schemas import EDITABLE_STATUSES, BulkSchema, QueueQuery
+from engagement.reports import service as reports
 from engagement.staff import access
 
 PAGE_SIZE = 50
-TABS = ("pending", "approved", "spam", "trash", "all")
-TAB_LABELS = {"pending": "Pending", "approved": "Approved", "spam": "Spam", "trash": "Trash", "all": "All"}
+# "reported": approved comments with open readers' reports; the tab shows while there are any.
+TABS = ("pending", "approved", "spam", "trash", "all", "reported")
+TAB_LABELS = {
+    "pending": "Pending",
+    "approved": "Approved",
+    "spam": "Spam",
+    "trash": "Trash",
+    "all": "All",
+    "reported": "Reported",
+}
 EXCERPT_LENGTH = 140
 # spam_reasons as the spam rules write them ("ban:12:email", "moderation_word:casino") to chip labels.
 REASON_LABELS = {
@@ -36,7 +45,9 @@ REASON_LABELS = {
     "honeypot": "Honeypot",
     "moderation_all": "All comments held",
     "held_by_staff": "Held by staff",
+    "reports": "Reported by readers",
 }
+REPORT_LABELS = {"spam": "Spam", "abuse": "Abuse or harassment", "off_topic": "Off topic", "other": "Other"}
 BAN_LABELS = {"email": "Banned email", "ip": "Banned IP", "domain": "Banned domain", "word": "Banned word"}
 FILTERS = ("site", "thread", "q", "email")
 # What the bulk bar does, and what each action makes of a comment. "pending" is only Undo's: the moderation
@@ -100,6 +111,7 @@ class Card:
     parent_excerpt: str | None
     ago: str
     full_time: str
+    reports: dict[str, Any]  # reports.service.reports_of's entry: open, by_reason, reports
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,7 @@ class Decision:
     previous: str
     stale: bool
     message: str
+    undoable: bool = True
 
     def answer(self) -> dict[str, Any]:
         """The JSON answer queue.js reads."""
@@ -131,6 +144,7 @@ class Decision:
             "previous": self.previous,
             "stale": self.stale,
             "message": self.message,
+            "undoable": self.undoable,
         }
 
 
@@ -179,6 +193,14 @@ def decide(*, principal: Any, comment_id: int, status: str, seen: str | None) ->
     was stale (the comment is no longer in ``seen``, or already in ``status``) nothing changes."""
     comment = comments.get_comment(token=principal, comment_id=comment_id)
     before = comment.status
+    if status == before == CommentStatus.APPROVED and seen == before:
+        # Approve on the Reported tab: the comment stays, its readers' reports are dismissed.
+        dismissed = reports.dismiss_reports(token=principal, comment_id=comment_id, reason="staff console")
+        if dismissed:
+            message = (
+                f"Comment {comment_id} stays; {dismissed} report{'s' if dismissed != 1 else ''} dismissed."
+            )
+            return Decision(comment_id, before, before, False, message, undoable=False)
     if (seen is not None and before != seen) or before == status:
         return Decision(comment_id, before, before, True, f"{stale_notice(comment_id)} It is {before}.")
     try:
@@ -295,7 +317,8 @@ def _counts(summary: list[dict[str, Any]], site: str | None) -> dict[str, int]:
         for status, count in row["counts"].items():
             if status in totals:
                 totals[status] += count
-            totals["all"] += count
+            if status != "reported":  # approved comments, counted once already
+                totals["all"] += count
     return totals
 
 
@@ -306,6 +329,7 @@ def _cards(items: list[Comment]) -> list[Card]:
         parents = dict(
             db.session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(parent_ids))).all()
         )
+    reported = reports.reports_of([c.id for c in items])
     now = clock.now()
     cards = []
     for comment in items:
@@ -318,6 +342,7 @@ def _cards(items: list[Comment]) -> list[Card]:
                 parent_excerpt=excerpt(parent) if parent is not None else None,
                 ago=relative_time(created, now),
                 full_time=created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                reports=reported[comment.id],
             )
         )
     return cards

@@ -110,6 +110,7 @@ def queue_page() -> Response:
         notice=notice,
         tabs=queue.TABS,
         labels=queue.TAB_LABELS,
+        report_labels=queue.REPORT_LABELS,
         ban_kinds=authors.KIND_LABELS,
         ban_expiries=authors.EXPIRY_LABELS,
     )

@@ -57,6 +57,10 @@ SETTING_TEXTS: dict[str, tuple[str, str]] = {
     "notify_emails": ("Moderator alert addresses", "One a line; each is mailed about held comments."),
     "stale_after_hours": ("Counters are stale after (hours)", "Without a new external observation."),
     "max_drop_share": ("Largest counter drop", "Of a counter's last value; a bigger drop is refused."),
+    "report_threshold": (
+        "Readers' reports that hold a comment",
+        "Distinct readers; at this many reports an approved comment waits for a moderator. 0: never.",
+    ),
 }
 CHOICE_LABELS = {
     "moderation": {

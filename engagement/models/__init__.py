@@ -20,6 +20,7 @@ from engagement.models.mail import (
 )
 from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
 from engagement.models.privacy import PrivacyRequest, PrivacyRequestStatus
+from engagement.models.reports import Report, ReportReason
 from engagement.models.sites import Site, SiteRef, SiteSettings, SiteSnapshot
 from engagement.models.staff import (
     ConsoleSession,
@@ -67,6 +68,8 @@ __all__ = [
     "PrivacyRequest",
     "PrivacyRequestStatus",
     "ReplySubscription",
+    "Report",
+    "ReportReason",
     "SignInLink",
     "SignInRequest",
     "Site",

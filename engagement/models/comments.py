@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.models.base import Base
@@ -66,6 +66,15 @@ class Comment(Base):
         # the console's first page read and sorted every comment of the service.
         Index("ix_comments_status_created", "status", "created_at", "id"),
         Index("ix_comments_created", "created_at", "id"),
+        # Comments with open readers' reports, most reported first: only they are in it (partial), so a
+        # new comment (0 reports) costs it nothing. A query must say ``open_reports > 0`` literally.
+        Index(
+            "ix_comments_reported",
+            "open_reports",
+            "id",
+            sqlite_where=text("open_reports > 0"),
+            postgresql_where=text("open_reports > 0"),
+        ),
         # Flood and duplicate checks ...
         Index("ix_comments_site_email", "site_id", "author_email", "created_at"),
         # ... and the first-time check (an approved comment by this email). Without status in an index
@@ -105,6 +114,8 @@ class Comment(Base):
     edit_key_digest: Mapped[str | None] = mapped_column(String(64))
     likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Readers' reports no moderator has settled yet (engagement.reports keeps it).
+    open_reports: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     edited_at: Mapped[datetime | None]

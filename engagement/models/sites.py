@@ -35,6 +35,7 @@ class SiteSettings:
     notify_emails: tuple[str, ...] = ()
     stale_after_hours: int = 48
     max_drop_share: float = 0.5
+    report_threshold: int = 3  # distinct readers' reports that hold an approved comment; 0: never
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

@@ -9,7 +9,7 @@ from flask import Flask
 
 from engagement import events
 from engagement.models import Comment, SiteRef
-from engagement.moderation import alerts, routes
+from engagement.moderation import alerts, comments, routes
 
 
 def init_app(app: Flask) -> None:
@@ -17,7 +17,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     app.register_blueprint(routes.links)
     events.comment_held.connect(_alert_moderators, sender=app)
+    events.reports_threshold_reached.connect(_hold_reported, sender=app)
 
 
 def _alert_moderators(_app: Any, *, comment: Comment, site: SiteRef) -> None:
     alerts.alert_moderators(comment=comment, site=site)
+
+
+def _hold_reported(_app: Any, *, comment: Comment, site: SiteRef, reporters: int) -> None:
+    comments.hold_reported(comment=comment, site=site, reporters=reporters)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from engagement import audit, clock, events, threads
@@ -23,6 +23,7 @@ from engagement.models import (
     Comment,
     CommentStatus,
     Site,
+    SiteRef,
     StaffToken,
     Thread,
 )
@@ -30,6 +31,10 @@ from engagement.pagination import Listing, keyset_page
 from engagement.rendering import render_comment
 from engagement.staff import access
 
+# Literal, not a bound 0: SQLite uses the partial index ix_comments_reported only for this exact term.
+_HAS_OPEN_REPORTS = Comment.open_reports > literal_column("0")
+# Who held a comment that readers reported, in the audit log and on the console's card.
+REPORTS_ACTOR = "readers' reports"
 MODERATION_STATUSES = (CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.TRASH)
 BULK_TARGETS = {
     "approve": "approved",
@@ -57,8 +62,25 @@ def comment_queue(
     site_ids = access.scoped_site_ids(token, site)
     if site_ids is not None:
         query = query.where(Comment.site_id.in_(site_ids))
+    if status == "reported":
+        return _reported_queue(query, thread=thread, q=q, email=email, limit=limit, cursor=cursor)
     if status != "all":
         query = query.where(Comment.status == status)
+    query = _filtered(query, thread=thread, q=q, email=email)
+    descending = sort == "newest"
+    return keyset_page(
+        query,
+        [Comment.created_at, Comment.id],
+        [descending, descending],
+        limit=limit,
+        cursor=cursor,
+        kinds=(datetime, int),
+        key=lambda c: (c.created_at, c.id),
+    )
+
+
+def _filtered(query: Select[Any], *, thread: str | None, q: str | None, email: str | None) -> Select[Any]:
+    """The queue's filters: a thread key, an author email, words in the body, name or email."""
     if thread is not None:
         query = query.join(Thread, Comment.thread_id == Thread.id).where(Thread.key == thread)
     if email is not None:
@@ -72,15 +94,31 @@ def comment_queue(
                 func.lower(Comment.author_email).contains(needle, autoescape=True),
             )
         )
-    descending = sort == "newest"
+    return query
+
+
+def _reported_queue(
+    query: Select[Any],
+    *,
+    thread: str | None,
+    q: str | None,
+    email: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Listing:
+    """Approved comments with open readers' reports, most reported first (then newest), from the partial
+    index ``ix_comments_reported``."""
+    reported = _filtered(query, thread=thread, q=q, email=email).where(
+        Comment.status == CommentStatus.APPROVED, _HAS_OPEN_REPORTS
+    )
     return keyset_page(
-        query,
-        [Comment.created_at, Comment.id],
-        [descending, descending],
+        reported,
+        [Comment.open_reports, Comment.id],
+        [True, True],
         limit=limit,
         cursor=cursor,
-        kinds=(datetime, int),
-        key=lambda c: (c.created_at, c.id),
+        kinds=(int, int),
+        key=lambda c: (c.open_reports, c.id),
     )
 
 
@@ -91,6 +129,27 @@ def get_comment(*, token: StaffToken, comment_id: int) -> Comment:
     if not token.may_access(comment.thread.site):
         raise Forbidden("forbidden", "This token may not act on this comment's site.")
     return comment
+
+
+def hold_reported(*, comment: Comment, site: SiteRef, reporters: int) -> None:
+    """Readers' reports reached the site's threshold: the comment waits for a moderator (pending, reason
+    ``reports``), leaves the thread at once and the moderators are alerted, in the reporting transaction."""
+    if comment.status != CommentStatus.APPROVED:
+        return
+    rows: list[dict[str, Any]] = []
+    delta = transition(
+        comment,
+        CommentStatus.PENDING,
+        site=site,
+        actor=REPORTS_ACTOR,
+        reason=f"reported by {reporters} readers",
+        action="status:pending",
+        audit_rows=rows,
+    )
+    comment.spam_reasons = [*(r for r in comment.spam_reasons or [] if r != "reports"), "reports"]
+    audit.write(rows)
+    threads.change_thread_counts(comment.thread_id, approved_delta=delta)
+    events.comment_held.send(current_app._get_current_object(), comment=comment, site=site)
 
 
 def moderate_by_link(*, comment: Comment, status: str, actor: str) -> Comment:
@@ -116,7 +175,7 @@ def transition(
     comment: Comment,
     target: str,
     *,
-    site: Site,
+    site: SiteRef,
     actor: str,
     reason: str,
     action: str,
@@ -151,8 +210,12 @@ def transition(
             reason=reason,
         )
     )
+    app = current_app._get_current_object()
+    events.comment_status_changed.send(
+        app, comment=comment, site=site, before=before, after=target, actor=actor
+    )
     if target == CommentStatus.APPROVED:
-        events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
+        events.comment_published.send(app, comment=comment, site=site)
     return int(target == CommentStatus.APPROVED) - int(before == CommentStatus.APPROVED)
 
 
@@ -326,6 +389,16 @@ def summary(*, token: StaffToken) -> list[dict[str, Any]]:
             .group_by(Comment.site_id)
         ).all()
     )
+    # Approved comments with open readers' reports (the queue's "reported" status).
+    reported = dict(
+        db.session.execute(
+            select(Comment.site_id, func.count())
+            .where(Comment.site_id.in_(ids), Comment.status == CommentStatus.APPROVED, _HAS_OPEN_REPORTS)
+            .group_by(Comment.site_id)
+        ).all()
+    )
+    for site_id in ids:
+        counts[site_id]["reported"] = reported.get(site_id, 0)
     return [
         {"site": s, "counts": counts[s.id], "oldest_pending_at": _as_utc(oldest.get(s.id))} for s in scoped
     ]

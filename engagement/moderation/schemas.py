@@ -12,7 +12,8 @@ from engagement.sites.schemas import SettingsSchema
 from engagement.staff.comment_view import StaffCommentSchema
 
 EDITABLE_STATUSES = ("approved", "pending", "spam", "trash", "restore")
-QUEUE_STATUSES = ("pending", "approved", "spam", "trash", "deleted", "all")
+# "reported": approved comments with open readers' reports, most reported first.
+QUEUE_STATUSES = ("pending", "approved", "spam", "trash", "deleted", "all", "reported")
 BULK_ACTIONS = ("approve", "spam", "trash", "restore", "delete")
 
 

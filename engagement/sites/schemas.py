@@ -24,3 +24,4 @@ class SettingsSchema(Schema):
     notify_emails = fields.List(fields.Email(), validate=validate.Length(max=50))
     stale_after_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 365))  # 0: never stale
     max_drop_share = fields.Float(validate=validate.Range(min=0, max=1))
+    report_threshold = fields.Integer(validate=validate.Range(min=0, max=1000))

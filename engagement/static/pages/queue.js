@@ -309,8 +309,11 @@
     }
     const at = cards().indexOf(card);
     const putBack = moveCard(card, answer.status);
+    if (tab === "reported" && !answer.stale) {
+      changeCount("reported", -1); // kept (reports dismissed), spam or trash: it leaves the Reported tab
+    }
     selectNear(at);
-    if (answer.stale) {
+    if (answer.stale || answer.undoable === false) {
       announce(answer.message);
       return;
     }

@@ -1,0 +1,199 @@
+"""Readers' reports: taking one, counting the distinct readers behind a comment's open reports, and settling
+them when staff decide.
+
+Rules (issue 16):
+- One report per reader per comment; a repeat answers the same and changes nothing.
+- Only approved comments can be reported (anything else is "no such comment", as readers cannot see it).
+- Readers behind one IP hash count as one reporter; a reporter whose reports were dismissed three times and
+  never upheld on the site stops counting (their reports are still listed).
+- At the site's ``report_threshold`` of counting reporters, moderation holds the comment
+  (``events.reports_threshold_reached``), in the same transaction.
+- Approving a comment dismisses its open reports, so reports made before that decision never hold it
+  again (no brigading loop); spam or trash upholds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, distinct, func, select, update
+
+from engagement import audit, clock, events
+from engagement.database import insert_if_absent
+from engagement.errors import NotFound
+from engagement.extensions import db
+from engagement.models import Comment, CommentStatus, Report, SiteRef, StaffToken
+from engagement.staff import access
+
+DISMISSALS_BEFORE_IGNORED = 3
+REPORTER_SHOWN = 12  # characters of the reporter's hash staff see
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What a report did: ``new`` when it was this reader's first on the comment; ``held`` when it took the
+    comment to the threshold."""
+
+    new: bool
+    held: bool
+
+
+def report_comment(
+    *, site: SiteRef, comment_id: int, reporter: str, ip_hash: str | None, reason: str, note: str
+) -> Reported:
+    """Record a reader's report of an approved comment of ``site``; hold it at the threshold."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.site_id != site.id or comment.status != CommentStatus.APPROVED:
+        raise NotFound("comment_not_found", f"There is no comment {comment_id}.")
+    new = insert_if_absent(
+        Report.__table__,
+        {
+            "site_id": site.id,
+            "comment_id": comment.id,
+            "reporter": reporter,
+            "ip_hash": ip_hash,
+            "reason": reason,
+            "note": note.strip(),
+            "created_at": clock.now(),
+        },
+        conflict_columns=["comment_id", "reporter"],
+    )
+    held = False
+    threshold = site.settings.report_threshold
+    if new:
+        comment.open_reports = Comment.open_reports + 1
+        db.session.flush()
+    if new and threshold > 0:
+        reporters = counting_reporters(site_id=site.id, comment_id=comment.id)
+        if reporters >= threshold:
+            events.reports_threshold_reached.send(
+                current_app._get_current_object(), comment=comment, site=site, reporters=reporters
+            )
+            held = comment.status != CommentStatus.APPROVED
+    db.session.commit()
+    return Reported(new=new, held=held)
+
+
+def counting_reporters(*, site_id: int, comment_id: int) -> int:
+    """Distinct reporters (one per IP hash) of the comment's open reports, without the site's ignored ones."""
+    ignored = (
+        select(Report.reporter)
+        .where(Report.site_id == site_id)
+        .group_by(Report.reporter)
+        .having(
+            and_(
+                func.count(Report.dismissed_at) >= DISMISSALS_BEFORE_IGNORED,
+                func.count(Report.upheld_at) == 0,
+            )
+        )
+    )
+    return int(
+        db.session.scalar(
+            select(func.count(distinct(func.coalesce(Report.ip_hash, Report.reporter)))).where(
+                _open(Report.comment_id == comment_id), Report.reporter.not_in(ignored)
+            )
+        )
+        or 0
+    )
+
+
+def settle_reports(*, comment: Comment, after: str, actor: str) -> None:
+    """A staff decision on ``comment``: approving dismisses its open reports, spam or trash upholds them;
+    audited with the decision (same transaction)."""
+    if after == CommentStatus.APPROVED:
+        _close(comment, actor=actor, values={"dismissed_at": clock.now(), "dismissed_by": actor})
+    elif after in (CommentStatus.SPAM, CommentStatus.TRASH):
+        _close(comment, actor=actor, values={"upheld_at": clock.now()})
+
+
+def dismiss_reports(*, token: StaffToken, comment_id: int, reason: str) -> int:
+    """Dismiss a comment's open reports without changing the comment (the staff API); how many."""
+    comment = _staff_comment(token, comment_id)
+    dismissed = _close(
+        comment,
+        actor=token.label,
+        values={"dismissed_at": clock.now(), "dismissed_by": token.label},
+        reason=reason,
+    )
+    db.session.commit()
+    return dismissed
+
+
+def comment_reports(*, token: StaffToken, comment_id: int) -> dict[str, Any]:
+    """A comment's reports as staff see them: open count, counts by reason, each report (reporter hashed)."""
+    comment = _staff_comment(token, comment_id)
+    return reports_of([comment.id])[comment.id]
+
+
+def reports_of(comment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Reports of several comments at once (one query), for listings."""
+    found: dict[int, dict[str, Any]] = {
+        i: {"comment_id": i, "open": 0, "by_reason": {}, "reports": []} for i in comment_ids
+    }
+    if not comment_ids:
+        return found
+    rows = db.session.scalars(
+        select(Report).where(Report.comment_id.in_(comment_ids)).order_by(Report.created_at, Report.id)
+    )
+    for report in rows:
+        entry = found[report.comment_id]
+        state = _state(report.dismissed_at, report.upheld_at)
+        if state == "open":
+            entry["open"] += 1
+            entry["by_reason"][report.reason] = entry["by_reason"].get(report.reason, 0) + 1
+        entry["reports"].append(
+            {
+                "reason": report.reason,
+                "note": report.note,
+                "reporter": report.reporter[:REPORTER_SHOWN],
+                "created_at": report.created_at,
+                "state": state,
+            }
+        )
+    return found
+
+
+def _close(comment: Comment, *, actor: str, values: dict[str, Any], reason: str = "") -> int:
+    # Read from the loaded row: a decision on a comment nobody reported (nearly all of them, a bulk of a
+    # thousand included) costs no statement.
+    if not comment.open_reports:
+        return 0
+    comment.open_reports = 0
+    closed = db.session.execute(
+        update(Report)
+        .where(_open(Report.comment_id == comment.id))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if closed:
+        action = "reports_dismissed" if "dismissed_at" in values else "reports_upheld"
+        audit.record(
+            actor=actor,
+            action=action,
+            site_id=comment.site_id,
+            comment=comment,
+            reason=reason,
+            details={"reports": closed},
+        )
+    return int(closed or 0)
+
+
+def _open(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(condition, Report.dismissed_at.is_(None), Report.upheld_at.is_(None))
+
+
+def _staff_comment(token: StaffToken, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("comment_not_found", f"There is no comment {comment_id}.")
+    access.require_site(token, comment.thread.site)
+    return comment
+
+
+def _state(dismissed_at: datetime | None, upheld_at: datetime | None) -> str:
+    if upheld_at is not None:
+        return "upheld"
+    return "dismissed" if dismissed_at is not None else "open"
