@@ -224,7 +224,7 @@ def test_a_revoked_members_console_session_and_tokens_end_at_their_next_request(
     assert moderator.get("/console/queue").status_code == 200
     response = admin.post(f"/console/members/{grace.id}/revoke", data={"csrf_token": csrf(admin)})
     assert response.headers["Location"] == f"/console/members?revoked={grace.id}"
-    assert "grace@news.example revoked." in html(admin.get(response.headers["Location"]))
+    assert "grace@news.example revoked; their tokens too" in html(admin.get(response.headers["Location"]))
     assert moderator.get("/console/queue").status_code == 303
     assert moderator.get("/console/queue").headers["Location"].startswith("/console/sign-in")
     assert summary(secret, app).status_code == 401

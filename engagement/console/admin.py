@@ -31,6 +31,10 @@ ROLES = {
     StaffRole.ADMIN.value: "Admin: every site, members and tokens",
 }
 MEMBER_FIELDS = ("email", "display_name", "role")
+MEMBER_NOTICES = {
+    "created": "added; they sign in with a link mailed to their address.",
+    "revoked": "revoked; their tokens too, and their console sessions have ended.",
+}
 TOKEN_FIELDS = ("label", "role", "member")
 
 
@@ -42,11 +46,10 @@ def members_page() -> Response:
     _admin()
     listed = members.list_members()
     # The notice names a listed member by id: never text from the URL.
-    notices = {"created": "added; they sign in with a link mailed to their address.", "revoked": "revoked."}
     notice = None
-    for event, text in notices.items():
-        shown = next((m for m in listed if m.id == request.args.get(event, type=int)), None)
-        notice = f"{shown.email} {text}" if shown is not None else notice
+    for event, text in MEMBER_NOTICES.items():
+        named = next((m for m in listed if m.id == request.args.get(event, type=int)), None)
+        notice = f"{named.email} {text}" if named is not None else notice
     return _members_page(listed, typed={"role": StaffRole.MODERATOR.value}, errors={}, notice=notice)
 
 

@@ -55,7 +55,7 @@ def normalized_email(raw: str) -> str:
 
 
 def create_member(
-    *, email: str, display_name: str, role: StaffRole, site_slugs: list[str], actor: str = "cli"
+    *, email: str, display_name: str, role: StaffRole | str, site_slugs: list[str], actor: str = "cli"
 ) -> StaffMember:
     """Add a member (422 with NewMemberSchema's messages, 409 when the address is taken, 404 for a site
     that does not exist); a moderator needs at least one site. Audited as ``actor``."""
