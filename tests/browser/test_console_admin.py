@@ -12,15 +12,8 @@ from engagement.models import StaffRole
 from engagement.staff.members import live_member
 from tests.browser.conftest import SITE, LiveService
 from tests.browser.console_pages import assert_accessible, screenshot, sign_in
+from tests.browser.playwright_api import Page, expect
 from tests.browser.test_console_frame import PHONE, fits_the_width
-from tests.services import in_ci
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:
-    if in_ci():
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
 
