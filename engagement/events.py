@@ -15,6 +15,9 @@ comment_published = _signals.signal("comment-published")
 # comment, site: the rules held a comment for moderation (spam is never announced). Moderation alerts
 # the site's moderators.
 comment_held = _signals.signal("comment-held")
+# comment, site, before, after (statuses), actor: staff moved a comment from one status to another (through
+# moderation's ``transition``). Comments reports the decision to Akismet when it disagrees with Akismet.
+comment_status_changed = _signals.signal("comment-status-changed")
 # site, thread (threads.ThreadForPosting), email: a reader ticked "notify me of replies" with a comment
 # that is not spam. Mail records the opt-in and asks the address to confirm.
 reply_notifications_requested = _signals.signal("reply-notifications-requested")

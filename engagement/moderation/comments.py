@@ -151,8 +151,12 @@ def transition(
             reason=reason,
         )
     )
+    app = current_app._get_current_object()
+    events.comment_status_changed.send(
+        app, comment=comment, site=site, before=before, after=target, actor=actor
+    )
     if target == CommentStatus.APPROVED:
-        events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
+        events.comment_published.send(app, comment=comment, site=site)
     return int(target == CommentStatus.APPROVED) - int(before == CommentStatus.APPROVED)
 
 
