@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -288,6 +289,28 @@ def test_when_akismet_fails_a_site_that_allows_keeps_the_local_verdict_and_says_
     assert response.status_code == 201
     comment = stored(response)
     assert (comment.status, comment.spam_reasons) == ("approved", ["akismet_unchecked"])
+
+
+def test_no_write_lock_is_held_while_akismet_answers(client, akismet, site, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    path = database_url.removeprefix("sqlite:///")
+    took_the_lock: list[bool] = []
+
+    def write_meanwhile() -> None:
+        other = sqlite3.connect(path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            took_the_lock.append(True)
+        except sqlite3.OperationalError:  # "database is locked": the post held it while waiting
+            took_the_lock.append(False)
+        finally:
+            other.close()
+
+    akismet.while_answering = write_meanwhile
+    assert post(client).status_code == 201
+    assert took_the_lock == [True]
 
 
 def test_a_timeout_is_bounded_by_the_setting(client, akismet, site):

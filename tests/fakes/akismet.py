@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -36,6 +36,7 @@ class FakeAkismet:
         self.failure: str | None = None
         self.slow_seconds = 1.5
         self.requests: list[Received] = []
+        self.while_answering: Callable[[], None] | None = None  # run before each answer (in its thread)
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
 
@@ -75,6 +76,8 @@ class FakeAkismet:
     def answer(self, handler: BaseHTTPRequestHandler, endpoint: str, form: dict[str, str]) -> None:
         headers: dict[str, str] = {}
         status = 200
+        if self.while_answering is not None:
+            self.while_answering()
         if self.failure == "slow":
             time.sleep(self.slow_seconds)
         if self.failure == "500":
