@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engagement.akismet import client as akismet_client
+from engagement.akismet import reports
 from engagement.akismet.reports import deliver_due_reports
 from engagement.encryption import decrypt_secret
 from engagement.extensions import db
@@ -407,6 +408,36 @@ def test_what_akismet_was_sent_is_purged_after_thirty_days(client, admin, akisme
     clock.advance(days=31)
     runner.invoke(args=["engagement", "send-mail"])
     assert db.session.get(AkismetCheck, comment_id) is None
+
+
+def test_out_of_attempts_a_report_is_parked_as_failed(client, admin, akismet, site, clock):
+    akismet.verdict = "true"
+    comment_id = post(client).json["comment"]["id"]
+    _decide(client, admin, comment_id, "approved")
+    akismet.failure = "500"
+    for _ in range(8):
+        deliver_due_reports()
+        clock.advance(hours=7)
+    report = db.session.scalar(select(AkismetReport).where(AkismetReport.comment_id == comment_id))
+    db.session.refresh(report)
+    assert (report.status, report.attempts, report.last_error) == ("failed", 8, "submit-ham: HTTP 500")
+    akismet.failure = None
+    assert deliver_due_reports().sent == 0
+
+
+def test_a_claimed_report_is_not_sent_by_a_second_sender_before_its_lease_ends(client, admin, site, clock):
+    comment_id = post(client).json["comment"]["id"]
+    _decide(client, admin, comment_id, "spam")
+    assert [claimed[1] for claimed in reports._claim_due()] == [comment_id]
+    assert reports._claim_due() == []
+    clock.advance(minutes=6)
+    assert [claimed[1] for claimed in reports._claim_due()] == [comment_id]
+
+
+def test_a_stored_key_is_unreadable_under_another_secret_key_and_reads_as_absent(app, make_app, site):
+    encrypted = db.session.scalar(select(Site.akismet_key_encrypted).where(Site.slug == "news"))
+    with make_app(SECRET_KEY="another-secret").app_context():
+        assert decrypt_secret(encrypted) is None
 
 
 def test_the_http_client_is_pooled_per_process(app):

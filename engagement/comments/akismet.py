@@ -162,4 +162,8 @@ def _forget_decisions(session: Session) -> None:
 def _deliver_reports(_app: Any) -> None:
     db.session.execute(delete(AkismetCheck).where(AkismetCheck.created_at < clock.now() - CHECK_RETENTION))
     db.session.commit()
-    reports.deliver_due_reports()
+    try:
+        reports.deliver_due_reports()
+    except Exception:  # Akismet's reports must never stop the mail they share a process with
+        db.session.rollback()
+        log.exception("akismet reports not delivered")
