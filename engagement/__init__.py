@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> errors -> cli, nothing else."""
     from engagement import caching, cli, errors, health, observability, openapi, rate_limits
+    from engagement.comments import akismet as comments_akismet
     from engagement.comments import routes as comments
     from engagement.config import load_config
     from engagement.console import init_app as init_console
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(comments.bp)
+    comments_akismet.init_app(app)
     init_counters(app)
     init_moderation(app)
     init_mail(app)

@@ -164,6 +164,18 @@ def send_mail_command(watch: bool, interval: float) -> None:
         click.echo(f"SMTP server unreachable: {report.unreachable}", err=True)
 
 
+@group.command("send-akismet")
+def send_akismet_command() -> None:
+    """Deliver the learning reports owed to Akismet (the mail process also does, before each batch)."""
+    from engagement.akismet import reports
+
+    delivered = reports.deliver_due_reports()
+    click.echo(
+        f"sent {delivered.sent}, retrying later {delivered.retrying}, failed {delivered.failed}, "
+        f"dropped {delivered.dropped}"
+    )
+
+
 @group.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo site and article thread with a few comments (idempotent)."""

@@ -195,6 +195,32 @@ SETTINGS: tuple[Setting, ...] = (
         "SMTP_MAX_ATTEMPTS", int, 8, "Delivery attempts (exponential backoff) before a message is failed."
     ),
     Setting(
+        "AKISMET_KEY",
+        str,
+        None,
+        "Akismet API key for every site without its own `akismet_key` setting. Unset: only sites with "
+        "their own key are checked. Never logged, never answered.",
+    ),
+    Setting(
+        "AKISMET_URL",
+        _parse_public_url,
+        "https://rest.akismet.com",
+        "Akismet's REST endpoint (tests point it at a local fake).",
+    ),
+    Setting(
+        "AKISMET_TIMEOUT",
+        float,
+        2.0,
+        "Seconds before Akismet counts as unavailable: a post then follows its site's `akismet_failure`.",
+    ),
+    Setting(
+        "AKISMET_MAX_ATTEMPTS",
+        int,
+        8,
+        "Delivery attempts (exponential backoff) of a learning report (`submit-spam`/`submit-ham`) "
+        "before it is given up.",
+    ),
+    Setting(
         "RATELIMIT_SUBSCRIBE",
         str,
         "5 per minute;20 per hour",

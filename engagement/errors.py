@@ -72,6 +72,19 @@ class ValidationFailed(ApiError):
         super().__init__("validation_failed", message, fields=fields)
 
 
+class UnprocessableValue(ApiError):
+    """422 with a code of its own: a well-formed value a rule outside the schema refuses (a key Akismet
+    does not accept); ``fields`` names it."""
+
+    status = 422
+
+
+class ServiceUnavailable(ApiError):
+    """503: a service the request depends on did not answer; nothing was changed, try again."""
+
+    status = 503
+
+
 class TooManyRequests(ApiError):
     status = 429
 

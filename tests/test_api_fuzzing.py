@@ -27,6 +27,17 @@ from engagement.models import StaffRole
 from engagement.staff.service import create_token
 from tests.conftest import TEST_SECRET
 from tests.factories import comment_payload, make_site, post
+from tests.fakes.akismet import akismet_fixture  # noqa: F401 (the "akismet" fixture)
+
+
+@pytest.fixture
+def app(make_app, akismet):
+    """Site keys are verified by a fake Akismet on 127.0.0.1: a generated key is answered 422, never a
+    503 for an Akismet that cannot be reached."""
+    app = make_app(AKISMET_URL=akismet.url)
+    with app.app_context():
+        yield app
+
 
 MAX_EXAMPLES = 25
 SITE = "fuzz"

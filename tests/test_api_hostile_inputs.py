@@ -37,6 +37,17 @@ from engagement.models.mail import OutboxMessage
 from engagement.staff.service import create_token
 from tests.conftest import TEST_SECRET
 from tests.factories import make_site, post
+from tests.fakes.akismet import VALID_KEY, akismet_fixture  # noqa: F401 (the "akismet" fixture)
+
+
+@pytest.fixture
+def app(make_app, akismet):
+    """Site keys are verified by a fake Akismet on 127.0.0.1: a generated key is answered 422, never a
+    503 for an Akismet that cannot be reached."""
+    app = make_app(AKISMET_URL=akismet.url)
+    with app.app_context():
+        yield app
+
 
 SITE = "hostile"
 THREAD = "2025/05/hostile-input"
@@ -88,6 +99,9 @@ SITE_SETTINGS = {
     "disallowed_words": ["spamword"],
     "moderation_words": ["casino"],
     "notify_emails": ["desk@hostile.example"],
+    "akismet_key": VALID_KEY,
+    "akismet_failure": "allow",
+    "akismet_blog_lang": "en",
 }
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/moderation/bans": {

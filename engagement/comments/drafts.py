@@ -22,10 +22,14 @@ class NewComment:
     notify_replies: bool = False  # mail me replies in this thread (after confirming the address)
 
 
+REFERRER_LENGTH = 1000
+
+
 @dataclass(frozen=True)
 class Client:
-    """Where a request came from, as the rules see it: the client's IP (never stored in clear) and
-    user agent."""
+    """Where a request came from, as the rules see it: the client's IP (never stored in clear), user
+    agent, and the page it came from (``Referer``: for Akismet, which weighs it)."""
 
     ip: str | None
     user_agent: str = ""
+    referrer: str = ""

@@ -10,7 +10,7 @@ from engagement.api import EDIT_SECURITY, alt_response, arguments, doc, response
 from engagement.clock import isoformat_z
 from engagement.comments import reading, service
 from engagement.comments.avatars import identicon_svg
-from engagement.comments.drafts import Client, NewComment
+from engagement.comments.drafts import REFERRER_LENGTH, Client, NewComment
 from engagement.comments.schemas import (
     CommentPageSchema,
     CountsQuery,
@@ -89,7 +89,11 @@ def post_comment(draft: NewComment, site: str) -> tuple[dict[str, Any], int]:
     posted = service.post_comment(
         site=current_site(),
         draft=draft,
-        client=Client(ip=request.remote_addr, user_agent=request.user_agent.string),
+        client=Client(
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string,
+            referrer=(request.referrer or "")[:REFERRER_LENGTH],
+        ),
     )
     answer = {
         "comment": posted.public,

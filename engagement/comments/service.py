@@ -18,7 +18,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engagement import audit, clock, events, threads
-from engagement.comments import tokens
+from engagement.comments import akismet, tokens
 from engagement.comments.drafts import Client, NewComment
 from engagement.comments.reading import public_comment
 from engagement.comments.spam import (
@@ -109,6 +109,14 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         draft, client, site_id=site.id, thread_id=thread.id if thread else None, html=html
     )
     verdict = judge(submission, site.settings, honeypot_filled=bool(draft.honeypot.strip()), now=now)
+    consulted = akismet.consult(
+        site=site,
+        draft=draft,
+        client=client,
+        verdict=verdict,
+        permalink=draft.thread_url or (thread.url if thread else None),
+        now=now,
+    )
     edit_key = tokens.new_edit_key()
     if thread is None:
         thread = threads.ensure_thread(site, key=draft.thread_key)
@@ -138,6 +146,7 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
     if (wait := flood_wait(submission, site.settings, now, posted_id=comment.id)) is not None:
         db.session.rollback()
         raise comment_flood(wait)
+    akismet.remember(consulted, comment_id=comment.id, site_id=site.id, now=now)
     if verdict.status != CommentStatus.SPAM:
         threads.open_thread(thread, title=draft.thread_title, url=draft.thread_url, now=now)
     if verdict.status == CommentStatus.APPROVED:

@@ -19,7 +19,7 @@ from engagement.comments.drafts import Client, NewComment
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
 from engagement.hashing import ip_hash
-from engagement.models import BanAction, Comment, CommentStatus, SiteSettings
+from engagement.models import AkismetVerdict, BanAction, Comment, CommentStatus, SiteSettings
 from engagement.normalization import body_digest, fold
 from engagement.rendering import links_in_html
 
@@ -230,6 +230,23 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
     elif settings.moderation == "first_time" and not _previously_approved(submission):
         verdict.hold("first_time")
     return verdict
+
+
+def apply_akismet(verdict: Verdict, answer: AkismetVerdict | None, settings: SiteSettings) -> None:
+    """Akismet's answer on top of the local verdict: spam (``akismet``; a discard is spam too, with
+    ``akismet_discard``), ham keeps the local verdict. No answer (None: a timeout, an error) follows the
+    site's ``akismet_failure``: ``hold`` (pending, ``akismet_unavailable``) or ``allow`` (the local
+    verdict, with ``akismet_unchecked`` recorded)."""
+    if answer is None:
+        if settings.akismet_failure == "hold":
+            verdict.hold("akismet_unavailable")
+        else:
+            verdict.reasons.append("akismet_unchecked")
+    elif answer == AkismetVerdict.SPAM:
+        verdict.mark_spam("akismet")
+    elif answer == AkismetVerdict.DISCARD:
+        verdict.mark_spam("akismet")
+        verdict.reasons.append("akismet_discard")
 
 
 def _previously_approved(submission: Submission) -> bool:

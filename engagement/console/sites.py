@@ -109,6 +109,8 @@ def settings_of(schema: Schema) -> list[Setting]:
     """A field for each setting ``schema`` validates, in its order, with its range and choices."""
     settings = []
     for name, declared in schema.fields.items():
+        if declared.load_only:  # write-only (the Akismet key): a page that shows current values cannot
+            continue
         label, hint = SETTING_TEXTS.get(name, (name.replace("_", " ").capitalize(), ""))
         attrs: dict[str, Any] = {}
         choices: tuple[tuple[str, str], ...] = ()

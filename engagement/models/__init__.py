@@ -1,5 +1,12 @@
 """Typed SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
+from engagement.models.akismet import (
+    AkismetCheck,
+    AkismetReport,
+    AkismetReportKind,
+    AkismetReportStatus,
+    AkismetVerdict,
+)
 from engagement.models.base import Base
 from engagement.models.comments import Comment, CommentLike, CommentStatus, Thread
 from engagement.models.counters import (
@@ -47,6 +54,11 @@ def _never_reuse_ids() -> None:
 _never_reuse_ids()
 
 __all__ = [
+    "AkismetCheck",
+    "AkismetReport",
+    "AkismetReportKind",
+    "AkismetReportStatus",
+    "AkismetVerdict",
     "AuditEntry",
     "Ban",
     "BanAction",

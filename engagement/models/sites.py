@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from engagement.models.comments import Thread
 
 ModerationMode = Literal["none", "all", "first_time"]
+AkismetFailure = Literal["hold", "allow"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class SiteSettings:
     stale_after_hours: int = 48
     max_drop_share: float = 0.5
     report_threshold: int = 3  # distinct readers' reports that hold an approved comment; 0: never
+    # When Akismet cannot answer (timeout, error, invalid key): hold the comment, or keep the local verdict.
+    akismet_failure: AkismetFailure = "hold"
+    akismet_blog_lang: str = ""  # Akismet's blog_lang: the site's languages ("en", "fr, de"); "" unsent
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -66,6 +70,8 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     settings_json: Mapped[dict[str, Any]] = mapped_column("settings", JSON, default=dict)
+    # Write-only: Fernet-encrypted (engagement.encryption), never in the settings, an answer or an export.
+    akismet_key_encrypted: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     threads: Mapped[list[Thread]] = relationship(back_populates="site", passive_deletes=True)
@@ -90,6 +96,7 @@ class Site(Base):
             origins=tuple(self.origins or ()),
             settings=self.settings,
             created_at=self.created_at,
+            akismet_key_encrypted=self.akismet_key_encrypted,
         )
 
 
@@ -103,6 +110,7 @@ class SiteSnapshot:
     origins: tuple[str, ...]
     settings: SiteSettings
     created_at: datetime
+    akismet_key_encrypted: str | None = None
 
     def allows_origin(self, origin: str | None) -> bool:
         return _allows_origin(self.origins, origin)
@@ -121,6 +129,8 @@ class SiteRef(Protocol):
     def origins(self) -> Sequence[str]: ...
     @property
     def settings(self) -> SiteSettings: ...
+    @property
+    def akismet_key_encrypted(self) -> str | None: ...
 
     def allows_origin(self, origin: str | None) -> bool: ...
 

@@ -40,6 +40,7 @@ def site(item: Site) -> dict[str, Any]:
         "name": item.name,
         "origins": list(item.origins),
         "settings": item.settings.to_json(),
+        "akismet_key_set": item.akismet_key_encrypted is not None,
         "created_at": isoformat_z(item.created_at),
     }
 

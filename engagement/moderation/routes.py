@@ -169,7 +169,7 @@ def list_sites() -> dict[str, Any]:
 
 
 @bp.post("/sites")
-@staff_doc("Create a site (admin)", tags=TAGS, errors=(409,))
+@staff_doc("Create a site (admin)", tags=TAGS, errors=(409, 503))
 @arguments(schemas.CreateSiteSchema)
 @response(201, schemas.SiteSchema)
 def create_site(new: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def get_site(site: str) -> dict[str, Any]:
 
 
 @bp.patch("/sites/<site>")
-@staff_doc("Change a site's name, origins or settings (admin)", tags=TAGS, errors=(404,))
+@staff_doc("Change a site's name, origins or settings (admin)", tags=TAGS, errors=(404, 503))
 @arguments(schemas.UpdateSiteSchema)
 @response(200, schemas.SiteSchema)
 def update_site(update: dict[str, Any], site: str) -> dict[str, Any]:

@@ -178,6 +178,7 @@ class SiteSchema(Schema):
     name = fields.String()
     origins = fields.List(fields.String())
     settings = fields.Dict()
+    akismet_key_set = fields.Boolean()  # the key itself is never answered
     created_at = fields.String()
 
 

@@ -27,6 +27,7 @@ from engagement.hashing import keyed_hash
 from engagement.mailer import links
 from engagement.mailer.outbox import enqueue_email
 from engagement.models import (
+    AkismetCheck,
     Comment,
     MailContact,
     OutboxMessage,
@@ -277,6 +278,8 @@ def _erase(email: str, site_ids: list[int] | None, *, mode: str, actor: str) -> 
     """Erase in the current transaction (committed by the caller, or earlier: see _forget_subscriptions)."""
     email = email.strip().lower()
     comments = _comments_of(email, site_ids)
+    # What Akismet was sent (the raw IP among it) goes with the person; reports owed on it are dropped.
+    db.session.execute(delete(AkismetCheck).where(AkismetCheck.comment_id.in_([c.id for c in comments])))
     if mode == "anonymize":
         _anonymize(comments, actor=actor)
     else:

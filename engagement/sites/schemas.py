@@ -25,3 +25,10 @@ class SettingsSchema(Schema):
     stale_after_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 365))  # 0: never stale
     max_drop_share = fields.Float(validate=validate.Range(min=0, max=1))
     report_threshold = fields.Integer(validate=validate.Range(min=0, max=1000))
+    # Write-only: verified with Akismet before it is saved, stored encrypted, never answered (the site
+    # answers ``akismet_key_set``). null removes it.
+    akismet_key = fields.String(
+        load_only=True, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,100}\Z")
+    )
+    akismet_failure = fields.String(validate=validate.OneOf(("hold", "allow")))
+    akismet_blog_lang = fields.String(validate=validate.Regexp(r"^[A-Za-z_, -]{0,100}\Z"))

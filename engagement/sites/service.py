@@ -42,19 +42,32 @@ def get_site(slug: str) -> Site:
 
 
 def create_site(
-    *, slug: str, name: str, origins: list[str], settings: dict[str, Any] | None = None, actor: str = "cli"
+    *,
+    slug: str,
+    name: str,
+    origins: list[str],
+    settings: dict[str, Any] | None = None,
+    actor: str = "cli",
+    akismet_key_encrypted: str | None = None,
 ) -> Site:
-    """Create a site; its settings start from the defaults. Audited as ``actor``."""
+    """Create a site; its settings start from the defaults. Audited as ``actor`` (whether it has an
+    Akismet key, never the key)."""
     if not _SLUG.match(slug):
         raise ValidationFailed({"slug": ["Use 1-64 lowercase letters, digits and dashes."]})
     if db.session.scalar(select(Site.id).where(Site.slug == slug)) is not None:
         raise Conflict("site_exists", f"A site {slug!r} already exists.")
-    site = Site(slug=slug, name=name, origins=[o.rstrip("/") for o in origins])
+    site = Site(
+        slug=slug,
+        name=name,
+        origins=[o.rstrip("/") for o in origins],
+        akismet_key_encrypted=akismet_key_encrypted,
+    )
     site.settings = SiteSettings().replace(**(settings or {}))
     db.session.add(site)
     db.session.flush()
-    audit.record(
-        actor=actor, action="site_created", site_id=site.id, details={"slug": slug, "origins": site.origins}
-    )
+    details: dict[str, Any] = {"slug": slug, "origins": site.origins}
+    if akismet_key_encrypted is not None:
+        details["akismet_key"] = "set"
+    audit.record(actor=actor, action="site_created", site_id=site.id, details=details)
     db.session.commit()
     return site
