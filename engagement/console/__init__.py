@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from engagement.console import (  # noqa: F401 (routes and the page families register on blueprint.bp)
+    admin,
     authors,
     blueprint,
     counters,

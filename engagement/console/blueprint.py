@@ -86,6 +86,8 @@ def load_form(schema: Schema) -> dict[str, Any]:
 NAV: list[tuple[str, str, bool]] = [
     ("console.queue_page", "Queue", False),
     ("console.sites_page", "Sites", False),
+    ("console.members_page", "Members", True),
+    ("console.tokens_page", "Tokens", True),
 ]
 
 

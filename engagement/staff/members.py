@@ -5,19 +5,45 @@ name, a role and, as a moderator, the sites in their scope: the same role and sc
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy import select, update
 
 from engagement import audit, clock
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
-from engagement.fields import AuthorEmail
+from engagement.fields import SLUG, AuthorEmail
 from engagement.models import StaffMember, StaffRole, StaffToken
 from engagement.staff.service import sites_named
 
 NAME_LENGTH = StaffMember.__table__.c.display_name.type.length
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _one_line_name(value: str) -> None:
+    name = value.strip()
+    if not name or len(name) > NAME_LENGTH or _CONTROL.search(name):
+        raise ValidationError(f"Use 1-{NAME_LENGTH} characters, on one line.")
+
+
+class NewMemberSchema(Schema):
+    """A new member as the CLI and the console give one: every field's message is create_member's, since
+    create_member validates through this schema."""
+
+    email = AuthorEmail(required=True)
+    display_name = fields.String(required=True, validate=_one_line_name)
+    role = fields.String(required=True, validate=validate.OneOf([role.value for role in StaffRole]))
+    sites = fields.List(fields.String(validate=SLUG), load_default=list)
+
+    @validates_schema(skip_on_field_errors=False)  # every message at once, next to its field
+    def moderators_need_sites(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("role") == StaffRole.MODERATOR and not data.get("sites"):
+            raise ValidationError("A moderator needs at least one site.", "sites")
+
+    @post_load
+    def trimmed(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {**data, "display_name": data["display_name"].strip(), "role": StaffRole(data["role"])}
 
 
 def normalized_email(raw: str) -> str:
@@ -29,18 +55,20 @@ def normalized_email(raw: str) -> str:
 
 
 def create_member(
-    *, email: str, display_name: str, role: StaffRole, site_slugs: list[str], actor: str = "cli"
+    *, email: str, display_name: str, role: StaffRole | str, site_slugs: list[str], actor: str = "cli"
 ) -> StaffMember:
-    """Add a member (409 when the address is taken); a moderator needs at least one site."""
-    email = normalized_email(email)
-    display_name = display_name.strip()
-    if not display_name or len(display_name) > NAME_LENGTH or _CONTROL.search(display_name):
-        raise ValidationFailed({"display_name": [f"Use 1-{NAME_LENGTH} characters, on one line."]})
-    if role == StaffRole.MODERATOR and not site_slugs:
-        raise ValidationFailed({"sites": ["A moderator needs at least one site."]})
+    """Add a member (422 with NewMemberSchema's messages, 409 when the address is taken, 404 for a site
+    that does not exist); a moderator needs at least one site. Audited as ``actor``."""
+    try:
+        new = NewMemberSchema().load(
+            {"email": email, "display_name": display_name, "role": role, "sites": site_slugs}
+        )
+    except ValidationError as error:
+        raise ValidationFailed(error.messages) from None
+    email, display_name, role = new["email"], new["display_name"], new["role"]
     if db.session.scalar(select(StaffMember.id).where(StaffMember.email == email)) is not None:
         raise Conflict("member_exists", f"There is already a member {email!r}.")
-    sites = sites_named(site_slugs)
+    sites = sites_named(new["sites"])
     member = StaffMember(
         email=email, display_name=display_name, role=role, sites=sites, created_at=clock.now()
     )
@@ -50,10 +78,15 @@ def create_member(
         actor=actor,
         action="member_created",
         site_id=None,
-        details={"member_id": member.id, "role": role.value, "sites": site_slugs},
+        details={"member_id": member.id, "role": role.value, "sites": new["sites"]},
     )
     db.session.commit()
     return member
+
+
+def list_members() -> list[StaffMember]:
+    """Every member, revoked or not, in the order they were added."""
+    return list(db.session.scalars(select(StaffMember).order_by(StaffMember.id)))
 
 
 def find_member(email: str) -> StaffMember | None:

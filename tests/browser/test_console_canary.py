@@ -92,13 +92,13 @@ def seed_hostile_values(service: LiveService) -> dict[str, Any]:
             count=1200,
             observed_at=datetime.now(UTC),
         )
-        create_member(
+        member = create_member(
             email="mallory.staff@news.example",
             display_name=CANARY[:100],
             role=StaffRole.MODERATOR,
             site_slugs=[slug],
         )
-        return {"slug": slug, "comment_id": first.id}
+        return {"slug": slug, "comment_id": first.id, "member_id": member.id, "token_id": admin.id}
 
 
 def console_pages(service: LiveService, values: dict[str, Any]) -> list[str]:
