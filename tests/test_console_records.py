@@ -69,18 +69,22 @@ def test_a_moderator_of_one_site_gets_403_pages_on_another_and_404_on_an_unknown
     assert moderator.get(f"/console/sites/nowhere/{path}").status_code == 404
 
 
-def test_a_moderator_cannot_retry_a_message_of_another_site(app, moderator):
+def retry(client, slug, message_id):
+    csrf = csrf_of(client.get("/console"))
+    return client.post(f"/console/sites/{slug}/outbox/{message_id}/retry", data={"csrf_token": csrf})
+
+
+def test_a_moderator_cannot_retry_a_message_of_another_site(moderator):
     other = message("sport")
-    csrf = csrf_of(moderator.get("/console/sites/news/outbox"))
-    assert (
-        moderator.post(f"/console/sites/sport/outbox/{other.id}/retry", data={"csrf_token": csrf}).status_code
-        == 403
-    )
-    assert (
-        moderator.post(f"/console/sites/news/outbox/{other.id}/retry", data={"csrf_token": csrf}).status_code
-        == 403
-    )
+    assert retry(moderator, "sport", other.id).status_code == 403
+    assert retry(moderator, "news", other.id).status_code == 404  # not a message of this site
     assert db.session.get(OutboxMessage, other.id).status == OutboxStatus.FAILED
+
+
+def test_a_message_is_retried_from_its_own_sites_page_only(admin):
+    other = message("sport")
+    assert retry(admin, "news", other.id).status_code == 404
+    assert retry(admin, "sport", other.id).status_code == 303
 
 
 def test_subscribers_are_listed_by_state_and_target(admin):

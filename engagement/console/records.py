@@ -152,10 +152,10 @@ def outbox_page(slug: str) -> Response:
 @bp.post("/sites/<slug>/outbox/<int:message_id>/retry")
 def retry_message(slug: str, message_id: int) -> Response:
     site = _site(slug)
-    if message_id > MAX_ROW_ID:
+    if message_id > MAX_ROW_ID:  # not a row id: the database would refuse the number itself
         raise NotFound("message_not_found", "There is no such message.")
-    # The API's use case and its checks: a message of a site outside the principal's scope is a 403.
-    message = mail_staff.retry_message(token=auth.current_principal(), message_id=message_id)
+    # The API's use case and its checks, for this site's messages only: another site's is a 404.
+    message = mail_staff.retry_message(token=auth.current_principal(), message_id=message_id, site=site.slug)
     back = {"status": request.form["status"]} if request.form.get("status") in OUTBOX_STATUSES else {}
     return redirect(url_for("console.outbox_page", slug=site.slug, retried=message.id, **back), 303)
 
