@@ -95,6 +95,7 @@ def test_subscribers_are_listed_by_state_and_target(admin):
     confirmed = html(admin.get("/console/sites/news/subscribers"))
     assert "kim@example.org" in confirmed and "max@example.org" in confirmed
     assert "lee@example.org" not in confirmed and "other@example.org" not in confirmed
+    assert 'aria-current="page">Confirmed<' in confirmed  # the API's default state
     assert "lee@example.org" in html(admin.get("/console/sites/news/subscribers?status=pending"))
     one_target = html(admin.get("/console/sites/news/subscribers?target=newsletter&status=all"))
     assert "max@example.org" in one_target and "kim@example.org" not in one_target

@@ -87,7 +87,7 @@ def subscribers_page(slug: str) -> Response:
     principal = auth.current_principal()
     shown = load_records(
         SubscribersQuery(),
-        request.args,
+        {"status": "confirmed", **request.args.to_dict()},  # the API's default, so its tab is the current one
         ("status", "target", "cursor"),
         lambda **query: mail_staff.list_subscribers(token=principal, site=site.slug, **query),
     )
