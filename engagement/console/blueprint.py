@@ -96,6 +96,9 @@ SITE_PAGES: list[tuple[str, str]] = [
     ("console.site_page", "Settings"),
     ("console.threads_page", "Threads"),
     ("console.counters_page", "Counters"),
+    ("console.subscribers_page", "Subscribers"),
+    ("console.outbox_page", "Mail"),
+    ("console.audit_page", "Audit log"),
 ]
 
 

@@ -36,10 +36,11 @@ def list_outbox(
     return _newest_first(query, OutboxMessage, limit=limit, cursor=cursor)
 
 
-def retry_message(*, token: StaffToken, message_id: int) -> OutboxMessage:
-    """Queue a failed message again with a fresh set of attempts (a queued one: due at once)."""
+def retry_message(*, token: StaffToken, message_id: int, site: str | None = None) -> OutboxMessage:
+    """Queue a failed message again with a fresh set of attempts (a queued one: due at once); with
+    ``site``, only a message of that site (404 for another's, as for one that does not exist)."""
     message = db.session.get(OutboxMessage, message_id)
-    if message is None:
+    if message is None or (site is not None and message.site_id != site_in_scope(token, site).id):
         raise NotFound("message_not_found", f"There is no message {message_id}.")
     site = db.session.get(Site, message.site_id) if message.site_id is not None else None
     if not (token.is_admin or (site is not None and token.may_access(site))):

@@ -2,9 +2,10 @@
 
 Every text a reader, an importer or another staff member controls (author name, body, user agent, thread
 title and key, site name, word lists, ban notes, counter sources, member names, token labels, audit
-details) is seeded with markup that would set ``window.pwned`` if it ever ran. Then every GET page of the
-console is opened, the ones added later included: the pages are listed from the app's URL map, and a page
-whose URL needs a value this test does not know fails the test instead of being skipped.
+details, subscriber targets, mail subjects and errors) is seeded with markup that would set
+``window.pwned`` if it ever ran. Then every GET page of the console is opened, the ones added later
+included: the pages are listed from the app's URL map, and a page whose URL needs a value this test does
+not know fails the test instead of being skipped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from flask import url_for
 from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count
-from engagement.models import CounterKind, StaffRole
+from engagement.extensions import db
+from engagement.models import CounterKind, OutboxMessage, OutboxStatus, StaffRole, Subscriber
 from engagement.moderation.bans import ban_author
 from engagement.moderation.comments import update_comment
 from engagement.sites.service import get_site
@@ -40,6 +42,8 @@ RAN = "() => window.pwned === 1"
 INJECTED = """() => [...document.querySelectorAll(
     'script:not([src]), iframe, [onerror], [onload], [onmouseover]')].map(e => e.outerHTML.slice(0, 80))"""
 SIGNED_OUT = {"console.sign_in_page", "console.link_page"}
+# Files to download, not pages: a browser renders nothing of them.
+DOWNLOADS = {"console.export_subscribers"}
 
 
 def seed_hostile_values(service: LiveService) -> dict[str, Any]:
@@ -92,6 +96,24 @@ def seed_hostile_values(service: LiveService) -> dict[str, Any]:
             count=1200,
             observed_at=datetime.now(UTC),
         )
+        db.session.add_all(
+            [
+                Subscriber(site_id=site.id, target=CANARY[:64], email="mallory@example.org"),
+                OutboxMessage(
+                    site_id=site.id,
+                    message_id="<canary@test>",
+                    template="confirm_subscription",
+                    to_address="mallory@example.org",
+                    subject=CANARY,
+                    text_body=CANARY,
+                    html_body=CANARY,
+                    status=OutboxStatus.FAILED,
+                    next_attempt_at=datetime.now(UTC),
+                    last_error=CANARY,
+                ),
+            ]
+        )
+        db.session.commit()
         member = create_member(
             email="mallory.staff@news.example",
             display_name=CANARY[:100],
@@ -105,7 +127,11 @@ def console_pages(service: LiveService, values: dict[str, Any]) -> list[str]:
     """Every GET page of the console, its URL filled from ``values``."""
     urls = []
     for rule in service.app.url_map.iter_rules():
-        if rule.endpoint.startswith("console.") and "GET" in rule.methods and rule.endpoint not in SIGNED_OUT:
+        if (
+            rule.endpoint.startswith("console.")
+            and "GET" in rule.methods
+            and rule.endpoint not in SIGNED_OUT | DOWNLOADS
+        ):
             unknown = set(rule.arguments) - set(values)
             assert not unknown, f"{rule.rule}: teach this test a value for {unknown}"
             with service.app.test_request_context():
