@@ -260,6 +260,12 @@ def test_an_issued_tokens_secret_is_shown_once_and_works_as_a_bearer_token(app, 
     assert "last used" in html(admin.get("/console/tokens"))
 
 
+def test_a_moderators_token_cannot_be_an_admin_token(admin):
+    # Else the API would act as admin while the console, signed in with it, acts as the moderator.
+    page = html(new_token(admin, member=MODERATOR, role="admin"), 422)
+    assert f"{MODERATOR} is a moderator: their tokens are moderator tokens." in page
+
+
 def test_a_token_can_belong_to_a_member(app, admin):
     secret = secret_of(new_token(admin, label="grace-cli", member=MODERATOR))
     token = db.session.scalar(select(StaffToken).where(StaffToken.label == "grace-cli"))

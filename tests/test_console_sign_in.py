@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engagement.console import service as console
-from engagement.errors import Conflict, Forbidden
+from engagement.errors import Conflict, Forbidden, ValidationFailed
 from engagement.extensions import db
 from engagement.mailer.sender import deliver_due_messages
 from engagement.models import ConsoleSession, OutboxMessage, SignInRequest, StaffRole
@@ -256,13 +256,28 @@ def test_link_pages_keep_the_link_out_of_referers_caches_and_logs(app, client, s
 
 
 def test_sign_in_with_a_members_token_acts_as_the_member(app, client, staff):
-    secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="grace-cli", member=staff["moderator"])[
-        1
-    ]
+    secret = create_token(
+        role=StaffRole.MODERATOR, site_slugs=["news"], label="grace-cli", member=staff["moderator"]
+    )[1]
     response = sign_in_by_token(client, secret)
     assert response.status_code == 303
     page = home(client).get_data(as_text=True)
     assert "Grace" in page and "moderator" in page and "Sport" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "sites", "field"),
+    [
+        (StaffRole.ADMIN, [], "role"),
+        (StaffRole.MODERATOR, ["sport"], "sites"),
+        (StaffRole.MODERATOR, [], "sites"),
+    ],
+)
+def test_a_members_token_grants_no_more_than_the_member_has(app, staff, role, sites, field):
+    # Else the API would act on the token's role while the console acts as the member.
+    with pytest.raises(ValidationFailed) as refused:
+        create_token(role=role, site_slugs=sites, label="grace-cli", member=staff["moderator"])
+    assert field in refused.value.fields
 
 
 def test_sign_in_with_a_standalone_token_carries_its_role_and_sites(app, client, staff):

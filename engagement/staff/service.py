@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from engagement import audit, clock
-from engagement.errors import NotFound, Unauthorized
+from engagement.errors import NotFound, Unauthorized, ValidationFailed
 from engagement.extensions import db
 from engagement.models import Site, StaffMember, StaffRole, StaffToken
 
@@ -41,8 +41,20 @@ def create_token(
     member: StaffMember | None = None,
 ) -> tuple[StaffToken, str]:
     """Issue a token (a machine's, or ``member``'s own); the secret is returned here and never again.
-    Audited as ``actor``."""
+    Audited as ``actor``. A member's token grants no more than the member has: a moderator's is a
+    moderator token on some of their sites (422 otherwise), so the API and the console, which acts as the
+    member, agree on what it may do."""
     sites = sites_named(site_slugs)
+    if member is not None and member.role != StaffRole.ADMIN:
+        own = {site.slug for site in member.sites}
+        if role != StaffRole.MODERATOR:
+            raise ValidationFailed(
+                {"role": [f"{member.email} is a moderator: their tokens are moderator tokens."]}
+            )
+        if not sites or not {site.slug for site in sites} <= own:
+            raise ValidationFailed(
+                {"sites": [f"A token of {member.email} may name only their sites: {', '.join(sorted(own))}."]}
+            )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = StaffToken(
         label=label,
