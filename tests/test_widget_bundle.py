@@ -19,7 +19,9 @@ from tests.services import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_SOURCES = ROOT / "engagement" / "static" / "widget"
-GZIP_BUDGET_BYTES = 12 * 1024
+# 12 KiB until readers' reports (issue 16): their form and its nine messages in eight languages take
+# some 1,080 bytes gzipped, 300 more than the old budget left.
+GZIP_BUDGET_BYTES = 12 * 1024 + 512
 LANGUAGES = {"en", "de", "fr", "es", "pt", "ru", "uk", "zh"}
 # Enough of a page for the bundle's top level to run in node: boot waits for DOMContentLoaded.
 FAKE_PAGE = """

@@ -1,8 +1,10 @@
 // The comment thread: nested list, likes, sorting, "Load more", replies a page left out, and the
-// reader's own comments (edit/delete while the edit token lives, the pending notice until approved).
+// reader's own comments (edit/delete while the edit token lives, the pending notice until approved);
+// every other approved comment can be reported (report.js).
 import { describeError, toggleOptimistically } from "./api.js";
 import { attachSection, button, h, isWebUrl, setSafeHtml } from "./dom.js";
 import { createForm } from "./form.js";
+import { reportAction } from "./report.js";
 import { readStore, writeStore } from "./store.js";
 
 const PENDING_KEEP_MS = 7 * 864e5;
@@ -109,6 +111,8 @@ export function mountThread(container, env) {
       if (!closed && comment.depth < env.settings.max_depth - 1) {
         actions.append(button(t("reply"), (event) => openReply(comment, event.currentTarget)));
       }
+      // The reader's own comments (those this browser still knows it posted) are not theirs to report.
+      if (!own[comment.id]) actions.append(reportAction(env, comment, actions));
     }
     if (!gone && Date.parse(own[comment.id]?.exp) > Date.now()) {
       actions.append(
