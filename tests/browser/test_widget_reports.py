@@ -14,6 +14,7 @@ from engagement.models import StaffRole
 from engagement.staff.service import create_token
 from tests.browser.conftest import SITE, THREAD, HostPages, LiveService, new_page, serving
 from tests.browser.playwright_api import Browser, Page, expect
+from tests.browser.test_widget import post_through_form
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +128,12 @@ def test_three_readers_take_a_comment_out_until_a_moderator_approves_it(
     expect(widget.get_by_role("heading", name="2 Comments")).to_be_visible()
     expect(widget.locator("li.c").filter(has_text="Buy cheap pills")).to_have_count(1)
     assert moderation(service, f"/comments/{target}")["status"] == "approved"
+
+    # The reader's own comment offers no Report, while every other approved one does.
+    post_through_form(widget, "My own view of the summit.")
+    own = widget.locator("li.c").filter(has_text="My own view of the summit.")
+    expect(own.get_by_role("button", name="Edit")).to_be_visible()
+    expect(own.get_by_role("button", name="Report")).to_have_count(0)
+    expect(
+        widget.locator("li.c").filter(has_text="A fair point").get_by_role("button", name="Report")
+    ).to_be_visible()
