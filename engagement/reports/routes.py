@@ -29,7 +29,7 @@ TAGS = ["reports"]
     headers={READER_HEADER: "Random reader id kept by the widget"},
     errors=(400, 403, 404),
 )
-@arguments(schemas.ReportSchema)
+@arguments(schemas.NewReportSchema)
 @response(200, schemas.ReportedSchema)
 def report_comment(report: dict[str, Any], site: str, comment_id: int) -> dict[str, Any]:
     # The same answer whether the report was new, a repeat, or the one that held the comment: a reader

@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from engagement.models import ReportReason
+from engagement.staff.comment_view import CommentReportsSchema
 
 NOTE_LENGTH = 500
 
 
-class ReportSchema(Schema):
+class NewReportSchema(Schema):
     reason = fields.String(
         required=True,
         validate=validate.OneOf([r.value for r in ReportReason]),
@@ -26,24 +27,12 @@ class ReportedSchema(Schema):
     reported = fields.Boolean(metadata={"description": "Always true: a repeated report changes nothing"})
 
 
-class ReportEntrySchema(Schema):
-    reason = fields.String()
-    note = fields.String()
-    reporter = fields.String(metadata={"description": "The reader id's keyed hash, cut to 12 characters"})
-    created_at = fields.DateTime()
-    state = fields.String(metadata={"description": "open, dismissed or upheld"})
-
-
-class CommentReportsSchema(Schema):
-    comment_id = fields.Integer()
-    open = fields.Integer(metadata={"description": "Reports no moderator has decided on yet"})
-    by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
-    reports = fields.List(fields.Nested(ReportEntrySchema))
-
-
 class DismissSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class DismissedSchema(Schema):
     dismissed = fields.Integer(metadata={"description": "How many open reports were dismissed"})
+
+
+__all__ = ["CommentReportsSchema", "DismissSchema", "DismissedSchema", "NewReportSchema", "ReportedSchema"]

@@ -15,7 +15,6 @@ Rules (issue 16):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -27,9 +26,9 @@ from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.models import Comment, CommentStatus, Report, SiteRef, StaffToken
 from engagement.staff import access
+from engagement.staff.comment_view import reports_of
 
 DISMISSALS_BEFORE_IGNORED = 3
-REPORTER_SHOWN = 12  # characters of the reporter's hash staff see
 
 
 @dataclass(frozen=True)
@@ -128,34 +127,6 @@ def comment_reports(*, token: StaffToken, comment_id: int) -> dict[str, Any]:
     return reports_of([comment.id])[comment.id]
 
 
-def reports_of(comment_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Reports of several comments at once (one query), for listings."""
-    found: dict[int, dict[str, Any]] = {
-        i: {"comment_id": i, "open": 0, "by_reason": {}, "reports": []} for i in comment_ids
-    }
-    if not comment_ids:
-        return found
-    rows = db.session.scalars(
-        select(Report).where(Report.comment_id.in_(comment_ids)).order_by(Report.created_at, Report.id)
-    )
-    for report in rows:
-        entry = found[report.comment_id]
-        state = _state(report.dismissed_at, report.upheld_at)
-        if state == "open":
-            entry["open"] += 1
-            entry["by_reason"][report.reason] = entry["by_reason"].get(report.reason, 0) + 1
-        entry["reports"].append(
-            {
-                "reason": report.reason,
-                "note": report.note,
-                "reporter": report.reporter[:REPORTER_SHOWN],
-                "created_at": report.created_at,
-                "state": state,
-            }
-        )
-    return found
-
-
 def _close(comment: Comment, *, actor: str, values: dict[str, Any], reason: str = "") -> int:
     # Read from the loaded row: a decision on a comment nobody reported (nearly all of them, a bulk of a
     # thousand included) costs no statement.
@@ -191,9 +162,3 @@ def _staff_comment(token: StaffToken, comment_id: int) -> Comment:
         raise NotFound("comment_not_found", f"There is no comment {comment_id}.")
     access.require_site(token, comment.thread.site)
     return comment
-
-
-def _state(dismissed_at: datetime | None, upheld_at: datetime | None) -> str:
-    if upheld_at is not None:
-        return "upheld"
-    return "dismissed" if dismissed_at is not None else "open"

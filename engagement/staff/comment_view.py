@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, fields
+from sqlalchemy import select
 
 from engagement.clock import isoformat_z
-from engagement.models import Comment
+from engagement.extensions import db
+from engagement.models import Comment, Report
+
+REPORTER_SHOWN = 12  # characters of the reporter's hash staff see
 
 
 class StaffAuthorSchema(Schema):
@@ -25,6 +30,21 @@ class ThreadRefSchema(Schema):
 class LastModerationSchema(Schema):
     by = fields.String(allow_none=True)
     at = fields.String(allow_none=True)
+
+
+class ReportEntrySchema(Schema):
+    reason = fields.String()
+    note = fields.String()
+    reporter = fields.String(metadata={"description": "The reader id's keyed hash, cut to 12 characters"})
+    created_at = fields.DateTime()
+    state = fields.String(metadata={"description": "open, dismissed or upheld"})
+
+
+class CommentReportsSchema(Schema):
+    comment_id = fields.Integer()
+    open = fields.Integer(metadata={"description": "Readers' reports no moderator has decided on yet"})
+    by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    reports = fields.List(fields.Nested(ReportEntrySchema))
 
 
 class StaffCommentSchema(Schema):
@@ -46,6 +66,12 @@ class StaffCommentSchema(Schema):
     created_at = fields.String()
     edited_at = fields.String(allow_none=True)
     last_moderation = fields.Nested(LastModerationSchema)
+    reports = fields.Nested(
+        CommentReportsSchema,
+        metadata={
+            "description": "Readers' reports while some are open (every report: GET /comments/{id}/reports)"
+        },
+    )
 
 
 def staff_comment(comment: Comment) -> dict[str, Any]:
@@ -69,4 +95,42 @@ def staff_comment(comment: Comment) -> dict[str, Any]:
         "created_at": isoformat_z(comment.created_at),
         "edited_at": isoformat_z(comment.edited_at),
         "last_moderation": {"by": comment.moderated_by, "at": isoformat_z(comment.moderated_at)},
+        # Read only for a comment with open reports (a few in any page): the rest cost no query.
+        "reports": reports_of([comment.id])[comment.id] if comment.open_reports else _no_reports(comment.id),
     }
+
+
+def _no_reports(comment_id: int) -> dict[str, Any]:
+    return {"comment_id": comment_id, "open": 0, "by_reason": {}, "reports": []}
+
+
+def reports_of(comment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Reports of several comments at once (one query), for listings."""
+    found: dict[int, dict[str, Any]] = {i: _no_reports(i) for i in comment_ids}
+    if not comment_ids:
+        return found
+    rows = db.session.scalars(
+        select(Report).where(Report.comment_id.in_(comment_ids)).order_by(Report.created_at, Report.id)
+    )
+    for report in rows:
+        entry = found[report.comment_id]
+        state = _state(report.dismissed_at, report.upheld_at)
+        if state == "open":
+            entry["open"] += 1
+            entry["by_reason"][report.reason] = entry["by_reason"].get(report.reason, 0) + 1
+        entry["reports"].append(
+            {
+                "reason": report.reason,
+                "note": report.note,
+                "reporter": report.reporter[:REPORTER_SHOWN],
+                "created_at": report.created_at,
+                "state": state,
+            }
+        )
+    return found
+
+
+def _state(dismissed_at: datetime | None, upheld_at: datetime | None) -> str:
+    if upheld_at is not None:
+        return "upheld"
+    return "dismissed" if dismissed_at is not None else "open"

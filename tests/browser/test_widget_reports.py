@@ -118,7 +118,7 @@ def test_three_readers_take_a_comment_out_until_a_moderator_approves_it(
     assert [c["id"] for c in queue] == [target]
     assert "reports" in queue[0]["spam_reasons"]
     assert queue[0]["reports"]["by_reason"] == {"abuse": 3}
-    assert "Advertising, not a comment" in [r["note"] for r in queue[0]["reports"]["items"]]
+    assert "Advertising, not a comment" in [r["note"] for r in queue[0]["reports"]["reports"]]
 
     moderation(service, f"/comments/{target}", method="PATCH", json={"status": "approved"})
     page.reload()
