@@ -239,3 +239,17 @@ def test_the_console_shows_a_reported_tab_with_reasons_and_keep_dismisses(app, c
     assert kept["stale"] is False and kept["undoable"] is False and "2 reports dismissed" in kept["message"]
     assert f'id="card-{cid}"' not in queue(staff, tab="reported")
     assert status_of(cid) == "approved"
+
+
+def test_a_reader_erases_their_own_reports_and_they_stop_counting(client, site, admin):
+    cid = published(client)
+    for n in (1, 2):
+        report(client, cid, reader=reader(n), ip=f"198.51.100.{n}")
+    erased = client.delete("/api/v1/sites/news/reports", headers={"X-Engagement-Reader": reader(1)})
+    assert erased.json == {"erased": 1}
+    assert db.session.get(Comment, cid).open_reports == 1
+    assert len(client.get(f"{MOD}/comments/{cid}/reports", headers=admin).json["reports"]) == 1
+    # Erased: the next two readers alone do not reach the threshold of three.
+    report(client, cid, reader=reader(3), ip="198.51.100.3")
+    assert status_of(cid) == "approved"
+    assert client.delete("/api/v1/sites/news/reports").json["error"]["code"] == "missing_reader"

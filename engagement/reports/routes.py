@@ -45,6 +45,19 @@ def report_comment(report: dict[str, Any], site: str, comment_id: int) -> dict[s
     return {"reported": True}
 
 
+@public.delete("/reports")
+@rate_limit("RATELIMIT_REPORTS")
+@doc(
+    "Erase every report this reader made on the site (reports hold no email: the reader erases them here)",
+    tags=TAGS,
+    headers={READER_HEADER: "Random reader id kept by the widget"},
+    errors=(400, 403, 404),
+)
+@response(200, schemas.ErasedSchema)
+def erase_reports(site: str) -> dict[str, Any]:
+    return {"erased": service.erase_reader_reports(site=current_site(), reporter=required_reader())}
+
+
 @staff.before_request
 def authenticate() -> None:
     current_staff()

@@ -27,6 +27,10 @@ class ReportedSchema(Schema):
     reported = fields.Boolean(metadata={"description": "Always true: a repeated report changes nothing"})
 
 
+class ErasedSchema(Schema):
+    erased = fields.Integer(metadata={"description": "How many of the reader's reports were erased"})
+
+
 class DismissSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
@@ -35,4 +39,11 @@ class DismissedSchema(Schema):
     dismissed = fields.Integer(metadata={"description": "How many open reports were dismissed"})
 
 
-__all__ = ["CommentReportsSchema", "DismissSchema", "DismissedSchema", "NewReportSchema", "ReportedSchema"]
+__all__ = [
+    "CommentReportsSchema",
+    "DismissSchema",
+    "DismissedSchema",
+    "ErasedSchema",
+    "NewReportSchema",
+    "ReportedSchema",
+]

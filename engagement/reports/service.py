@@ -44,7 +44,10 @@ def report_comment(
     *, site: SiteRef, comment_id: int, reporter: str, ip_hash: str | None, reason: str, note: str
 ) -> Reported:
     """Record a reader's report of an approved comment of ``site``; hold it at the threshold."""
-    comment = db.session.get(Comment, comment_id)
+    # The comment's row stays locked until commit (PostgreSQL; SQLite has one writer anyway): two reports
+    # reaching the threshold at once are taken one after the other, so the comment is held once and its
+    # thread's count goes down once. The second then finds it no longer public, like any later report.
+    comment = db.session.scalar(select(Comment).where(Comment.id == comment_id).with_for_update())
     if comment is None or comment.site_id != site.id or comment.status != CommentStatus.APPROVED:
         raise NotFound("comment_not_found", f"There is no comment {comment_id}.")
     new = insert_if_absent(
@@ -97,6 +100,35 @@ def counting_reporters(*, site_id: int, comment_id: int) -> int:
         )
         or 0
     )
+
+
+def erase_reader_reports(*, site: SiteRef, reporter: str) -> int:
+    """A reader's own erasure of their reports on a site (they hold no email, so the erasure by address
+    cannot find them): their open reports stop counting at once; how many were erased. A comment they
+    helped hold stays held: a moderator decides."""
+    reports = list(
+        db.session.scalars(
+            select(Report).where(Report.site_id == site.id, Report.reporter == reporter).with_for_update()
+        )
+    )
+    for report in reports:
+        if report.dismissed_at is None and report.upheld_at is None:
+            db.session.execute(
+                update(Comment)
+                .where(Comment.id == report.comment_id, Comment.open_reports > 0)
+                .values(open_reports=Comment.open_reports - 1)
+            )
+        db.session.delete(report)
+    if reports:
+        audit.record(
+            actor=audit.SYSTEM,
+            action="reports_erased",
+            site_id=site.id,
+            reason="the reader's own request",
+            details={"reports": len(reports)},
+        )
+    db.session.commit()
+    return len(reports)
 
 
 def settle_reports(*, comment: Comment, after: str, actor: str) -> None:
