@@ -51,7 +51,7 @@ def assert_accessible(page: Page, *, themes: tuple[str, ...] = ("light", "dark")
             for violation in results["violations"]
             if violation["impact"] in {"serious", "critical"}
         ]
-        assert serious == []
+        assert serious == [], f"{page.url}: {serious}"
         # axe really inspected the page (rules passed, colour contrast among them), not an empty document.
         assert "color-contrast" in {rule["id"] for rule in results["passes"]}
     page.emulate_media(color_scheme="light")
