@@ -4,10 +4,12 @@ staff API and the console's Reported tab."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from engagement.extensions import db
-from engagement.models import AuditEntry, Comment, StaffRole
+from engagement.models import AuditEntry, Comment, Report, StaffRole
 from engagement.staff import members
 from engagement.staff.service import create_token
 from tests.factories import make_site, post
@@ -253,3 +255,23 @@ def test_a_reader_erases_their_own_reports_and_they_stop_counting(client, site, 
     report(client, cid, reader=reader(3), ip="198.51.100.3")
     assert status_of(cid) == "approved"
     assert client.delete("/api/v1/sites/news/reports").json["error"]["code"] == "missing_reader"
+
+
+def test_exports_carry_report_counts_but_never_who_reported(client, site, admin):
+    site.settings = site.settings.replace(report_threshold=10)
+    db.session.commit()
+    cid = published(client)
+    report(client, cid, reader=reader(1), reason="abuse", note="A personal attack")
+    report(client, cid, reader=reader(2), ip="198.51.100.2", reason="spam")
+    client.post(f"{MOD}/comments/{cid}/reports/dismiss", json={}, headers=admin)
+    report(client, cid, reader=reader(3), ip="198.51.100.3", reason="abuse")
+
+    exported = client.get(f"{MOD}/sites/news/export", headers=admin).get_data(as_text=True)
+    comment = next(
+        r for r in map(json.loads, exported.splitlines()) if r.get("id") == cid and r["type"] == "comment"
+    )
+    assert comment["reports"] == {"total": 3, "open": 1, "open_by_reason": {"abuse": 1}}
+    assert "A personal attack" not in exported
+    with db.session.no_autoflush:
+        reporters = [r.reporter for r in db.session.query(Report).all()]
+    assert not any(hashed in exported for hashed in reporters)

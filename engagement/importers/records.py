@@ -96,6 +96,13 @@ class CommentRecord(Schema):
     edited_at = fields.AwareDateTime(load_default=None, allow_none=True)
     moderated_at = fields.AwareDateTime(load_default=None, allow_none=True)
     moderated_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    reports = fields.Dict(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Informative: readers' report counts (total, open, open_by_reason); not restored"
+        },
+    )
 
 
 class CounterSourceRecord(Schema):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engagement import clock
 from engagement.errors import Forbidden
@@ -27,6 +27,7 @@ from engagement.models import (
     CounterSource,
     MailContact,
     ReplySubscription,
+    Report,
     Site,
     StaffToken,
     Subscriber,
@@ -98,10 +99,45 @@ def _threads_and_comments(site: Site) -> Iterator[str]:
             .order_by(CommentLike.comment_id, CommentLike.reader_hash)
         ):
             likes[comment_id].append({"reader_hash": reader_hash, "created_at": created_at})
+        reports = _report_counts(batch)
         for thread in threads.all():
             yield _line("thread", dict(thread))
             for comment in comments[thread["id"]]:
-                yield _line("comment", {**comment, "thread": thread["key"], "liked_by": likes[comment["id"]]})
+                yield _line(
+                    "comment",
+                    {
+                        **comment,
+                        "thread": thread["key"],
+                        "liked_by": likes[comment["id"]],
+                        "reports": reports.get(comment["id"], _NO_REPORTS),
+                    },
+                )
+
+
+_NO_REPORTS: dict[str, Any] = {"total": 0, "open": 0, "open_by_reason": {}}
+
+
+def _report_counts(thread_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Readers' reports of the comments of ``thread_ids``, as counts only: who reported stays out of the
+    export (a reader id's hash is not the site's to hand on)."""
+    counts: dict[int, dict[str, Any]] = {}
+    for comment_id, reason, settled, count in db.session.execute(
+        select(
+            Report.comment_id,
+            Report.reason,
+            (Report.dismissed_at.is_not(None) | Report.upheld_at.is_not(None)).label("settled"),
+            func.count(),
+        )
+        .join(Comment, Comment.id == Report.comment_id)
+        .where(Comment.thread_id.in_(thread_ids))
+        .group_by(Report.comment_id, Report.reason, "settled")
+    ):
+        entry = counts.setdefault(comment_id, {"total": 0, "open": 0, "open_by_reason": {}})
+        entry["total"] += count
+        if not settled:
+            entry["open"] += count
+            entry["open_by_reason"][reason] = entry["open_by_reason"].get(reason, 0) + count
+    return counts
 
 
 def _counters(site: Site) -> Iterator[str]:
