@@ -19,7 +19,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from engagement.config import public_base_url
 from engagement.console import auth
 from engagement.console.blueprint import bp, load_form, page
-from engagement.errors import Conflict, NotFound, ValidationFailed
+from engagement.errors import Conflict, NotFound, ServiceUnavailable, UnprocessableValue, ValidationFailed
+from engagement.extensions import db
 from engagement.models import Site, Thread
 from engagement.moderation import sites, threads
 from engagement.moderation.schemas import (
@@ -279,19 +280,31 @@ def update_site(slug: str) -> Response:
     site = _site(slug)
     access.require_admin(principal)  # a moderator reads the settings; only an admin changes them (the API)
     body = form_body(request.form, SETTINGS, ("name", "origins"))
+    # The Akismet key is write-only: a new one typed replaces it, "remove" drops it, blank keeps it.
+    if request.form.get("akismet_key", "").strip():
+        body["akismet_key"] = request.form["akismet_key"].strip()
+    elif request.form.get("akismet_key_remove"):
+        body["akismet_key"] = None
+    typed = typed_values(request.form, SETTINGS, ("name", "origins"))
     try:
         update = UpdateSiteSchema().load(body)
+        changed = changed_settings(site, update, SETTINGS)
+        if "akismet_key" in update:
+            changed["akismet_key"] = update["akismet_key"]
+        sites.update_site(
+            token=principal,
+            slug=site.slug,
+            name=update.get("name"),
+            origins=update.get("origins"),
+            settings=changed,
+        )
     except ValidationError as invalid:
-        typed = typed_values(request.form, SETTINGS, ("name", "origins"))
-        errors = field_messages(invalid.messages, body)
-        return _settings_page(site, typed=typed, errors=errors, status=422)
-    sites.update_site(
-        token=principal,
-        slug=site.slug,
-        name=update.get("name"),
-        origins=update.get("origins"),
-        settings=changed_settings(site, update, SETTINGS),
-    )
+        return _settings_page(site, typed=typed, errors=field_messages(invalid.messages, body), status=422)
+    except (UnprocessableValue, ServiceUnavailable) as refused:
+        # Akismet refused the key, or could not be asked: nothing was saved (the key is never shown again).
+        db.session.rollback()
+        errors = {"akismet_key": [refused.fields["akismet_key"][0] if refused.fields else refused.message]}
+        return _settings_page(site, typed=typed, errors=errors, status=refused.status)
     return redirect(url_for("console.site_page", slug=site.slug, saved="1"), 303)
 
 
