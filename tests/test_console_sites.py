@@ -208,7 +208,7 @@ def test_every_setting_is_a_field_of_its_type_with_its_current_value(app, admin)
     site.settings = site.settings.replace(max_links=7, moderation="all", moderation_words=["casino", "loan"])
     db.session.commit()
     page = html(admin.get("/console/sites/news"))
-    for name, declared in SettingsSchema().fields.items():
+    for name in SettingsSchema().fields:
         # Every setting has its field; the write-only Akismet key an empty one of its own (never filled in).
         assert f'id="field-{name}" name="{name}"' in page, name
     assert 'name="akismet_key" type="password" value=""' in page
