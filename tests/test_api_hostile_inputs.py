@@ -102,6 +102,10 @@ SITE_SETTINGS = {
     "akismet_key": VALID_KEY,
     "akismet_failure": "allow",
     "akismet_blog_lang": "en",
+    "live_interval_seconds": 30,
+    "language": "fr",
+    "html_nosnippet": True,
+    "html_json_ld": True,
 }
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/moderation/bans": {

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDGET_SOURCES = ROOT / "engagement" / "static" / "widget"
 # 12 KiB until readers' reports (issue 16): their form and its nine messages in eight languages take
 # some 1,080 bytes gzipped, 300 more than the old budget left.
-GZIP_BUDGET_BYTES = 12 * 1024 + 512
+# Briefly 13 KiB while every language is built in (issue 17 moves all but English to their own files).
+GZIP_BUDGET_BYTES = 13 * 1024
 LANGUAGES = {"en", "de", "fr", "es", "pt", "ru", "uk", "zh"}
 # Enough of a page for the bundle's top level to run in node: boot waits for DOMContentLoaded.
 FAKE_PAGE = """

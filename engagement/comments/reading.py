@@ -75,6 +75,7 @@ def public_settings(site: SiteRef) -> dict[str, Any]:
         "max_depth": settings.max_depth,
         "max_body_length": settings.max_body_length,
         "edit_window_seconds": settings.edit_window_seconds,
+        "live_interval_seconds": settings.live_interval_seconds,
     }
 
 

@@ -127,6 +127,9 @@ class PublicSettingsSchema(Schema):
     max_depth = fields.Integer()
     max_body_length = fields.Integer()
     edit_window_seconds = fields.Integer()
+    live_interval_seconds = fields.Integer(
+        metadata={"description": "How often the widget revalidates a visible thread's first page; 0: never"}
+    )
 
 
 class CommentPageSchema(Schema):

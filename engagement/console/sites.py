@@ -62,6 +62,19 @@ SETTING_TEXTS: dict[str, tuple[str, str]] = {
         "Readers' reports that hold a comment",
         "Distinct readers; at this many reports an approved comment waits for a moderator. 0: never.",
     ),
+    "live_interval_seconds": (
+        "Live updates every (seconds)",
+        "How often a reader's open thread looks for new comments. 0: never.",
+    ),
+    "language": ("Language", "Of server-rendered comments and mail when a reader's own is not known."),
+    "html_nosnippet": (
+        "Keep comments out of search snippets",
+        "Server-rendered comments carry data-nosnippet.",
+    ),
+    "html_json_ld": (
+        "Describe comments to search engines",
+        "Server-rendered comments carry schema.org JSON-LD.",
+    ),
 }
 CHOICE_LABELS = {
     "moderation": {

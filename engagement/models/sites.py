@@ -40,6 +40,11 @@ class SiteSettings:
     # When Akismet cannot answer (timeout, error, invalid key): hold the comment, or keep the local verdict.
     akismet_failure: AkismetFailure = "hold"
     akismet_blog_lang: str = ""  # Akismet's blog_lang: the site's languages ("en", "fr, de"); "" unsent
+    # The widget revalidates a visible thread's first page this often (a 304 when nothing changed); 0: never.
+    live_interval_seconds: int = 30
+    language: str = "en"  # server-rendered comments and mail when the reader's language is not known
+    html_nosnippet: bool = False  # server-rendered comments carry data-nosnippet (out of search snippets)
+    html_json_ld: bool = False  # server-rendered comments carry schema.org Comment JSON-LD
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

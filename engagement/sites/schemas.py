@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engagement.i18n import LANGUAGES
+
 
 class SettingsSchema(Schema):
     """Per-site rules; every field optional on update, each range a newsroom could sensibly want."""
@@ -32,3 +34,7 @@ class SettingsSchema(Schema):
     )
     akismet_failure = fields.String(validate=validate.OneOf(("hold", "allow")))
     akismet_blog_lang = fields.String(validate=validate.Regexp(r"^[A-Za-z_, -]{0,100}\Z"))
+    live_interval_seconds = fields.Integer(validate=validate.Range(min=0, max=3600))  # 0: no live updates
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    html_nosnippet = fields.Boolean()
+    html_json_ld = fields.Boolean()
