@@ -136,8 +136,10 @@ def test_widget_bundle_defines_no_global(bundle: str, node: str, tmp_path: Path)
 
 def test_every_message_the_widget_uses_exists_in_every_language() -> None:
     messages = json.loads((WIDGET_SOURCES / "messages.json").read_text(encoding="utf-8"))
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in sorted(WIDGET_SOURCES.glob("*.js")))
-    used = set(re.findall(r"\bt\(\s*\"(\w+)\"", sources))
+    # The widget's modules and the server's templates of the same thread (engagement/i18n.py) share it.
+    paths = [*sorted(WIDGET_SOURCES.glob("*.js")), *sorted((ROOT / "engagement" / "templates").rglob("*.html"))]
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in paths)
+    used = set(re.findall(r"\bt\(\s*[\"'](\w+)[\"']", sources))
 
     assert set(messages) == LANGUAGES
     assert used, 'no t("key") call found: the pattern no longer matches how the widget translates'
