@@ -5,6 +5,9 @@
 // file: the service reads it and needs no Node. Two sources are not JavaScript:
 // - styles.css becomes the minified text each shadow root's <style> holds; it is also written to
 //   dist/widget.css, from which the service computes the hash its pages' Content-Security-Policy allows.
+//   It is also written, scoped to the container of a server-rendered thread, to dist/widget-ssr.css: the
+//   same rules in the light DOM (`:host` becomes the container .engagement-ssr, every other rule is nested
+//   under it and flattened by esbuild), so a thread the server rendered looks as the widget will draw it.
 // - messages.json (language -> key -> text) becomes MESSAGE_KEYS plus MESSAGE_TABLE, each language's
 //   texts in key order, so the keys are sent once; a language whose keys differ from English's fails the
 //   build.
@@ -80,3 +83,8 @@ if (stylesheets.length !== 1) {
   process.exit(1);
 }
 await writeFile(path.join(options.outdir, "widget.css"), stylesheets[0]);
+const scoped = await esbuild.transform(
+  `.engagement-ssr{${stylesheets[0].replaceAll(":host(", "&:is(").replaceAll(":host", "&")}}`,
+  { loader: "css", minify: true, target: ["chrome100", "firefox100", "safari15"] },
+);
+await writeFile(path.join(options.outdir, "widget-ssr.css"), scoped.code.trim());

@@ -110,7 +110,7 @@ def test_the_committed_widget_is_what_its_sources_build(build: Build, tmp_path: 
     result = build(WIDGET_SOURCES, tmp_path)
 
     assert result.returncode == 0, result.stderr
-    for name in ("widget.js", "widget.css"):
+    for name in ("widget.js", "widget.css", "widget-ssr.css"):
         built, committed = (tmp_path / name).read_bytes(), (WIDGET_BUILD_DIRECTORY / name).read_bytes()
         assert built == committed, f"{name} is stale: run `make widget` and commit it"
 
