@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 from flask import Response, current_app
 from marshmallow import Schema
 
-from engagement.http import load_body, load_query, shared_schema
+from engagement.http import load_body, load_body_or_form, load_query, shared_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,13 +35,14 @@ EDIT_SECURITY = "editToken"
 
 # A response's content: a schema (its JSON body), a media type ("image/svg+xml"), or None (no body).
 Content = type[Schema] | Schema | str | None
-_LOADERS = {"json": load_body, "query": load_query}
+_LOADERS = {"json": load_body, "json_or_form": load_body_or_form, "query": load_query}
+Location = Literal["json", "json_or_form", "query"]
 
 
 @dataclass(frozen=True)
 class Argument:
     schema: type[Schema]
-    location: Literal["json", "query"]
+    location: Location
     load: Callable[[type[Schema]], Any]
 
 
@@ -138,8 +139,9 @@ def staff_doc(summary: str, *, tags: list[str], errors: tuple[int, ...] = ()) ->
     return doc(summary, tags=tags, security=STAFF_SECURITY, errors=errors)
 
 
-def arguments(schema: type[Schema], *, location: Literal["json", "query"] = "json") -> Callable[[F], F]:
-    """Validate the JSON body or the query string with ``schema``; the view gets the loaded value."""
+def arguments(schema: type[Schema], *, location: Location = "json") -> Callable[[F], F]:
+    """Validate the JSON body or the query string with ``schema``; the view gets the loaded value.
+    ``json_or_form`` also takes the body as an HTML form's fields (``engagement.http.load_body_or_form``)."""
     argument = Argument(schema=schema, location=location, load=_LOADERS[location])
     # Decorators apply bottom up; the view's positional arguments follow them top down.
     return lambda view: _declared(view, lambda declaration: declaration.arguments.insert(0, argument))

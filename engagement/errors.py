@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -130,34 +131,51 @@ def _wants_json() -> bool:
     return request.path.startswith(JSON_PATH_PREFIXES)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """What a refused request is told, whatever shape it is told in (JSON, or a page for a plain form)."""
+
+    status: int
+    code: str
+    message: str
+    fields: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+
+    def as_json(self) -> Response:
+        return error_response(self.status, self.code, self.message, fields=self.fields, headers=self.headers)
+
+
+def refusal_of(error: ApiError | ValidationError | HTTPException) -> Refusal:
+    if isinstance(error, ApiError):
+        return Refusal(error.status, error.code, error.message, error.fields, error.headers)
+    if isinstance(error, ValidationError):
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        return Refusal(422, "validation_failed", "Some fields are not valid.", messages)
+    status = error.code or 500
+    code = _HTTP_CODES.get(status, "http_error")
+    headers = {}
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(sorted(valid_methods))
+    if status == 429:
+        headers["Retry-After"] = str(_retry_after(error))
+        return Refusal(status, code, "Too many requests; slow down.", headers=headers)
+    return Refusal(status, code, error.description or code.replace("_", " "), headers=headers)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn every error into the JSON shape (for API paths) and never leak a stack trace."""
 
     @app.errorhandler(ApiError)
-    def handle_api_error(error: ApiError) -> Response:
-        return error_response(
-            error.status, error.code, error.message, fields=error.fields, headers=error.headers
-        )
-
     @app.errorhandler(ValidationError)
-    def handle_validation_error(error: ValidationError) -> Response:
-        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        return error_response(422, "validation_failed", "Some fields are not valid.", fields=messages)
+    def handle_api_error(error: ApiError | ValidationError) -> Response:
+        return refusal_of(error).as_json()
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Response | HTTPException:
         if not _wants_json():
             return error
-        status = error.code or 500
-        code = _HTTP_CODES.get(status, "http_error")
-        headers = {}
-        valid_methods = getattr(error, "valid_methods", None)
-        if status == 405 and valid_methods:
-            headers["Allow"] = ", ".join(sorted(valid_methods))
-        if status == 429:
-            headers["Retry-After"] = str(_retry_after(error))
-            return error_response(status, code, "Too many requests; slow down.", headers=headers)
-        return error_response(status, code, error.description or code.replace("_", " "), headers=headers)
+        return refusal_of(error).as_json()
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import Schema, fields, validate
 
 from engagement.clock import isoformat_z
+from engagement.i18n import LANGUAGE_TAG, negotiate
 from engagement.models.counters import TARGET_LENGTH
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -238,3 +239,16 @@ def listing_schema(name: str, item: type[Schema]) -> type[Schema]:
     return Schema.from_dict(
         {"items": fields.List(fields.Nested(item)), "next_cursor": fields.String(allow_none=True)}, name=name
     )
+
+
+class Language(fields.String):
+    """A reader's language as a BCP 47 tag (``pt-BR``), answered as the language the service speaks
+    closest to it (``pt``), or English. A value that is not a language tag at all is refused."""
+
+    default_error_messages = {"invalid_language": "Send a language tag such as en, fr or pt-BR."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        tag = super()._deserialize(value, attr, data, **kwargs)
+        if not LANGUAGE_TAG.match(tag):
+            raise self.make_error("invalid_language")
+        return negotiate(tag)

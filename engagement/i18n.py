@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_timedelta
 from babel.numbers import format_compact_decimal, format_decimal
 
 from engagement import clock
 
 MESSAGES_PATH = Path(__file__).resolve().parent / "static" / "widget" / "messages.json"
 DEFAULT_LANGUAGE = "en"
-_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*\Z")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,6}\Z")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -42,7 +42,7 @@ def negotiate(*candidates: str | None) -> str:
     whose language the table has, else English."""
     for candidate in candidates:
         tag = (candidate or "").split(",")[0].split(";")[0].strip()
-        if _TAG.match(tag):
+        if LANGUAGE_TAG.match(tag):
             language = tag.replace("_", "-").split("-")[0].lower()
             if language in _table():
                 return language
@@ -79,6 +79,10 @@ class Translator:
         return _PLACEHOLDER.sub(
             lambda m: self.num(values["n"]) if m[1] == "n" else str(values.get(m[1], m[0])), text
         )
+
+    def date(self, iso: str) -> str:
+        """A date as the language writes it (``5 Dec 2026``): stable, so cached pages stay right."""
+        return format_date(datetime.fromisoformat(iso), format="medium", locale=self._locale)
 
     def ago(self, when: datetime) -> str:
         return format_timedelta(when - clock.now(), add_direction=True, locale=self._locale, threshold=1)

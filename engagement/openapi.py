@@ -20,7 +20,9 @@ from marshmallow import Schema, fields
 
 from engagement.api import EDIT_SECURITY, STAFF_SECURITY, Declaration, declaration_of
 from engagement.database import MAX_ROW_ID
-from engagement.http import conditional
+from engagement.http import FORM_MEDIA_TYPE, conditional
+
+HTML_MEDIA_TYPE = "text/html"
 
 
 class ErrorBodySchema(Schema):
@@ -98,9 +100,12 @@ def _operation(declaration: Declaration, path_params: list[dict[str, Any]]) -> d
             operation["parameters"].append({"in": "query", "schema": argument.schema})
             statuses |= {422}
         else:
+            media_types = ["application/json"]
+            if argument.location == "json_or_form":
+                media_types.append(FORM_MEDIA_TYPE)
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": argument.schema}},
+                "content": {media_type: {"schema": argument.schema} for media_type in media_types},
             }
             statuses |= {400, 413, 415, 422}
     for name, description in declaration.headers.items():
@@ -119,11 +124,12 @@ def _operation(declaration: Declaration, path_params: list[dict[str, Any]]) -> d
         responses[str(status)] = entry
     if declaration.security == STAFF_SECURITY:
         statuses |= {401, 403}
+    error_content: dict[str, Any] = {"application/json": {"schema": "Error"}}
+    if any(argument.location == "json_or_form" for argument in declaration.arguments):
+        # A plain HTML form (no JavaScript) is answered a page: the form again, with the error.
+        error_content[HTML_MEDIA_TYPE] = {"schema": {"type": "string"}}
     for status in sorted(statuses - set(declaration.responses)):
-        responses[str(status)] = {
-            "description": _ERROR_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": "Error"}},
-        }
+        responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_content}
     operation["responses"] = responses
     if declaration.security:
         operation["security"] = [{declaration.security: []}]

@@ -154,6 +154,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "parent_id": "{comment_id}",
         "notify_replies": True,
         "hp": "",
+        "lang": "pt-BR",
     },
     "PATCH /api/v1/sites/{site}/comments/{comment_id}": {"body": "Edited by its author."},
     "POST /api/v1/sites/{site}/comments/{comment_id}/reports": {"reason": "abuse", "note": "Personal attack"},
@@ -179,6 +180,9 @@ QUERY_VALUES = {
     "style": "flat",
     "label": "likes",
     "color": "blue",
+    "lang": "pt-BR",
+    "url": "https://hostile.example/2025/05/hostile-input",
+    "title": "Hostile input",
 }
 # Not a validation failure: the valid request of these is refused for what it asks, after validation.
 ACCEPTED_REFUSALS = {

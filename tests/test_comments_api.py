@@ -54,7 +54,12 @@ def test_first_comment_creates_the_thread_and_is_listed(client, site):
     assert comment["author"]["avatar"].startswith("/api/v1/sites/news/avatars/")
     assert page["next_cursor"] is None
     # The site's limits a client applies, and nothing else: each one is part of the page's ETag.
-    assert page["settings"] == {"max_depth": 5, "max_body_length": 10_000, "edit_window_seconds": 900}
+    assert page["settings"] == {
+        "max_depth": 5,
+        "max_body_length": 10_000,
+        "edit_window_seconds": 900,
+        "live_interval_seconds": 30,
+    }
 
 
 def test_unknown_site_is_404_site_not_found(client, site):
@@ -164,10 +169,17 @@ def test_a_json_body_that_is_not_an_object_is_400(client, site):
     assert response.json["error"]["code"] == "invalid_json"
 
 
-def test_form_encoded_body_is_415(client, site):
-    response = client.post(f"{API}/comments", data={"body": "x"})
+def test_body_neither_json_nor_a_form_is_415(client, site):
+    response = client.post(f"{API}/comments", data="body=x", content_type="text/plain")
     assert response.status_code == 415
     assert response.json["error"]["code"] == "unsupported_media_type"
+
+
+def test_form_post_from_no_page_of_the_site_is_refused_before_it_is_read(client, app):
+    make_site("news", origins=["https://news.example"])
+    response = client.post(f"{API}/comments", data={"body": "x"})
+    assert response.status_code == 403
+    assert "Post this form from a page of the site." in response.get_data(as_text=True)
 
 
 def test_oversized_body_is_413_json(client, site):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from engagement.comments.nojs import REFUSAL_MESSAGES
 from engagement.web.widget_bundle import WIDGET_BUILD_DIRECTORY, widget_bundle
 from tests.services import unavailable
 
@@ -137,9 +138,12 @@ def test_widget_bundle_defines_no_global(bundle: str, node: str, tmp_path: Path)
 def test_every_message_the_widget_uses_exists_in_every_language() -> None:
     messages = json.loads((WIDGET_SOURCES / "messages.json").read_text(encoding="utf-8"))
     # The widget's modules and the server's templates of the same thread (engagement/i18n.py) share it.
-    paths = [*sorted(WIDGET_SOURCES.glob("*.js")), *sorted((ROOT / "engagement" / "templates").rglob("*.html"))]
+    paths = [
+        *sorted(WIDGET_SOURCES.glob("*.js")),
+        *sorted((ROOT / "engagement" / "templates").rglob("*.html")),
+    ]
     sources = "\n".join(path.read_text(encoding="utf-8") for path in paths)
-    used = set(re.findall(r"\bt\(\s*[\"'](\w+)[\"']", sources))
+    used = set(re.findall(r"\bt\(\s*[\"'](\w+)[\"']", sources)) | set(REFUSAL_MESSAGES.values())
 
     assert set(messages) == LANGUAGES
     assert used, 'no t("key") call found: the pattern no longer matches how the widget translates'

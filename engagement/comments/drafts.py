@@ -20,6 +20,7 @@ class NewComment:
     author_url: str | None = None
     honeypot: str = ""
     notify_replies: bool = False  # mail me replies in this thread (after confirming the address)
+    language: str | None = None  # the reader's language, one engagement.i18n speaks; None: the site's
 
 
 REFERRER_LENGTH = 1000

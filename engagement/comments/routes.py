@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from engagement.api import EDIT_SECURITY, alt_response, arguments, doc, response
 from engagement.clock import isoformat_z
-from engagement.comments import reading, service
+from engagement.comments import fragments, nojs, reading, service
 from engagement.comments.avatars import identicon_svg
 from engagement.comments.drafts import REFERRER_LENGTH, Client, NewComment
 from engagement.comments.schemas import (
     CommentPageSchema,
+    CountHtmlQuery,
     CountsQuery,
     CountsSchema,
     EditCommentSchema,
@@ -24,12 +27,14 @@ from engagement.comments.schemas import (
     PostCommentSchema,
     PostedCommentSchema,
     RepliesPageSchema,
+    ThreadHtmlQuery,
 )
 from engagement.config import public_base_url
 from engagement.cors import current_site, enable_site_cors
-from engagement.errors import NotFound
+from engagement.errors import ApiError, NotFound, refusal_of
 from engagement.extensions import rate_limit
-from engagement.http import client_has, conditional
+from engagement.fragments import fragment_etag, fragment_response
+from engagement.http import client_has, conditional, is_form_post
 from engagement.readers import READER_HEADER, required_reader
 
 bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
@@ -81,11 +86,18 @@ def _revalidated(page: reading.PageResult, *, mimetype: str = "application/json"
 
 @bp.post("/comments")
 @rate_limit("RATELIMIT_POST_COMMENT")
-@doc("Post a comment or a reply (201 approved, 202 held for moderation)", tags=TAGS, errors=(403, 404, 409))
-@arguments(PostCommentSchema)
+@doc(
+    "Post a comment or a reply (201 approved, 202 held for moderation); as an HTML form (no JavaScript), "
+    "303 back to the comment on the article, or a page with the form and its errors",
+    tags=TAGS,
+    errors=(403, 404, 409),
+)
+@arguments(PostCommentSchema, location="json_or_form")
 @response(201, PostedCommentSchema)
 @alt_response(202, PostedCommentSchema)
-def post_comment(draft: NewComment, site: str) -> tuple[dict[str, Any], int]:
+@alt_response(303, description="Form posted: back to {thread_url}#comment-{id} (or #comment-pending)")
+def post_comment(draft: NewComment, site: str) -> tuple[dict[str, Any], int] | Response:
+    form_origin = nojs.page_origin(current_site()) if is_form_post() else None  # checked before too
     posted = service.post_comment(
         site=current_site(),
         draft=draft,
@@ -95,6 +107,8 @@ def post_comment(draft: NewComment, site: str) -> tuple[dict[str, Any], int]:
             referrer=(request.referrer or "")[:REFERRER_LENGTH],
         ),
     )
+    if form_origin is not None:
+        return nojs.answer_posted(posted, thread_url=draft.thread_url, origin=form_origin)
     answer = {
         "comment": posted.public,
         "status": posted.status,
@@ -102,6 +116,70 @@ def post_comment(draft: NewComment, site: str) -> tuple[dict[str, Any], int]:
         "edit_expires_at": isoformat_z(posted.edit_expires_at),
     }
     return answer, 201 if posted.status == "approved" else 202
+
+
+@bp.before_request
+def only_the_sites_pages_post_forms() -> None:
+    """A plain form post is refused before its body is read unless it came from one of the site's pages:
+    such a post is a request any page could make in a reader's name."""
+    if is_form_post() and request.endpoint == "comments.post_comment":
+        nojs.page_origin(current_site())
+
+
+@bp.errorhandler(ApiError)
+@bp.errorhandler(ValidationError)
+@bp.errorhandler(HTTPException)
+def refused(error: ApiError | ValidationError | HTTPException) -> Response | HTTPException:
+    """A refused form post gets a page with its form back; everything else the API's JSON error."""
+    if is_form_post() and request.endpoint == "comments.post_comment":
+        return nojs.answer_refused(refusal_of(error))
+    return refusal_of(error).as_json()
+
+
+@bp.get("/comments.html")
+@rate_limit("RATELIMIT_READ")
+@doc(
+    "A thread's first page as an HTML fragment for the article's own page: the widget's markup, no script, "
+    "the comment form working without JavaScript",
+    tags=TAGS,
+    errors=(404,),
+)
+@arguments(ThreadHtmlQuery, location="query")
+@response(200, "text/html")
+@alt_response(304)
+def thread_html(args: dict[str, Any], site: str) -> Response:
+    snapshot = current_site()
+    fragment = fragments.thread_fragment(
+        site=snapshot,
+        thread_key=args["thread"],
+        language=args["lang"] or snapshot.settings.language,
+        url=args["url"],
+        title=args["title"],
+        limit=args["limit"],
+        action=f"{public_base_url()}{url_for('comments.post_comment', site=snapshot.slug)}",
+        api_origin=public_base_url(),
+    )
+    return fragment_response(fragment.etag, fragment.render)
+
+
+@bp.get("/count.html")
+@rate_limit("RATELIMIT_READ")
+@doc("A thread's comment count as an HTML link for article lists (no script)", tags=TAGS)
+@arguments(CountHtmlQuery, location="query")
+@response(200, "text/html")
+@alt_response(304)
+def count_html(args: dict[str, Any], site: str) -> Response:
+    snapshot = current_site()
+    key, language = args["thread"], args["lang"] or snapshot.settings.language
+    state = reading.thread_states(snapshot, [key])[key]
+    count = state.comment_count if state else 0
+    etag = fragment_etag("count", snapshot.id, key, count, language, args["url"])
+    return fragment_response(
+        etag,
+        lambda: fragments.count_fragment(
+            site=snapshot, thread_key=key, language=language, url=args["url"], count=count
+        ),
+    )
 
 
 @bp.patch("/comments/<int:comment_id>")

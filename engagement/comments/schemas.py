@@ -8,7 +8,16 @@ from marshmallow import Schema, fields, post_load, validate
 
 from engagement.comments.drafts import NewComment
 from engagement.database import MAX_ROW_ID
-from engagement.fields import AuthorEmail, AuthorName, CommentBody, ThreadKey, ThreadKeys, ThreadTitle, WebUrl
+from engagement.fields import (
+    AuthorEmail,
+    AuthorName,
+    CommentBody,
+    Language,
+    ThreadKey,
+    ThreadKeys,
+    ThreadTitle,
+    WebUrl,
+)
 
 MAX_THREADS_PER_COUNT = 100
 
@@ -28,11 +37,15 @@ class PostCommentSchema(Schema):
     notify_replies = fields.Boolean(
         load_default=False, metadata={"description": "Email me replies to my comments in this thread"}
     )
+    lang = Language(
+        load_default=None, metadata={"description": "The reader's language (BCP 47), for the mail they get"}
+    )
 
     @post_load
     def new_comment(self, data: dict[str, Any], **_kwargs: Any) -> NewComment:
         data["thread_key"] = data.pop("thread")
         data["honeypot"] = data.pop("hp")
+        data["language"] = data.pop("lang")
         return NewComment(**data)
 
 
@@ -48,6 +61,19 @@ class ListCommentsQuery(Schema):
     sort = fields.String(load_default="oldest", validate=validate.OneOf(SORTS))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class CountHtmlQuery(Schema):
+    thread = ThreadKey(required=True)
+    lang = Language(load_default=None, metadata={"description": "The page's language; default: the site's"})
+    url = WebUrl(
+        max_length=1000, load_default=None, metadata={"description": "The article's address (the link's)"}
+    )
+
+
+class ThreadHtmlQuery(CountHtmlQuery):
+    title = ThreadTitle(load_default="", metadata={"description": "The article's title, for a new thread"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ListRepliesQuery(Schema):

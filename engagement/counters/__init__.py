@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     """Register the counter routes; count confirmed email subscriptions as native subscribers; write the
     counters a JSON restore reads."""
     app.register_blueprint(routes.public)
+    app.register_blueprint(routes.fragments)
     app.register_blueprint(routes.staff)
     app.register_blueprint(routes.badges)
     events.subscription_counted.connect(_count_subscription, sender=app)

@@ -23,10 +23,12 @@ from engagement.counters.schemas import (
     HistorySchema,
     PushCountSchema,
     PushedCountSchema,
+    TargetHtmlQuery,
     TargetQuery,
     parse_kind,
 )
 from engagement.extensions import rate_limit
+from engagement.fragments import fragment_etag, fragment_response, render_fragment
 from engagement.http import conditional
 from engagement.models import CounterKind, Site
 from engagement.readers import READER_HEADER, optional_reader, required_reader
@@ -35,6 +37,9 @@ from engagement.staff.auth import current_staff
 
 public = Blueprint("counters", __name__, url_prefix="/api/v1/sites/<site>/engagement")
 enable_site_cors(public)
+# The block as HTML sits beside the JSON it is drawn from: /api/v1/sites/<site>/engagement.html.
+fragments = Blueprint("counters_html", __name__, url_prefix="/api/v1/sites/<site>")
+enable_site_cors(fragments)
 staff = Blueprint("counters_staff", __name__, url_prefix="/api/v1/moderation/sites/<site>/engagement")
 badges = Blueprint("badges", __name__, url_prefix="/badges")
 
@@ -66,6 +71,30 @@ def get_engagement(args: dict[str, Any], site: str) -> tuple[service.Engagement,
     state = service.get_engagement(site=current_site(), target=args["target"], reader=optional_reader())
     # The reader's own likes and follows are part of it: no shared cache may keep it for others.
     return state, 200, {"Cache-Control": "private, no-cache"}
+
+
+@fragments.get("/engagement.html")
+@_read_limit()
+@doc(
+    "The Stay Connected block as an HTML fragment for the article's own page (no script; counts only)",
+    tags=TAGS,
+    errors=(400, 404),
+)
+@arguments(TargetHtmlQuery, location="query")
+@response(200, "text/html")
+@alt_response(304)
+def engagement_html(args: dict[str, Any], site: str) -> Response:
+    snapshot = current_site()
+    target, language = args["target"], args["lang"] or snapshot.settings.language
+    state = service.get_engagement(site=snapshot, target=target, reader=None)
+    counts = {kind: counter.count for kind, counter in state.counters.items()}
+    etag = fragment_etag("counters", snapshot.id, target, language, sorted(counts.items()))
+    return fragment_response(
+        etag,
+        lambda: render_fragment(
+            "counters.html", language=language, site=snapshot.slug, target=target, counts=counts
+        ),
+    )
 
 
 def _reader_action(summary: str) -> Callable[[Any], Any]:

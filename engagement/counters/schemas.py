@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
 from engagement.counters.badges import BADGE_STYLES
 from engagement.errors import NotFound
-from engagement.fields import UtcTimestamp, target_field
+from engagement.fields import Language, UtcTimestamp, target_field
 from engagement.models.counters import SOURCE_LENGTH, CounterKind
 
 MAX_HISTORY_DAYS = 731
@@ -25,6 +25,10 @@ def parse_kind(value: str, *, allowed: tuple[CounterKind, ...] = tuple(CounterKi
 
 class TargetQuery(Schema):
     target = target_field()
+
+
+class TargetHtmlQuery(TargetQuery):
+    lang = Language(load_default=None, metadata={"description": "The page's language; default: the site's"})
 
 
 class BadgeQuery(Schema):

@@ -16,14 +16,18 @@ from functools import cache
 
 from flask import Flask, Response
 
+from engagement.fragments import stylesheet
 from engagement.web.widget_bundle import widget_stylesheet
 
 
 @cache
 def content_security_policy() -> str:
     """The policy, built once: the widget's stylesheet does not change while the service runs."""
-    digest = hashlib.sha256(widget_stylesheet().encode()).digest()
-    widget_style = f"'sha256-{base64.b64encode(digest).decode()}'"
+    # The widget's stylesheet, and its light-DOM copy on the pages a form without JavaScript gets back.
+    widget_style = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+        for text in (widget_stylesheet(), stylesheet())
+    )
     return "; ".join(
         [
             "default-src 'none'",

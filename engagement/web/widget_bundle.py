@@ -22,9 +22,3 @@ def widget_stylesheet() -> str:
     """The text of the <style> the widget puts in each shadow root (pages that embed the widget under a
     CSP allow it by this text's hash)."""
     return (WIDGET_BUILD_DIRECTORY / "widget.css").read_text(encoding="utf-8")
-
-
-def server_rendered_stylesheet() -> str:
-    """widget.css with every rule scoped to the container of a server-rendered thread (.engagement-ssr),
-    so the thread looks the same in the page's light DOM as the widget then draws it in its shadow root."""
-    return (WIDGET_BUILD_DIRECTORY / "widget-ssr.css").read_text(encoding="utf-8")
