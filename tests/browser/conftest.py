@@ -174,6 +174,8 @@ def service(make_app: Callable[..., Flask], host_pages: HostPages) -> Iterator[L
     app = make_app(CLOCK=utc_now)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     live = LiveService(app=app, url=f"http://127.0.0.1:{server.port}", host_origin=host_pages.origin)
+    # Where the service is served is its public URL: forms and links it renders point there.
+    app.config["PUBLIC_URL"] = live.url
     with serving(server):
         yield live
 
