@@ -157,6 +157,36 @@ def test_a_refused_form_comes_back_with_its_fields_and_errors(
     context.close()
 
 
+def test_the_counters_block_shows_its_counts_before_the_widget_and_keeps_them(
+    service: LiveService, article: dict[str, str], browser, tmp_path: Path
+) -> None:
+    for reader in ("a", "b"):
+        service.app.test_client().post(
+            f"/api/v1/sites/{SITE}/engagement/followers", headers={"X-Engagement-Reader": reader * 32}
+        )
+    include = f'<!--# include virtual="/engagement/api/v1/sites/{SITE}/engagement.html?target=site" -->'
+    (tmp_path / "www" / "counters.html").write_text(
+        f'<!doctype html><html lang="en"><body>{include}<script src="{service.url}/widget.js"></script>',
+        encoding="utf-8",
+    )
+    context = browser.new_context(java_script_enabled=False)
+    static = context.new_page()
+    static.goto(f"{article['origin']}/counters.html")
+    assert static.locator(".sc li").nth(1).inner_text().startswith("2")
+    context.close()
+
+    page = browser.new_page()
+    page.goto(f"{article['origin']}/counters.html")
+    follow = page.get_by_role("button", name="Follow")
+    follow.wait_for()
+    light_children = "document.querySelector('[data-engagement=counters]').children.length"
+    assert page.evaluate(light_children) == 0, "the server's copy is taken over"
+    shadow = "document.querySelector('[data-engagement=counters]').shadowRoot"
+    page.wait_for_function(f"() => {shadow}.querySelectorAll('button[aria-pressed]')[1]?.disabled === false")
+    assert page.locator(".sc li").nth(1).inner_text().startswith("2")
+    page.close()
+
+
 def test_the_jinja_recipe_includes_the_fragment_and_falls_back_when_the_service_is_down(
     service: LiveService, article: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,8 +10,10 @@ export function mountCounters(container, env) {
   const counts = {};
   const buttons = {};
   let state;
+  // Counts the server rendered into the page (engagement.html) show at once, until the reader's own state comes.
+  const rendered = JSON.parse(container.querySelector(":scope > section[data-counts]")?.dataset.counts || "{}");
   const item = (kind, label, action) => {
-    counts[kind] = h("span", { class: "n" }, "–");
+    counts[kind] = h("span", { class: "n" }, kind in rendered ? env.num(rendered[kind]) : "–");
     buttons[kind] = button(action, null, { "aria-pressed": "false", disabled: true });
     return h("li", {}, counts[kind], h("span", {}, label), buttons[kind]);
   };
@@ -50,6 +52,7 @@ export function mountCounters(container, env) {
   const subscribe = container.dataset.subscribe !== "false" && subscribeForm(env, target, buttons.subscribers);
   buttons.subscribers.hidden = !subscribe;
   attachSection(container, env, heading, heading, list, subscribe);
+  container.replaceChildren();
   call("GET", "/engagement", { query: { target }, asReader: true }).then(show, (error) =>
     env.say(describeError(t, error)),
   );
