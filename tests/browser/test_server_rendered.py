@@ -43,9 +43,15 @@ def article(service: LiveService, tmp_path: Path) -> Iterator[dict[str, str]]:
         with service.app.app_context():
             create_site(slug=SITE, name="News", origins=[origin], settings=OPEN_SITE)
         url = f"{origin}/article.html"
+        # late.html loads the widget when the test says: the page is first painted from the server's HTML.
+        late = (
+            "<script>window.startWidget = () => document.body.append(Object.assign("
+            f"document.createElement('script'), {{src: '{service.url}/widget.js'}}));</script>"
+        )
         for name, script in (
             ("article.html", ""),
             ("widget.html", f'<script src="{service.url}/widget.js"></script>'),
+            ("late.html", late),
         ):
             (tmp_path / "www" / name).write_text(
                 HOST_PAGE.format(
@@ -56,7 +62,12 @@ def article(service: LiveService, tmp_path: Path) -> Iterator[dict[str, str]]:
                 ),
                 encoding="utf-8",
             )
-        yield {"origin": origin, "url": url, "widget_url": f"{origin}/widget.html"}
+        yield {
+            "origin": origin,
+            "url": url,
+            "widget_url": f"{origin}/widget.html",
+            "late_url": f"{origin}/late.html",
+        }
 
 
 def _post(service: LiveService, origin: str, body: str, **fields: Any) -> dict[str, Any]:
@@ -85,6 +96,52 @@ def test_ssi_puts_the_thread_in_the_articles_html(
     assert page.get_by_role("heading", name="2 Comments").is_visible()
     assert page.locator(f"#comment-{first['id']}").get_by_text("A reply under it.").is_visible()
     context.close()
+
+
+LAYOUT_SHIFTS = """
+window.shifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.shifts.push(entry.value);
+}).observe({ type: "layout-shift", buffered: true });
+"""
+RECT = "(el) => { const r = el.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }"
+
+
+def test_the_widget_adopts_the_server_rendered_thread_without_asking_for_it_or_moving_it(
+    service: LiveService, article: dict[str, str], page
+) -> None:
+    first = _post(service, article["origin"], "The first comment.")
+    _post(service, article["origin"], "Its reply.", parent_id=first["id"])
+    _post(service, article["origin"], "The last comment.")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(f"{request.method} {request.url}"))
+    page.add_init_script(LAYOUT_SHIFTS)
+    page.goto(article["late_url"])
+    host = page.locator("[data-engagement=comments]")
+    last = page.locator("li.c", has_text="The last comment.")
+    before = {"section": host.evaluate(RECT), "last": last.evaluate(RECT)}
+    page.locator("[name=body]").fill("Typed before the script came.")
+
+    page.evaluate("startWidget()")
+    shadow = "document.querySelector('[data-engagement=comments]').shadowRoot"
+    page.wait_for_function(f"() => {shadow}?.querySelector('li')")
+
+    assert host.evaluate("(el) => el.children.length") == 0, "the server's copy left the light DOM"
+    after = {"section": host.evaluate(RECT), "last": last.evaluate(RECT)}
+    for name in before:
+        assert after[name] == pytest.approx(before[name], abs=1), f"the {name} moved"
+    assert page.evaluate("window.shifts.reduce((sum, value) => sum + value, 0)") < 0.01
+    thread_reads = [r for r in requests if r.startswith("GET ") and "/comments?" in r]
+    assert thread_reads == [], "the first page was asked for again"
+    assert page.locator("[name=body]").input_value() == "Typed before the script came."
+    assert page.get_by_role("heading", name="3 Comments").is_visible()
+
+    # Wired up: a like reaches the server.
+    like = page.locator("li.c", has_text="The first comment.").get_by_role("button", name="Like").first
+    like.click()
+    page.wait_for_function(f"() => {shadow}.querySelector('.like[aria-pressed=true]')")
+    listed = service.app.test_client().get(f"/api/v1/sites/{SITE}/comments?thread={THREAD}").get_json()
+    assert listed["comments"][0]["likes"] == 1
 
 
 def test_posting_without_javascript_lands_the_comment_and_returns_to_its_anchor(

@@ -9,8 +9,43 @@ import { readStore, writeStore } from "./store.js";
 
 const PENDING_KEEP_MS = 7 * 864e5;
 
+// The first page the server rendered into the article (comments.html), read back from its data- attributes:
+// the same page GET /comments answers, so the widget draws it without asking for it again.
+function renderedPage(section) {
+  const comment = (li) => {
+    const data = li.dataset;
+    const read = {
+      id: +data.id,
+      parent_id: data.parent ? +data.parent : null,
+      depth: +data.depth,
+      likes: +data.likes,
+      status: data.status,
+      created_at: data.created,
+      edited_at: data.edited || null,
+      author: { name: data.name, url: data.authorUrl || null, avatar: data.avatar || null },
+      html: li.querySelector(":scope > .row .text").innerHTML,
+      replies: [...li.querySelector(":scope > .replies").children].map(comment),
+    };
+    if (data.replyCount) {
+      read.reply_count = +data.replyCount;
+      read.more_replies = data.moreReplies === "true";
+      read.replies_cursor = data.repliesCursor || null;
+    }
+    return read;
+  };
+  const data = section.dataset;
+  return {
+    etag: data.etag,
+    thread: { comment_count: +data.count, closed: data.closed === "true" },
+    settings: JSON.parse(data.settings),
+    comments: [...section.querySelector(":scope > .list").children].map(comment),
+    next_cursor: data.nextCursor || null,
+  };
+}
+
 export function mountThread(container, env) {
   const { t, call } = env;
+  const rendered = container.querySelector(":scope > section.w[data-etag]");
   const ownKey = `own:${env.site}:${env.thread}`;
   const likedKey = `liked:${env.site}`;
   // {comment id: {token, exp, at, body, pending: Comment | null}}: what this browser posted here.
@@ -265,41 +300,60 @@ export function mountThread(container, env) {
     env.say(t("removed"));
   }
 
+  function show(page, reset) {
+    env.settings = page.settings;
+    closed = page.thread.closed;
+    setTotal(page.thread.comment_count);
+    if (reset) list.replaceChildren(), nodes.clear(), (waiting.length = 0);
+    const items = page.comments.map(renderComment);
+    list.append(...items);
+    for (const entry of Object.values(own)) {
+      if ((nodes.get(entry.pending?.id)?.comment.status || "pending") !== "pending") entry.pending = null;
+    }
+    // Listings are shared and cached, so the reader's own pending comments come from localStorage.
+    for (const entry of reset ? Object.values(own) : []) {
+      const { pending } = entry;
+      if (pending && (!pending.parent_id || nodes.has(pending.parent_id))) place(pending);
+    }
+    saveOwn();
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    if (reset) {
+      // Re-sorting keeps a half-written comment.
+      if (closed || !formSlot.firstChild) {
+        formSlot.replaceChildren(closed ? h("p", { class: "note" }, t("closed")) : commentForm());
+      }
+      env.say("");
+    } else if (items[0]) focus(items[0]);
+  }
+
   async function load(reset) {
     more.disabled = true;
     try {
       const page = await call("GET", "/comments", {
         query: { thread: env.thread, sort, limit: container.dataset.limit, cursor: reset ? null : cursor },
       });
-      env.settings = page.settings;
-      closed = page.thread.closed;
-      setTotal(page.thread.comment_count);
-      if (reset) list.replaceChildren(), nodes.clear(), (waiting.length = 0);
-      const items = page.comments.map(renderComment);
-      list.append(...items);
-      for (const entry of Object.values(own)) {
-        if ((nodes.get(entry.pending?.id)?.comment.status || "pending") !== "pending") entry.pending = null;
-      }
-      // Listings are shared and cached, so the reader's own pending comments come from localStorage.
-      for (const entry of reset ? Object.values(own) : []) {
-        const { pending } = entry;
-        if (pending && (!pending.parent_id || nodes.has(pending.parent_id))) place(pending);
-      }
-      saveOwn();
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      if (reset) {
-        // Re-sorting keeps a half-written comment.
-        if (closed || !formSlot.firstChild) {
-          formSlot.replaceChildren(closed ? h("p", { class: "note" }, t("closed")) : commentForm());
-        }
-        env.say("");
-      } else if (items[0]) focus(items[0]);
+      show(page, reset);
     } catch (error) {
       env.say(describeError(t, error));
     }
     more.disabled = false;
   }
 
-  load(true);
+  if (rendered) adopt(rendered);
+  else load(true);
+
+  // Takes over the thread the server rendered: the same page, drawn in the shadow root in this one task (so
+  // nothing is painted in between), with what the reader may have typed into its form before this script ran.
+  function adopt(section) {
+    const typed = new FormData(section.querySelector("form") || undefined);
+    show(renderedPage(section), true);
+    for (const name of ["body", "author_name", "author_email", "author_url"]) {
+      const control = formSlot.querySelector(`[name="${name}"]`);
+      if (control && typed.get(name)) control.value = typed.get(name);
+    }
+    container.replaceChildren();
+    // A reader who posted through the server's form before this script ran lands on #comment-pending.
+    if (location.hash === "#comment-pending") env.say(t("pending"));
+  }
 }
