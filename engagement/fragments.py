@@ -18,18 +18,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, current_app, render_template
 from markupsafe import Markup
 
+from engagement.caching import BoundedMap
 from engagement.http import client_has, conditional
-from engagement.i18n import Translator, translator
+from engagement.i18n import MESSAGES_PATH, Translator, translator
 
 SSR_STYLESHEET = Path(__file__).resolve().parent / "static" / "dist" / "widget-ssr.css"
 # Rules only a server-rendered thread needs: the held-comment notice shows when the no-JS form's
 # redirect lands on it (#comment-pending), and never otherwise.
 _SSR_EXTRA_CSS = ".engagement-ssr #comment-pending:not(:target){display:none}"
-# Bumped when the templates change, so caches holding the old markup revalidate to the new.
-TEMPLATE_VERSION = "1"
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "html"
 
 
 @cache
@@ -46,15 +46,50 @@ def json_ld(document: dict[str, Any]) -> Markup:
     return Markup(escaped)  # noqa: S704 (nothing left in it can end the script element)
 
 
+@cache
+def _markup_version() -> str:
+    """A digest of what turns data into a fragment (templates, stylesheet, translations): a deploy that
+    changes any of them changes every ETag, so no cache keeps the old markup."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in [*sorted(TEMPLATES.glob("*.html")), SSR_STYLESHEET, MESSAGES_PATH]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def fragment_etag(*parts: object) -> str:
-    """A fragment's ETag from what it is drawn from (the data's own ETag, the language, the options)."""
-    digest = hashlib.blake2b(repr((TEMPLATE_VERSION, *parts)).encode(), digest_size=12).hexdigest()
+    """A fragment's ETag from everything it is drawn from (the data's own ETag, the site, the language,
+    the options) and the markup's version: the rendered cache below relies on it being complete."""
+    digest = hashlib.blake2b(repr((_markup_version(), *parts)).encode(), digest_size=12).hexdigest()
     return f"h.{digest}"
 
 
+_RENDERED = "engagement.fragments"
+
+
+def _rendered() -> BoundedMap[str, str]:
+    """Rendered fragments by ETag, per app. The ETag is drawn from everything a fragment is made of (the
+    data's own version, the site, the language, the options, the markup's version), so an entry is never
+    stale and never invalidated: a change makes a new ETag and the old entry ages out. Rendering costs
+    some 4 ms a thread page against 0.3 ms for its JSON, and every article view an SSI include serves
+    asks for it."""
+    found: BoundedMap[str, str] | None = current_app.extensions.get(_RENDERED)
+    if found is None:
+        found = current_app.extensions[_RENDERED] = BoundedMap(
+            max_entries=2048, max_bytes=32 * 2**20, lru=True
+        )
+    return found
+
+
 def fragment_response(etag: str, render: Callable[[], str]) -> Response:
-    """200 with the rendered fragment, or 304 without rendering it when the client holds ``etag``."""
-    body = None if client_has(etag) else render()
+    """200 with the rendered fragment (rendered once per ETag per process), or 304 without rendering it
+    when the client holds ``etag``."""
+    body = None
+    if not client_has(etag):
+        rendered = _rendered()
+        body = rendered.get(etag)
+        if body is None:
+            body = render()
+            rendered.put(etag, body)
     response = conditional(etag, body, mimetype="text/html", cache_control="public, no-cache")
     # Readers' own requests never fetch a fragment; the servers that include one should not sniff it.
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -341,3 +341,20 @@ def test_counters_fragment_shows_every_kind_in_the_requested_language(client, si
 def test_counters_fragment_refuses_a_bad_target(client, site):
     answer = client.get("/api/v1/sites/news/engagement.html?target=%3Cx%3E")
     assert 400 <= answer.status_code < 500 and answer.get_json()["error"]["code"]
+
+
+def test_a_fragment_is_rendered_once_per_version_of_what_it_shows(client, site, monkeypatch):
+    from engagement.comments import fragments
+
+    renders = []
+    real = fragments.render_fragment
+    monkeypatch.setattr(fragments, "render_fragment", lambda *a, **k: renders.append(1) or real(*a, **k))
+    post(client)
+    first = client.get(FRAGMENT).get_data()
+    assert client.get(FRAGMENT).get_data() == first
+    assert len(renders) == 1
+
+    post(client)
+    assert client.get(FRAGMENT).get_data() != first
+    client.get(FRAGMENT + "&lang=de")
+    assert len(renders) == 3

@@ -43,7 +43,9 @@ def thread_fragment(
     page = reading.read_page(site=site, thread_key=thread_key, sort=FIRST_PAGE_SORT, limit=limit, cursor=None)
     settings = site.settings
     options = (settings.html_nosnippet, settings.html_json_ld, api_origin)
-    etag = fragment_etag("thread", page.etag, language, url, title, limit, options)
+    etag = fragment_etag(
+        "thread", site.id, site.slug, thread_key, page.etag, language, url, title, limit, options
+    )
 
     def render() -> str:
         data = json.loads(page.body or b"{}")

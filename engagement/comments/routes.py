@@ -173,7 +173,7 @@ def count_html(args: dict[str, Any], site: str) -> Response:
     key, language = args["thread"], args["lang"] or snapshot.settings.language
     state = reading.thread_states(snapshot, [key])[key]
     count = state.comment_count if state else 0
-    etag = fragment_etag("count", snapshot.id, key, count, language, args["url"])
+    etag = fragment_etag("count", snapshot.id, snapshot.slug, key, count, language, args["url"])
     return fragment_response(
         etag,
         lambda: fragments.count_fragment(

@@ -88,7 +88,7 @@ def engagement_html(args: dict[str, Any], site: str) -> Response:
     target, language = args["target"], args["lang"] or snapshot.settings.language
     state = service.get_engagement(site=snapshot, target=target, reader=None)
     counts = {kind: counter.count for kind, counter in state.counters.items()}
-    etag = fragment_etag("counters", snapshot.id, target, language, sorted(counts.items()))
+    etag = fragment_etag("counters", snapshot.id, snapshot.slug, target, language, sorted(counts.items()))
     return fragment_response(
         etag,
         lambda: render_fragment(
