@@ -101,6 +101,7 @@ def test_thread_fragment_holds_the_first_page_in_the_widgets_markup_without_scri
     assert link["rel"] == "nofollow ugc noopener"
     (form,) = page.find("form")
     assert form["method"] == "post" and form["action"] == "http://localhost/api/v1/sites/news/comments"
+    assert form["accept-charset"] == "utf-8", "a page in another charset still posts UTF-8"
     hidden = {a["name"]: a["value"] for a in page.find("input", type="hidden")}
     assert hidden == {
         "thread": THREAD,
