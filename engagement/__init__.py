@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.reports import init_app as init_reports
     from engagement.web import page_headers
     from engagement.web import routes as web
+    from engagement.webhooks import init_app as init_webhooks
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path), config))
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_mail(app)
     init_privacy(app)
     init_reports(app)
+    init_webhooks(app)
     app.register_blueprint(portability.bp)
     init_console(app)
     app.register_blueprint(web.bp)

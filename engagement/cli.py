@@ -176,6 +176,18 @@ def send_akismet_command() -> None:
     )
 
 
+@group.command("send-webhooks")
+@click.option(
+    "--flush", is_flag=True, help="Also deliveries whose retry is still waiting (after fixing the receiver)."
+)
+def send_webhooks_command(flush: bool) -> None:
+    """Deliver the webhooks due now (the mail process, `send-mail --watch`, also does before each batch)."""
+    from engagement.webhooks import delivery
+
+    report = delivery.deliver_due(flush=flush)
+    click.echo(f"delivered {report.delivered}, retrying later {report.retrying}, failed {report.failed}")
+
+
 @group.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo site and article thread with a few comments (idempotent)."""

@@ -221,6 +221,14 @@ SETTINGS: tuple[Setting, ...] = (
         "before it is given up.",
     ),
     Setting(
+        "WEBHOOKS_ALLOW_PRIVATE",
+        _parse_bool,
+        False,
+        "Let webhook endpoints be on loopback, private and link-local addresses (an intranet; tests). Off, "
+        "every address an endpoint's host resolves to must be public, and plain http is refused.",
+    ),
+    Setting("WEBHOOK_TIMEOUT", float, 15.0, "Seconds a webhook endpoint has to answer one delivery."),
+    Setting(
         "RATELIMIT_SUBSCRIBE",
         str,
         "5 per minute;20 per hour",

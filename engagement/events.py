@@ -21,6 +21,19 @@ comment_status_changed = _signals.signal("comment-status-changed")
 # comment, site, reporters (distinct, counting): enough readers reported an approved comment. Moderation
 # holds it (pending, reason ``reports``), which takes it out of the thread and alerts the moderators.
 reports_threshold_reached = _signals.signal("reports-threshold-reached")
+# comment, site: a reader posted a comment that is not spam (approved or held). Webhooks announce it.
+comment_posted = _signals.signal("comment-posted")
+# comment, site: its author edited a comment (its status may have changed with it). Webhooks announce it.
+comment_edited = _signals.signal("comment-edited")
+# comment, site: its author deleted a comment. Webhooks announce it.
+comment_deleted = _signals.signal("comment-deleted")
+# comment, site, reason: a reader reported a comment (a first report by that reader). Webhooks announce it.
+comment_reported = _signals.signal("comment-reported")
+# site, target, kind (CounterKind), count (or None when not read): a counter's value changed. Webhooks
+# announce it.
+counter_changed = _signals.signal("counter-changed")
+# site, key: staff closed a thread. Webhooks announce it.
+thread_closed = _signals.signal("thread-closed")
 # site, thread (threads.ThreadForPosting), email: a reader ticked "notify me of replies" with a comment
 # that is not spam. Mail records the opt-in and asks the address to confirm.
 reply_notifications_requested = _signals.signal("reply-notifications-requested")

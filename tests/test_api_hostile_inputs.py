@@ -107,6 +107,13 @@ SITE_SETTINGS = {
     "html_nosnippet": True,
     "html_json_ld": True,
 }
+# A literal public address: registering it needs no DNS.
+WEBHOOK = {
+    "url": "https://93.184.215.14/hooks",
+    "events": ["comment.created"],
+    "description": "Newsroom CRM",
+    "enabled": True,
+}
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/moderation/bans": {
         "kind": "word",
@@ -157,6 +164,13 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "lang": "pt-BR",
     },
     "PATCH /api/v1/sites/{site}/comments/{comment_id}": {"body": "Edited by its author."},
+    "POST /api/v1/moderation/sites/{site}/webhooks": WEBHOOK,
+    "PATCH /api/v1/moderation/sites/{site}/webhooks/{endpoint_id}": WEBHOOK,
+    "POST /api/v1/moderation/sites/{site}/webhooks/{endpoint_id}/rotate": {"overlap_hours": 24},
+    "POST /api/v1/moderation/sites/{site}/webhooks/{endpoint_id}/replay": {
+        "delivery_id": None,
+        "since": "2026-01-01T00:00:00Z",
+    },
     "POST /api/v1/sites/{site}/comments/{comment_id}/reports": {"reason": "abuse", "note": "Personal attack"},
     "POST /api/v1/sites/{site}/privacy": {"email": "reader1@example.org", "request": "export"},
     "POST /api/v1/sites/{site}/subscribers": {"email": "new@example.org", "target": "site"},
@@ -200,6 +214,7 @@ class World:
     message_id: int
     token_id: int
     staff: str
+    endpoint_id: int
 
     def fill(self, template: str, **override: str) -> str:
         values = {
@@ -208,6 +223,7 @@ class World:
             "ban_id": str(self.ban_id),
             "message_id": str(self.message_id),
             "token_id": str(self.token_id),
+            "endpoint_id": str(self.endpoint_id),
             "kind": "fans",
             "digest": "0" * 16,
             "token": "not-a-token",
@@ -239,6 +255,7 @@ def world(app, client: FlaskClient) -> World:
     ban = {"kind": "word", "site": SITE, "value": "x"}
     ban_id = client.post("/api/v1/moderation/bans", json=ban, headers=admin).json["id"]
     client.post(f"/api/v1/sites/{SITE}/subscribers", json={"email": "sub@example.org"})
+    endpoint = client.post(f"/api/v1/moderation/sites/{SITE}/webhooks", json=WEBHOOK, headers=admin)
     return World(
         comment_id=posted["comment"]["id"],
         edit_token=posted["edit_token"],
@@ -246,6 +263,7 @@ def world(app, client: FlaskClient) -> World:
         message_id=db.session.scalars(select(OutboxMessage.id)).first(),
         token_id=other.id,
         staff=staff,
+        endpoint_id=endpoint.json["endpoint"]["id"],
     )
 
 

@@ -154,6 +154,8 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         events.comment_published.send(current_app._get_current_object(), comment=comment, site=site)
     else:
         _record_verdict(site, comment, verdict)
+    if verdict.status != CommentStatus.SPAM:
+        events.comment_posted.send(current_app._get_current_object(), comment=comment, site=site)
     if draft.notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
         events.reply_notifications_requested.send(
             current_app._get_current_object(), site=site, thread=thread, email=draft.author_email
@@ -257,6 +259,7 @@ def edit_comment(
     if was_approved or now_approved:
         threads.change_thread_counts(comment.thread_id, approved_delta=int(now_approved) - int(was_approved))
     edited = _public_as_shown(site, comment)
+    events.comment_edited.send(current_app._get_current_object(), comment=comment, site=site)
     db.session.commit()
     return edited
 
@@ -265,6 +268,7 @@ def delete_comment(*, site: SiteRef, comment_id: int, authorization: str | None)
     """The author deletes their comment within the edit window."""
     comment = _own_comment(site, comment_id, authorization)
     threads.remove_comment(comment)
+    events.comment_deleted.send(current_app._get_current_object(), comment=comment, site=site)
     db.session.commit()
 
 

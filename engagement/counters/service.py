@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Row, and_, delete, func, select, update
 
-from engagement import caching, clock
+from engagement import caching, clock, events
 from engagement.clock import isoformat_z
 from engagement.counters.numbers import compact
 from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update
@@ -162,6 +163,8 @@ def set_reader_action(
         _apply_change(counter_id, now, native_count=Counter.native_count + (1 if active else -1))
         caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     state = get_engagement(site=site, target=target, reader=reader)  # read in the same transaction
+    if changed:
+        _announce(site, target, kind, state.counters[kind.value].count)
     db.session.commit()
     return state
 
@@ -176,6 +179,13 @@ def change_native_subscribers(*, site: SiteRef, target: str, delta: int) -> None
     counter_id = ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
     _apply_change(counter_id, now, native_count=Counter.native_count + delta)
     caching.touch_after_commit([caching.counter_key(site.slug, target, CounterKind.SUBSCRIBERS.value)])
+    _announce(site, target, CounterKind.SUBSCRIBERS, None)
+
+
+def _announce(site: SiteRef, target: str, kind: CounterKind, count: int | None) -> None:
+    events.counter_changed.send(
+        current_app._get_current_object(), site=site, target=target, kind=kind, count=count
+    )
 
 
 def push_external_count(
@@ -228,6 +238,8 @@ def push_external_count(
         _apply_change(counter_id, now, external_count=total)
         caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     state = get_engagement(site=site, target=target, reader=None).counters[kind.value]
+    if changed:
+        _announce(site, target, kind, state.count)
     db.session.commit()
     return state
 

@@ -40,6 +40,7 @@ from engagement.models.staff import (
     staff_member_sites,
     staff_token_sites,
 )
+from engagement.models.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 def _never_reuse_ids() -> None:
@@ -73,6 +74,7 @@ __all__ = [
     "CounterKind",
     "CounterReaderAction",
     "CounterSource",
+    "DeliveryStatus",
     "MailContact",
     "ModeratorAlertWindow",
     "OutboxMessage",
@@ -95,6 +97,9 @@ __all__ = [
     "Subscriber",
     "Thread",
     "UsedMailLink",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "staff_member_sites",
     "staff_token_sites",
 ]

@@ -6,9 +6,10 @@ refuses or filters through engagement.staff.access.
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
-from engagement import audit
+from engagement import audit, events
 from engagement import threads as bookkeeping
 from engagement.errors import NotFound
 from engagement.extensions import db
@@ -67,6 +68,8 @@ def update_thread(
             actor=token.label, action="thread_updated", site_id=site_obj.id, details={"key": key, **changes}
         )
         bookkeeping.update_thread(thread.id, **changes)
+        if changes.get("closed"):
+            events.thread_closed.send(current_app._get_current_object(), site=site_obj, key=key)
         db.session.commit()
         db.session.refresh(thread)
     return thread

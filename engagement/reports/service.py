@@ -68,6 +68,9 @@ def report_comment(
     if new:
         comment.open_reports = Comment.open_reports + 1
         db.session.flush()
+        events.comment_reported.send(
+            current_app._get_current_object(), comment=comment, site=site, reason=reason
+        )
     if new and threshold > 0:
         reporters = counting_reporters(site_id=site.id, comment_id=comment.id)
         if reporters >= threshold:
