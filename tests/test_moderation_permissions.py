@@ -64,6 +64,15 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("GET", "/api/v1/moderation/people?email=nobody@example.org", None, {"other_moderator": 200}),
         ("POST", "/api/v1/moderation/people/erase", {"email": "nobody@example.org", "mode": "anonymize"},
          {"other_moderator": 200}),
+        ("GET", "/api/v1/moderation/sites/news/webhooks", None, ADMIN_ONLY),
+        ("POST", "/api/v1/moderation/sites/news/webhooks", {"url": "https://93.184.215.14/h"},
+         {**ADMIN_ONLY, "admin": 201}),
+        ("PATCH", "/api/v1/moderation/sites/news/webhooks/{hook}", {"enabled": True}, ADMIN_ONLY),
+        ("DELETE", "/api/v1/moderation/sites/news/webhooks/{fresh_hook}", None, {**ADMIN_ONLY, "admin": 204}),
+        ("POST", "/api/v1/moderation/sites/news/webhooks/{hook}/rotate", {}, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/sites/news/webhooks/{hook}/attempts", None, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/sites/news/webhooks/{hook}/deliveries", None, ADMIN_ONLY),
+        ("POST", "/api/v1/moderation/sites/news/webhooks/{hook}/replay", {}, ADMIN_ONLY),
     ]  # fmt: skip
 
 
@@ -96,6 +105,19 @@ def _fill(template: str, client, world, n: int) -> str:
     admin = world["admin"]
     if "{fresh}" in template:
         template = template.replace("{fresh}", str(post(client, thread="t").json["comment"]["id"]))
+    if "{hook}" in template or "{fresh_hook}" in template:
+        # One endpoint for every caller, a new one for each deletion (a site has at most 20).
+        if "{fresh_hook}" in template or "hook" not in world:
+            hook = client.post(
+                "/api/v1/moderation/sites/news/webhooks",
+                json={"url": "https://93.184.215.14/h"},
+                headers=admin,
+            ).json["endpoint"]["id"]
+            if "{hook}" in template:
+                world["hook"] = hook
+        else:
+            hook = world["hook"]
+        template = template.replace("{hook}", str(hook)).replace("{fresh_hook}", str(hook))
     if "{ban}" in template:
         ban = client.post(
             "/api/v1/moderation/bans", json={"site": "news", "kind": "word", "value": f"w{n}"}, headers=admin
@@ -138,7 +160,9 @@ def test_permission_matrix_covers_every_moderation_route(app, client, world):
     adapter = app.url_map.bind("localhost")
     covered = set()
     for method, template, _, _ in cases:
-        path = template.split("?")[0].replace("{fresh}", "1").replace("{ban}", "1").replace("{token}", "1")
+        path = template.split("?")[0]
+        for placeholder in ("{fresh}", "{ban}", "{token}", "{hook}", "{fresh_hook}"):
+            path = path.replace(placeholder, "1")
         endpoint, _args = adapter.match(path, method=method)
         covered.add((endpoint, method))
     routes = {
