@@ -8,12 +8,14 @@
 //   It is also written, scoped to the container of a server-rendered thread, to dist/widget-ssr.css: the
 //   same rules in the light DOM (`:host` becomes the container .engagement-ssr, every other rule is nested
 //   under it and flattened by esbuild), so a thread the server rendered looks as the widget will draw it.
-// - messages.json (language -> key -> text) becomes MESSAGE_KEYS plus MESSAGE_TABLE, each language's
-//   texts in key order, so the keys are sent once; a language whose keys differ from English's fails the
-//   build.
+// - messages.json (language -> key -> text) becomes MESSAGE_KEYS and ENGLISH (its texts in key order),
+//   built in, and one file per other language, dist/lang/<language>.<hash>.json (its texts in key order),
+//   which the widget fetches for readers of that language (LANGUAGE_FILES names them); a language whose
+//   keys differ from English's fails the build.
 //
 // node build-widget.js [--source DIR] [--outdir DIR]: the tests build into a temporary directory.
-import { readFile, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -28,6 +30,7 @@ const { values: options } = parseArgs({
 });
 
 const stylesheets = [];
+const languageFiles = new Map();
 
 const widgetAssets = {
   name: "widget-assets",
@@ -48,11 +51,19 @@ const widgetAssets = {
         const differing = [...keys.filter((key) => !own.includes(key)), ...own.filter((key) => !keys.includes(key))];
         if (differing.length) errors.push({ text: `${language} keys differ from en: ${differing.join(", ")}` });
       }
-      const table = Object.fromEntries(
-        Object.entries(messages).map(([language, texts]) => [language, keys.map((key) => texts[key])]),
-      );
+      // English is built in; every other language is a file of its own, named by its content's hash so it
+      // can be cached for good, fetched only by readers of that language.
+      const files = {};
+      for (const [language, texts] of Object.entries(messages)) {
+        if (language === "en") continue;
+        const body = JSON.stringify(keys.map((key) => texts[key]));
+        const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
+        languageFiles.set(`${language}.${hash}.json`, body);
+        files[language] = `${language}.${hash}.json`;
+      }
       const contents = `export const MESSAGE_KEYS = ${JSON.stringify(keys)};
-export const MESSAGE_TABLE = ${JSON.stringify(table)};`;
+export const ENGLISH = ${JSON.stringify(keys.map((key) => messages.en[key]))};
+export const LANGUAGE_FILES = ${JSON.stringify(files)};`;
       return { contents, errors, loader: "js" };
     });
   },
@@ -88,3 +99,8 @@ const scoped = await esbuild.transform(
   { loader: "css", minify: true, target: ["chrome100", "firefox100", "safari15"] },
 );
 await writeFile(path.join(options.outdir, "widget-ssr.css"), scoped.code.trim());
+// dist/lang holds exactly this build's language files: old hashes go.
+const languageDir = path.join(options.outdir, "lang");
+await rm(languageDir, { recursive: true, force: true });
+await mkdir(languageDir, { recursive: true });
+for (const [name, body] of languageFiles) await writeFile(path.join(languageDir, name), body);

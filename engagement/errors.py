@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 # Paths whose errors are JSON even when the failure happens before a view runs (404, 405, 413).
-JSON_PATH_PREFIXES = ("/api/", "/badges/", "/readyz")
+JSON_PATH_PREFIXES = ("/api/", "/badges/", "/readyz", "/widget/lang/")
 
 
 class ApiError(Exception):

@@ -7,6 +7,7 @@ import gzip
 import pytest
 
 from engagement.demo import seed_demo
+from engagement.web.widget_bundle import WIDGET_BUILD_DIRECTORY
 
 
 def test_widget_js_is_cached_briefly_and_revalidated_by_etag(client):
@@ -105,3 +106,22 @@ def test_json_answers_carry_no_page_policy(client):
     response = client.get("/api/v1/openapi.json")
 
     assert "Content-Security-Policy" not in response.headers
+
+
+def test_widget_language_files_are_served_immutable_and_anything_else_is_a_json_404(client):
+    name = next((WIDGET_BUILD_DIRECTORY / "lang").iterdir()).name
+    answer = client.get(f"/widget/lang/{name}")
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert isinstance(answer.get_json(), list)
+    for bad in (
+        "xx.000000000000.json",
+        "..%2F..%2Fwidget.js",
+        "de.json",
+        name.replace(".json", ".js"),
+        "%00",
+    ):
+        refused = client.get(f"/widget/lang/{bad}")
+        assert refused.status_code == 404, bad
+        assert refused.get_json()["error"]["code"] == "not_found"

@@ -12,7 +12,7 @@ from engagement.config import public_base_url
 from engagement.demo import DEMO_SLUG
 from engagement.http import conditional
 from engagement.web.article import MORE_ARTICLES, demo_article
-from engagement.web.widget_bundle import widget_bundle
+from engagement.web.widget_bundle import widget_bundle, widget_language
 
 bp = Blueprint("web", __name__)
 
@@ -67,6 +67,19 @@ def widget_versioned(digest: str) -> Response:
     if digest != script.digest:
         abort(404)
     return _script_response(script, "public, max-age=31536000, immutable")
+
+
+@bp.get("/widget/lang/<name>")
+def widget_language_file(name: str) -> Response:
+    """A language's texts for the widget: named by its content's hash, so cacheable forever."""
+    body = widget_language(name)
+    if body is None:
+        abort(404)
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # the widget on any page reads it
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/")

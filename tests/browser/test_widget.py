@@ -580,6 +580,37 @@ def test_the_widget_speaks_the_page_language_unless_the_container_names_one(
     expect(russian.get_by_role("button", name="Отправить комментарий")).to_be_visible()
 
 
+def test_the_widget_fetches_only_its_readers_language_beside_the_first_page(
+    service: LiveService, open_article: Callable[..., Page], page: Page
+) -> None:
+    service.create_site()
+    service.post_comment("Erster Kommentar")
+    events: list[str] = []
+    page.on("request", lambda request: events.append(f"start {request.url}"))
+    page.on("requestfinished", lambda request: events.append(f"end {request.url}"))
+
+    open_article(THREAD_MARKUP, lang="de-AT")
+    expect(page.get_by_role("heading", name="1 Kommentar")).to_be_visible()
+
+    languages = [event for event in events if event.startswith("start") and "/widget/lang/" in event]
+    assert len(languages) == 1 and "/widget/lang/de." in languages[0]
+    first_page = next(
+        i for i, event in enumerate(events) if event.startswith("start") and "/comments?" in event
+    )
+    language_done = next(
+        i for i, event in enumerate(events) if event.startswith("end") and "/widget/lang/" in event
+    )
+    assert first_page < language_done, "the first page is asked for while the language loads, not after"
+
+    english, _ = new_page(page.context.browser)
+    requested: list[str] = []
+    english.on("request", lambda request: requested.append(request.url))
+    open_article(THREAD_MARKUP, on=english)
+    expect(english.get_by_role("heading", name="1 Comment")).to_be_visible()
+    assert not [url for url in requested if "/widget/lang/" in url], "English is built in"
+    english.context.close()
+
+
 def test_data_theme_overrides_the_colour_scheme_of_the_system(
     service: LiveService, open_article: Callable[..., Page], page: Page
 ) -> None:

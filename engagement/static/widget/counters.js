@@ -53,7 +53,8 @@ export function mountCounters(container, env) {
   buttons.subscribers.hidden = !subscribe;
   attachSection(container, env, heading, heading, list, subscribe);
   container.replaceChildren();
-  call("GET", "/engagement", { query: { target }, asReader: true }).then(show, (error) =>
+  // Asked for while the language loaded (boot.js).
+  (env.first || call("GET", "/engagement", { query: { target }, asReader: true })).then(show, (error) =>
     env.say(describeError(t, error)),
   );
 }

@@ -17,7 +17,10 @@ export function fillCounts(origin) {
       makeApi(origin, site)("GET", "/counts", { query: { thread: batch } }).then(({ counts }) => {
         for (const thread of batch) {
           if (!Object.hasOwn(counts, thread)) continue;
-          for (const link of links.get(thread)) link.textContent = makeLocale(link).t("comments", { n: counts[thread] });
+          for (const link of links.get(thread)) {
+            const locale = makeLocale(link, origin);
+            locale.ready.then(() => (link.textContent = locale.t("comments", { n: counts[thread] })));
+          }
         }
       }, () => {});
     }

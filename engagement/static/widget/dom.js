@@ -30,7 +30,7 @@ export function attachSection(container, env, heading, ...children) {
     .attachShadow({ mode: "open" })
     .append(
       h("style", { text: WIDGET_CSS }),
-      h("section", { class: "w", "aria-labelledby": heading.id }, children, status),
+      h("section", { class: "w", lang: env.lang, dir: env.dir, "aria-labelledby": heading.id }, children, status),
     );
 }
 

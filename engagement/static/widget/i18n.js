@@ -1,7 +1,9 @@
 // Translation and formatting. The strings live in messages.json (keys are English identifiers; a
-// plural message maps Intl.PluralRules categories to text, "other" being the fallback); the build
-// (build-widget.js) turns it into MESSAGE_KEYS and MESSAGE_TABLE (language -> texts in key order).
-import { MESSAGE_KEYS, MESSAGE_TABLE } from "./messages.json";
+// plural message maps Intl.PluralRules categories to text, "other" being the fallback). The build
+// (build-widget.js) builds English in and writes every other language to a file of its own, named by
+// its content's hash: a reader's language is fetched once, in parallel with the first API call, and
+// cached for good; a language that fails to load leaves the widget in English.
+import { ENGLISH, LANGUAGE_FILES, MESSAGE_KEYS } from "./messages.json";
 
 const TIME_UNITS = [
   ["year", 31536e3],
@@ -12,16 +14,28 @@ const TIME_UNITS = [
   ["minute", 60],
   ["second", 1],
 ];
+const RIGHT_TO_LEFT = new Set(["ar", "fa", "he", "ur"]);
+const loading = {};
+
+function loadTexts(origin, language) {
+  loading[language] ||= fetch(`${origin}/widget/lang/${LANGUAGE_FILES[language]}`, { credentials: "omit" })
+    .then((response) => (response.ok ? response.json() : null))
+    .catch(() => null);
+  return loading[language];
+}
 
 // Language from data-lang, else <html lang>, else English; the full tag (pt-BR) still drives Intl formats.
-export function makeLocale(el) {
+// The locale works at once (in English); `ready` resolves when it speaks the reader's language.
+export function makeLocale(el, origin) {
   let tag = (el.dataset.lang || document.documentElement.lang || "en").trim();
   try {
     tag = Intl.getCanonicalLocales(tag)[0];
   } catch {
     tag = "en";
   }
-  const texts = MESSAGE_TABLE[tag.split("-")[0].toLowerCase()] || ((tag = "en"), MESSAGE_TABLE.en);
+  let language = tag.split("-")[0].toLowerCase();
+  if (language !== "en" && !LANGUAGE_FILES[language]) (language = "en"), (tag = "en");
+  let texts = ENGLISH;
   const plural = new Intl.PluralRules(tag);
   const full = new Intl.NumberFormat(tag);
   const compact = new Intl.NumberFormat(tag, { notation: "compact", maximumFractionDigits: 1 });
@@ -29,6 +43,14 @@ export function makeLocale(el) {
   // {n} is a number formatted for the widget's language: in full, compact above 10,000.
   const num = (n) => (Math.abs(n) > 1e4 ? compact : full).format(n);
   return {
+    lang: language,
+    dir: RIGHT_TO_LEFT.has(language) ? "rtl" : "ltr",
+    ready:
+      language === "en"
+        ? Promise.resolve()
+        : loadTexts(origin, language).then((loaded) => {
+            if (Array.isArray(loaded) && loaded.length === MESSAGE_KEYS.length) texts = loaded;
+          }),
     num,
     t(key, vars = {}) {
       let text = texts[MESSAGE_KEYS.indexOf(key)];

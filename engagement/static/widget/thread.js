@@ -330,9 +330,13 @@ export function mountThread(container, env) {
   async function load(reset) {
     more.disabled = true;
     try {
-      const page = await call("GET", "/comments", {
-        query: { thread: env.thread, sort, limit: container.dataset.limit, cursor: reset ? null : cursor },
-      });
+      // The first page was asked for while the language loaded (boot.js).
+      const first = env.first;
+      env.first = null;
+      const page = await (first ||
+        call("GET", "/comments", {
+          query: { thread: env.thread, sort, limit: container.dataset.limit, cursor: reset ? null : cursor },
+        }));
       show(page, reset);
     } catch (error) {
       env.say(describeError(t, error));
