@@ -138,7 +138,8 @@ def test_the_widget_adopts_the_server_rendered_thread_without_asking_for_it_or_m
 
     # Wired up: a like reaches the server.
     like = page.locator("li.c", has_text="The first comment.").get_by_role("button", name="Like").first
-    like.click()
+    with page.expect_response(lambda response: "/likes" in response.url):
+        like.click()
     page.wait_for_function(f"() => {shadow}.querySelector('.like[aria-pressed=true]')")
     listed = service.app.test_client().get(f"/api/v1/sites/{SITE}/comments?thread={THREAD}").get_json()
     assert listed["comments"][0]["likes"] == 1
@@ -292,3 +293,26 @@ def test_the_wordpress_recipe_runs_under_php(service: LiveService, article: dict
     assert 'data-engagement="comments"' in run.stdout and 'lang="de"' in run.stdout
     assert "Seen through WordPress." in run.stdout and "1 Kommentar" in run.stdout
     assert f'<script src="{service.url}/widget.js" async></script>' in run.stdout
+
+
+def test_an_adopted_thread_gets_live_updates_from_the_fragments_etag(
+    service: LiveService, article: dict[str, str], page
+) -> None:
+    with service.app.app_context():
+        from engagement.extensions import db
+        from engagement.models import Site
+
+        site = db.session.query(Site).filter_by(slug=SITE).one()
+        site.settings = site.settings.replace(live_interval_seconds=1)
+        db.session.commit()
+    _post(service, article["origin"], "Already there.")
+    page.goto(article["widget_url"])
+    shadow = "document.querySelector('[data-engagement=comments]').shadowRoot"
+    page.wait_for_function(f"() => {shadow}?.querySelector('li')")
+    page.wait_for_timeout(1500)
+    assert page.get_by_role("button", name="1 new comment").count() == 0, "nothing new yet"
+
+    _post(service, article["origin"], "Arrived while reading.")
+    page.get_by_role("button", name="1 new comment").wait_for(timeout=5000)
+    page.get_by_role("button", name="1 new comment").click()
+    page.get_by_text("Arrived while reading.").wait_for()

@@ -2,10 +2,12 @@
 import { readerId } from "./store.js";
 
 // call(method, path, options) resolves to the parsed JSON (null for 204) or rejects with the API's
-// error object {code, message, fields?}; a network failure rejects with {code: "network"}.
+// error object {code, message, fields?}; a network failure rejects with {code: "network"}. An answer
+// with an ETag carries it as `etag`. `revalidate` makes the browser ask its cached copy's ETag again
+// (a 304 on the wire when nothing changed, the cached body for this code).
 export function makeApi(origin, site) {
   const base = `${origin}/api/v1/sites/${encodeURIComponent(site)}`;
-  return async (method, path, { query, body, token, asReader } = {}) => {
+  return async (method, path, { query, body, token, asReader, revalidate } = {}) => {
     const url = new URL(base + path);
     for (const [key, value] of Object.entries(query || {})) {
       for (const item of [].concat(value ?? [])) url.searchParams.append(key, item);
@@ -16,12 +18,19 @@ export function makeApi(origin, site) {
     if (asReader) headers["X-Engagement-Reader"] = readerId();
     let response;
     try {
-      response = await fetch(url, { method, headers, body: body && JSON.stringify(body), credentials: "omit" });
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body && JSON.stringify(body),
+        credentials: "omit",
+        cache: revalidate ? "no-cache" : "default",
+      });
     } catch {
       throw { code: "network" };
     }
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) throw { code: "failed", ...data?.error };
+    if (data && response.headers.get("ETag")) data.etag = response.headers.get("ETag").replace(/^W\//, "").replaceAll('"', "");
     return data;
   };
 }

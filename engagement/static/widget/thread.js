@@ -4,6 +4,7 @@
 import { describeError, toggleOptimistically } from "./api.js";
 import { attachSection, button, h, isWebUrl, setSafeHtml } from "./dom.js";
 import { createForm } from "./form.js";
+import { startLive } from "./live.js";
 import { reportAction } from "./report.js";
 import { readStore, writeStore } from "./store.js";
 
@@ -69,6 +70,9 @@ export function mountThread(container, env) {
     h("option", { value: "top" }, t("top")),
   );
   const formSlot = h("div");
+  // Holds the floating "N new comments" button (live.js); takes no room.
+  const liveSlot = h("div", { class: "live" });
+  let live = null;
   const list = h("ol", { class: "list" });
   const more = button(t("more"), () => load(false), { class: "more", hidden: true });
   attachSection(
@@ -76,6 +80,8 @@ export function mountThread(container, env) {
     env,
     heading,
     h("div", { class: "bar" }, heading, h("label", { class: "sort" }, t("sort"), " ", sorter)),
+    // Before the form, where no margin of the form or the list can collapse through it.
+    liveSlot,
     formSlot,
     list,
     more,
@@ -93,6 +99,24 @@ export function mountThread(container, env) {
   function setTotal(count) {
     total = count;
     heading.textContent = t("comments", { n: total });
+    // The page's count links for this thread say the same.
+    for (const link of document.querySelectorAll("a[data-engagement=count][data-site]")) {
+      const key = link.dataset.thread || new URL(link.href, location.href).pathname;
+      if (link.dataset.site === env.site && key === env.thread) link.textContent = t("comments", { n: total });
+    }
+  }
+
+  // What live updates found, shown when the reader asks: new top-level comments where the sort puts them
+  // (at the end only once every page is loaded), replies under their parents; focus goes to the first.
+  function showArrived(arrived) {
+    const placed = arrived
+      .slice()
+      .reverse()
+      .filter((comment) => !nodes.has(comment.id))
+      .filter((comment) => comment.parent_id !== null || sort === "newest" || !cursor)
+      .filter((comment) => comment.parent_id === null || nodes.has(comment.parent_id))
+      .map(place);
+    if (placed[0]) focus(sort === "newest" ? placed.at(-1) : placed[0]);
   }
 
   function renderComment(comment) {
@@ -318,6 +342,15 @@ export function mountThread(container, env) {
     saveOwn();
     cursor = page.next_cursor;
     more.hidden = !cursor;
+    live ||= liveSlot.appendChild(
+      startLive(env, {
+        limit: container.dataset.limit,
+        known: page.etag,
+        isShown: (id) => nodes.has(id),
+        onCount: setTotal,
+        onShow: showArrived,
+      }),
+    );
     if (reset) {
       // Re-sorting keeps a half-written comment.
       if (closed || !formSlot.firstChild) {
