@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from babel import Locale
 
 from engagement.comments.nojs import REFUSAL_MESSAGES
 from engagement.web.widget_bundle import WIDGET_BUILD_DIRECTORY, widget_bundle
@@ -25,7 +26,11 @@ WIDGET_SOURCES = ROOT / "engagement" / "static" / "widget"
 # English is built in; every other language is a file of its own, fetched only by its readers.
 GZIP_BUDGET_BYTES = 12 * 1024
 LANGUAGE_GZIP_BUDGET_BYTES = 1536
-LANGUAGES = {"en", "de", "fr", "es", "pt", "ru", "uk", "zh"}
+# The 34 languages (issue 17): the seed article's readers', the right-to-left ones, and the rest of the list.
+_LANGUAGE_LIST = (
+    "en de fr es pt ru uk zh ar he fa ur ja ko hi id tr pl it nl cs el vi th sv da nb fi ro hu bg sk hr ca"
+)
+LANGUAGES = set(_LANGUAGE_LIST.split())
 # Enough of a page for the bundle's top level to run in node: boot waits for DOMContentLoaded.
 FAKE_PAGE = """
 globalThis.document = {currentScript: null, readyState: "loading", addEventListener() {}};
@@ -214,3 +219,25 @@ def test_building_does_not_change_what_tricky_code_does(build: Build, node: str,
     as_written = json.loads(run_node(node, TRICKY_MODULE + SHOW_OUT, tmp_path, "tricky.mjs"))
     assert json.loads(run_node(node, FAKE_PAGE + built + SHOW_OUT, tmp_path)) == as_written
     assert as_written[-3:] == [4, 1.5, ["a b c", "-"]]
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES - {"en"}))
+def test_every_language_has_every_message_with_its_own_plural_forms(language: str) -> None:
+    """A language misses no key English has, keeps every placeholder, and its plural texts name only
+    categories CLDR has for it (Babel's data; the widget's Intl.PluralRules uses the same)."""
+    messages = json.loads((WIDGET_SOURCES / "messages.json").read_text(encoding="utf-8"))
+    english, texts = messages["en"], messages[language]
+    categories = {Locale.parse(language).plural_form(n) for n in [*range(1000), 10**6, 1.5]}
+
+    assert set(texts) == set(english), f"{language} keys differ from English"
+    for key, text in texts.items():
+        assert isinstance(text, dict) == isinstance(english[key], dict), f"{language}.{key}: plural or not"
+        variants = text.values() if isinstance(text, dict) else [text]
+        if isinstance(text, dict):
+            assert "other" in text and set(text) <= categories | {"other"}, f"{language}.{key}: {set(text)}"
+        for variant in variants:
+            assert variant.strip(), f"{language}.{key} is empty"
+            placeholders = set(re.findall(r"\{(\w+)\}", variant))
+            assert placeholders <= {"n"}, f"{language}.{key}: unknown placeholder"
+            if not isinstance(text, dict) and "{n}" in english[key]:
+                assert "{n}" in variant, f"{language}.{key} lost its number"
