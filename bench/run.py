@@ -76,6 +76,15 @@ SCENARIOS = (
         "thread read answered 304",
         Request(f"{API}/comments?thread={THREAD_200}", headers=(("If-None-Match", ETAG_PLACEHOLDER),)),
     ),
+    # What every open thread costs while it is read: the widget revalidates the newest page (live.js).
+    Scenario(
+        "live_poll_304",
+        "live-update poll answered 304 (newest page)",
+        Request(
+            f"{API}/comments?thread={THREAD_200}&sort=newest&limit=50",
+            headers=(("If-None-Match", ETAG_PLACEHOLDER),),
+        ),
+    ),
     Scenario(
         "read_page_20",
         "thread read, 20-comment page",
