@@ -422,3 +422,15 @@ def test_the_cli_delivers_and_flushes_what_waits_for_a_retry(client, admin, rece
     assert "delivered 0" in runner.invoke(args=["engagement", "send-webhooks"]).output, "still backing off"
     flushed = runner.invoke(args=["engagement", "send-webhooks", "--flush"])
     assert "delivered 1" in flushed.output
+
+
+def test_a_secret_stored_under_another_secret_key_is_never_used_to_post_unsigned(
+    client, admin, receiver, app
+):
+    _register(client, admin, receiver.url)
+    post(client)
+    app.config["SECRET_KEY"] = "another-secret-key-after-a-rotation-0123456789"
+
+    assert delivery.deliver_due().retrying == 1
+    assert receiver.received == []
+    assert "rotate it" in _deliveries()[0].last_error

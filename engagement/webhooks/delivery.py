@@ -126,12 +126,26 @@ def _attempt(claimed: _Claimed, report: DeliveryReport) -> None:
     if endpoint is None or not endpoint.enabled:
         return
     now = clock.now()
+    secrets = signing_secrets(endpoint, now)
+    if not secrets:
+        # Never post unsigned: the secret was stored under another ENGAGEMENT_SECRET_KEY.
+        _record(
+            claimed,
+            endpoint,
+            now,
+            None,
+            "The endpoint's secret cannot be read (the secret key changed): rotate it.",
+            succeeded=False,
+            retry_after=None,
+            report=report,
+        )
+        db.session.commit()
+        return
     headers = {
         "webhook-id": claimed.message_id,
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": " ".join(
-            Webhook(secret).sign(claimed.message_id, now, claimed.payload)
-            for secret in signing_secrets(endpoint, now)
+            Webhook(secret).sign(claimed.message_id, now, claimed.payload) for secret in secrets
         ),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
