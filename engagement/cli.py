@@ -164,6 +164,24 @@ def send_mail_command(watch: bool, interval: float) -> None:
         click.echo(f"SMTP server unreachable: {report.unreachable}", err=True)
 
 
+@group.command("worker")
+@click.option(
+    "--flush", is_flag=True, help="First make everything waiting out a retry due now (mail, webhooks)."
+)
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between looks when nothing is due.")
+def worker_command(flush: bool, interval: float) -> None:
+    """The background process: mail, webhooks, Akismet's reports and privacy answers, until SIGTERM
+    (`send-mail --watch` is the same process)."""
+    from engagement.mailer import outbox, sender
+    from engagement.webhooks import delivery
+
+    if flush:
+        mail, hooks = outbox.flush_backoff(), delivery.flush_backoff()
+        click.echo(f"flushed {mail} messages and {hooks} webhook deliveries waiting for a retry", err=True)
+    click.echo("delivering mail and webhooks until SIGTERM", err=True)
+    sender.watch_until_terminated(idle_seconds=interval)
+
+
 @group.command("send-akismet")
 def send_akismet_command() -> None:
     """Deliver the learning reports owed to Akismet (the mail process also does, before each batch)."""

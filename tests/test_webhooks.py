@@ -412,16 +412,18 @@ def test_two_workers_deliver_each_event_exactly_once(make_app, receiver):
     assert len(ids) == 30 and len(set(ids)) == 30
 
 
-def test_the_cli_delivers_and_flushes_what_waits_for_a_retry(client, admin, receiver, runner):
+def test_the_cli_delivers_and_flushes_what_waits_for_a_retry(client, admin, receiver, runner, clock):
     _register(client, admin, receiver.url)
     post(client)
-    receiver.answers.append((500, {}, 0.0))
+    receiver.answers += [(500, {}, 0.0), (500, {}, 0.0), (500, {}, 0.0)]
 
-    first = runner.invoke(args=["engagement", "send-webhooks"])
-    assert "retrying later 1" in first.output
-    assert "delivered 0" in runner.invoke(args=["engagement", "send-webhooks"]).output, "still backing off"
-    flushed = runner.invoke(args=["engagement", "send-webhooks", "--flush"])
-    assert "delivered 1" in flushed.output
+    assert "retrying later 1" in runner.invoke(args=["engagement", "send-webhooks"]).output
+    clock.advance(seconds=5)
+    assert "retrying later 1" in runner.invoke(args=["engagement", "send-webhooks"]).output  # now 5 min away
+    assert "delivered 0, retrying later 0" in runner.invoke(args=["engagement", "send-webhooks"]).output
+    # A flush tries each waiting delivery once (a failing one does not loop), then the next flush again.
+    assert "retrying later 1" in runner.invoke(args=["engagement", "send-webhooks", "--flush"]).output
+    assert "delivered 1" in runner.invoke(args=["engagement", "send-webhooks", "--flush"]).output
 
 
 def test_a_secret_stored_under_another_secret_key_is_never_used_to_post_unsigned(
@@ -434,3 +436,34 @@ def test_a_secret_stored_under_another_secret_key_is_never_used_to_post_unsigned
     assert delivery.deliver_due().retrying == 1
     assert receiver.received == []
     assert "rotate it" in _deliveries()[0].last_error
+
+
+def test_worker_flush_makes_what_waits_for_a_retry_due_then_watches(
+    client, admin, receiver, runner, clock, monkeypatch
+):
+    from engagement.mailer import outbox, sender
+
+    _register(client, admin, receiver.url)
+    post(client)
+    receiver.answers += [(500, {}, 0.0)] * 3
+    for delay in (0, 5):
+        clock.advance(seconds=delay)
+        delivery.deliver_due()  # now waiting 5 minutes
+    message = outbox.enqueue_email(to="a@example.org", subject="s", template="console_sign_in", context={})
+    db.session.commit()
+    outbox.record_failure(message.id, "4xx", permanent=False)  # waiting 5 minutes
+    db.session.execute(
+        db.update(OutboxMessage)
+        .where(OutboxMessage.id == message.id)
+        .values(next_attempt_at=clock() + delivery.timedelta(hours=2))
+    )
+    db.session.commit()
+    watched = []
+    monkeypatch.setattr(sender, "watch_until_terminated", lambda idle_seconds: watched.append(idle_seconds))
+
+    result = runner.invoke(args=["engagement", "worker", "--flush"])
+
+    assert "flushed 1 messages and 1 webhook deliveries" in result.output
+    assert watched == [5.0]
+    assert _deliveries()[0].next_attempt_at == clock()
+    assert db.session.get(OutboxMessage, message.id).next_attempt_at == clock()

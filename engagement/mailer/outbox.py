@@ -196,6 +196,24 @@ def claim_due_messages(*, limit: int) -> list[ClaimedMessage]:
     return claimed
 
 
+def flush_backoff() -> int:
+    """Make every message waiting out a retry due now (``worker --flush``, after the SMTP server was
+    fixed). One a sender holds (its lease ends within ``CLAIM_LEASE``) is left to it, and so is one
+    that was never tried: it waits for its own time (a digest collecting until then)."""
+    now = clock.now()
+    flushed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.attempts > 0,
+            OutboxMessage.next_attempt_at > now + CLAIM_LEASE,
+        )
+        .values(next_attempt_at=now)
+    ).rowcount
+    db.session.commit()
+    return int(flushed)
+
+
 def mark_sent(message_id: int) -> None:
     """The SMTP server accepted the message: record it at once, in a transaction of its own."""
     db.session.execute(

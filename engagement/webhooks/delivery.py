@@ -81,18 +81,36 @@ class _Claimed:
 
 
 def deliver_due(*, flush: bool = False) -> DeliveryReport:
-    """Every delivery due now, batch by batch; ``flush`` takes the queued ones whose retry is still
-    waiting too (an operator who fixed the receiving end need not wait out the backoff)."""
+    """Every delivery due now, batch by batch; ``flush`` makes the queued ones whose retry is still
+    waiting due first (an operator who fixed the receiving end need not wait out the backoff)."""
+    if flush:
+        flush_backoff()
     report = DeliveryReport()
     while True:
-        claimed = _claim(limit=BATCH_SIZE, flush=flush)
+        claimed = _claim(limit=BATCH_SIZE)
         for delivery in claimed:
             _attempt(delivery, report)
         if len(claimed) < BATCH_SIZE:
             return report
 
 
-def _claim(*, limit: int, flush: bool) -> list[_Claimed]:
+def flush_backoff() -> int:
+    """Make every queued delivery waiting out a retry due now. One a worker holds (its lease ends within
+    ``CLAIM_LEASE``) is left to it; so is one due within the lease anyway."""
+    now = clock.now()
+    flushed = db.session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.QUEUED,
+            WebhookDelivery.next_attempt_at > now + CLAIM_LEASE,
+        )
+        .values(next_attempt_at=now)
+    ).rowcount
+    db.session.commit()
+    return int(flushed)
+
+
+def _claim(*, limit: int) -> list[_Claimed]:
     now = clock.now()
     due = (
         select(WebhookDelivery)
@@ -102,11 +120,7 @@ def _claim(*, limit: int, flush: bool) -> list[_Claimed]:
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)  # ignored by SQLite: its writers take turns
     )
-    if not flush:
-        due = due.where(WebhookDelivery.next_attempt_at <= now)
-    else:
-        # A delivery another worker holds right now (its lease lies ahead by about CLAIM_LEASE) stays its.
-        due = due.where(WebhookDelivery.next_attempt_at <= now + CLAIM_LEASE / 2)
+    due = due.where(WebhookDelivery.next_attempt_at <= now)
     claimed = [
         _Claimed(row.id, row.message_id, row.payload, row.attempts, row.endpoint_id)
         for row in db.session.scalars(due)
