@@ -34,8 +34,9 @@ comment_reported = _signals.signal("comment-reported")
 counter_changed = _signals.signal("counter-changed")
 # site, key: staff closed a thread. Webhooks announce it.
 thread_closed = _signals.signal("thread-closed")
-# site, thread (threads.ThreadForPosting), email: a reader ticked "notify me of replies" with a comment
-# that is not spam. Mail records the opt-in and asks the address to confirm.
+# site, thread (threads.ThreadForPosting), email, language (the reader's, or None): a reader ticked
+# "notify me of replies" with a comment that is not spam. Mail records the opt-in and asks the address
+# to confirm, in that language.
 reply_notifications_requested = _signals.signal("reply-notifications-requested")
 # site, target, delta (+1 or -1): an email subscription was confirmed, or a confirmed one ended (an
 # unsubscribe, an erasure). Counters count it in the target's native subscribers.

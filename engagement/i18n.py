@@ -2,8 +2,10 @@
 numbers, relative times and text direction, so a server-rendered thread says exactly what the widget
 would say in the same language.
 
-The table is ``engagement/static/widget/messages.json`` (language -> key -> text; a plural message maps
-CLDR plural categories to text, ``other`` being the fallback), the one source the widget's build reads too.
+Two tables of the same shape (language -> key -> text; a plural message maps CLDR plural categories to
+text, ``other`` being the fallback): the widget's, ``engagement/static/widget/messages.json``, the one
+source its build reads too, and the mail's, ``engagement/templates/mail/messages.json``, for the mail
+readers get and the pages its links open. Both hold the same languages (a test says so).
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from babel.numbers import format_compact_decimal, format_decimal
 from engagement import clock
 
 MESSAGES_PATH = Path(__file__).resolve().parent / "static" / "widget" / "messages.json"
+MAIL_MESSAGES_PATH = Path(__file__).resolve().parent / "templates" / "mail" / "messages.json"
+_TABLES = {"widget": MESSAGES_PATH, "mail": MAIL_MESSAGES_PATH}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,6}\Z")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @cache
-def _table() -> dict[str, dict[str, Any]]:
-    with MESSAGES_PATH.open(encoding="utf-8") as source:
+def _table(name: str = "widget") -> dict[str, dict[str, Any]]:
+    with _TABLES[name].open(encoding="utf-8") as source:
         table: dict[str, dict[str, Any]] = json.load(source)
     return table
 
@@ -60,9 +64,9 @@ def _locale(language: str) -> Locale:
 class Translator:
     """One language's texts and formats: ``t(key, n=3)``, ``num(n)``, ``ago(when)``, ``dir``."""
 
-    def __init__(self, language: str) -> None:
-        self.language = language if language in _table() else DEFAULT_LANGUAGE
-        self._texts = _table()[self.language]
+    def __init__(self, language: str, table: str = "widget") -> None:
+        self.language = language if language in _table(table) else DEFAULT_LANGUAGE
+        self._texts = _table(table)[self.language]
         self._locale = _locale(self.language)
         self.dir = "rtl" if self._locale.character_order == "right-to-left" else "ltr"
 
@@ -90,4 +94,11 @@ class Translator:
 
 @cache
 def translator(language: str) -> Translator:
+    """The widget's texts in ``language`` (server-rendered threads)."""
     return Translator(language)
+
+
+@cache
+def mail_translator(language: str | None) -> Translator:
+    """The mail's texts in ``language`` (None or unknown: English)."""
+    return Translator(language or DEFAULT_LANGUAGE, "mail")

@@ -172,8 +172,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "since": "2026-01-01T00:00:00Z",
     },
     "POST /api/v1/sites/{site}/comments/{comment_id}/reports": {"reason": "abuse", "note": "Personal attack"},
-    "POST /api/v1/sites/{site}/privacy": {"email": "reader1@example.org", "request": "export"},
-    "POST /api/v1/sites/{site}/subscribers": {"email": "new@example.org", "target": "site"},
+    "POST /api/v1/sites/{site}/privacy": {"email": "reader1@example.org", "request": "export", "lang": "ja"},
+    "POST /api/v1/sites/{site}/subscribers": {"email": "new@example.org", "target": "site", "lang": "ar"},
 }
 # A valid value for every query parameter, by name.
 QUERY_VALUES = {

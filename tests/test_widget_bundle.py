@@ -163,7 +163,7 @@ def test_every_message_the_widget_uses_exists_in_every_language() -> None:
     # The widget's modules and the server's templates of the same thread (engagement/i18n.py) share it.
     paths = [
         *sorted(WIDGET_SOURCES.glob("*.js")),
-        *sorted((ROOT / "engagement" / "templates").rglob("*.html")),
+        *sorted((ROOT / "engagement" / "templates" / "html").glob("*.html")),
     ]
     sources = "\n".join(path.read_text(encoding="utf-8") for path in paths)
     used = set(re.findall(r"\bt\(\s*[\"'](\w+)[\"']", sources)) | set(REFUSAL_MESSAGES.values())

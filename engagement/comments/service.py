@@ -138,6 +138,7 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         likes=0,
         pinned=False,
         open_reports=0,
+        language=draft.language,
         created_at=now,
     )
     if comment is None:
@@ -158,7 +159,11 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         events.comment_posted.send(current_app._get_current_object(), comment=comment, site=site)
     if draft.notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
         events.reply_notifications_requested.send(
-            current_app._get_current_object(), site=site, thread=thread, email=draft.author_email
+            current_app._get_current_object(),
+            site=site,
+            thread=thread,
+            email=draft.author_email,
+            language=draft.language,
         )
     token, expires = tokens.issue_edit_token(
         comment_id=comment.id,

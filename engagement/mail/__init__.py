@@ -26,5 +26,7 @@ def _notify_reply(_app: Any, *, comment: Comment, site: SiteRef) -> None:
     service.notify_reply(comment=comment, site=site)
 
 
-def _request_reply_notifications(_app: Any, *, site: SiteRef, thread: ThreadForPosting, email: str) -> None:
-    service.request_reply_notifications(site=site, thread=thread, email=email)
+def _request_reply_notifications(
+    _app: Any, *, site: SiteRef, thread: ThreadForPosting, email: str, language: str | None = None
+) -> None:
+    service.request_reply_notifications(site=site, thread=thread, email=email, language=language)

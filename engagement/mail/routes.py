@@ -41,7 +41,10 @@ TAGS = ["mail"]
 @response(202, schemas.SubscribeAcceptedSchema)
 def subscribe(subscription: dict[str, Any], site: str) -> dict[str, Any]:
     service.request_subscription(
-        site=current_site(), target=subscription["target"], email=subscription["email"]
+        site=current_site(),
+        target=subscription["target"],
+        email=subscription["email"],
+        language=subscription["lang"],
     )
     return {}
 

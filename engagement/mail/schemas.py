@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engagement.fields import SLUG, AuthorEmail, Page, UtcTimestamp, listing_schema, target_field
+from engagement.fields import SLUG, AuthorEmail, Language, Page, UtcTimestamp, listing_schema, target_field
 from engagement.models import OutboxStatus
 
 
 class SubscribeSchema(Schema):
     email = AuthorEmail(required=True)
     target = target_field()
+    lang = Language(
+        load_default=None, metadata={"description": "The reader's language, for the confirmation"}
+    )
 
 
 class SubscribeAcceptedSchema(Schema):

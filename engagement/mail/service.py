@@ -22,6 +22,7 @@ from engagement.database import insert_ignoring_conflicts
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.hashing import keyed_hash
+from engagement.i18n import mail_translator
 from engagement.mailer import links
 from engagement.mailer.outbox import enqueue_email
 from engagement.models import Comment, MailContact, ReplySubscription, Site, SiteRef, Subscriber, Thread
@@ -50,7 +51,9 @@ class LinkSubject:
 # --- opt-in ----------------------------------------------------------------------------------------------
 
 
-def request_reply_notifications(*, site: SiteRef, thread: ThreadForPosting, email: str) -> None:
+def request_reply_notifications(
+    *, site: SiteRef, thread: ThreadForPosting, email: str, language: str | None = None
+) -> None:
     """The comment form's "notify me" box: replies in ``thread`` will be mailed to ``email`` once the
     address is confirmed for the site; the first opt-in mails the confirmation link. Caller commits."""
     email = email.lower()
@@ -67,11 +70,13 @@ def request_reply_notifications(*, site: SiteRef, thread: ThreadForPosting, emai
     )
     if contact.confirmed_at is not None:
         return  # a regular's every opt-in is not a mail request (nothing here answers a stranger)
+    language = language or site.settings.language
     _mail_confirmation(
         model=MailContact,
         row=contact,
         site=site,
-        subject=f"Confirm reply notifications from {site.name}",
+        language=language,
+        subject=mail_translator(language).t("confirmNotificationsSubject", site=site.name),
         template="confirm_notifications",
         context={"site_name": site.name, "thread_title": thread.title or thread.key},
         claims={"k": "contact", "id": contact.id, "h": links.address_tag(email)},
@@ -79,7 +84,7 @@ def request_reply_notifications(*, site: SiteRef, thread: ThreadForPosting, emai
     )
 
 
-def request_subscription(*, site: SiteRef, target: str, email: str) -> None:
+def request_subscription(*, site: SiteRef, target: str, email: str, language: str | None = None) -> None:
     """``POST /subscribers``: mail a confirmation link; the subscription counts once it is followed."""
     email = email.lower()
     now = clock.now()
@@ -88,11 +93,13 @@ def request_subscription(*, site: SiteRef, target: str, email: str) -> None:
         {"site_id": site.id, "target": target, "email": email, "created_at": now},
         keys=["site_id", "target", "email"],
     )
+    language = language or site.settings.language
     _mail_confirmation(
         model=Subscriber,
         row=subscriber,
         site=site,
-        subject=f"Confirm your subscription to {site.name}",
+        language=language,
+        subject=mail_translator(language).t("confirmSubscriptionSubject", site=site.name),
         template="confirm_subscription",
         context={"site_name": site.name, "target": target},
         claims={"k": "subscriber", "id": subscriber.id, "h": links.address_tag(email)},
@@ -114,6 +121,7 @@ def _mail_confirmation(
     model: type[Any],
     row: Any,
     site: SiteRef,
+    language: str,
     subject: str,
     template: str,
     context: dict[str, Any],
@@ -138,6 +146,7 @@ def _mail_confirmation(
         site=site,
         unsubscribe_url=links.link_url(UNSUBSCRIBE_LINK, claims),
         suppressed_because=held_back,
+        language=language,
     )
     sent_at = now if held_back is None else row.confirmation_sent_at
     db.session.execute(update(model).where(model.id == row.id).values(confirmation_sent_at=sent_at))
@@ -175,9 +184,14 @@ def notify_reply(*, comment: Comment, site: SiteRef) -> None:
         return
     thread = comment.thread
     claims = {"id": contact.id, "h": links.address_tag(email)}
+    # The language the parent's author wrote in: they get the mail.
+    language = parent.language or site.settings.language
     enqueue_email(
         to=email,
-        subject=f"{comment.author_name} replied to your comment on {thread.title or site.name}",
+        language=language,
+        subject=mail_translator(language).t(
+            "replySubject", author=comment.author_name, title=thread.title or site.name
+        ),
         template="reply_notification",
         context={
             "site_name": site.name,

@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from engagement import clock
 from engagement.database import insert_if_absent
 from engagement.extensions import db
+from engagement.i18n import mail_translator
 from engagement.models import SiteRef
 from engagement.models.mail import OutboxMessage, OutboxStatus
 
@@ -67,6 +68,7 @@ def enqueue_email(
     dedupe_key: str | None = None,
     suppressed_because: str | None = None,
     not_before: datetime | None = None,
+    language: str | None = None,
 ) -> OutboxMessage:
     """Render ``templates/mail/messages/<template>.txt`` and ``.html`` and add the message to the
     current transaction (the caller commits it with the change that caused it).
@@ -74,6 +76,7 @@ def enqueue_email(
     ``dedupe_key``: a second message with the same key is not added; the first one is returned.
     ``suppressed_because``: the message is recorded but never sent (kept so staff can see why).
     ``not_before``: no sender claims it earlier (a digest collecting until then); default now.
+    ``language``: the recipient's (``engagement.i18n``): templates get its ``t`` and ``lang``/``dir``.
     """
     now = clock.now()
     values = {
@@ -83,7 +86,13 @@ def enqueue_email(
         "to_address": to,
         "from_name": site.name if site is not None else "",
         "reply_to": reply_to,
-        **_rendered(subject=subject, template=template, context=context, unsubscribe_url=unsubscribe_url),
+        **_rendered(
+            subject=subject,
+            template=template,
+            context=context,
+            unsubscribe_url=unsubscribe_url,
+            language=language,
+        ),
         "unsubscribe_url": unsubscribe_url,
         "status": OutboxStatus.SUPPRESSED if suppressed_because else OutboxStatus.QUEUED,
         "attempts": 0,
@@ -137,13 +146,26 @@ def rewrite_unclaimed_message(
 
 
 def _rendered(
-    *, subject: str, template: str, context: dict[str, Any], unsubscribe_url: str | None
+    *,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    unsubscribe_url: str | None,
+    language: str | None = None,
 ) -> dict[str, str]:
     # Titles and names come from readers: one line (a header cannot hold a line break), and within the column.
     subject = " ".join(subject.split())
     if len(subject) > SUBJECT_LENGTH:
         subject = subject[: SUBJECT_LENGTH - 1] + "…"
-    variables = {"subject": subject, "unsubscribe_url": unsubscribe_url, **context}
+    words = mail_translator(language)
+    variables = {
+        "subject": subject,
+        "unsubscribe_url": unsubscribe_url,
+        "t": words.t,
+        "lang": words.language,
+        "dir": words.dir,
+        **context,
+    }
     return {
         "template": template,
         "subject": subject,

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from engagement.api import Content, alt_response, doc, response
 from engagement.errors import ApiError
+from engagement.i18n import mail_translator, negotiate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +34,18 @@ def declare_link_page(summary: str, *, tags: list[str], answer: Content = HTML) 
 
 
 def link_page(template: str, *, status: int = 200, **context: Any) -> Response:
-    """A link page rendered from ``template``."""
-    return Response(render_template(template, **context), status=status, mimetype=HTML)
+    """A link page rendered from ``template``, in the language the reader's browser asks for
+    (``Accept-Language``; the mail's own table, English when it speaks none of them)."""
+    words = mail_translator(_browser_language())
+    page = render_template(template, t=words.t, lang=words.language, dir=words.dir, **context)
+    response = Response(page, status=status, mimetype=HTML)
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _browser_language() -> str:
+    accepted = [language for language, _quality in request.accept_languages]
+    return negotiate(*accepted)
 
 
 def serve_link_pages(blueprint: Blueprint, refused: Any) -> None:

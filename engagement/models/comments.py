@@ -99,6 +99,8 @@ class Comment(Base):
     author_url: Mapped[str | None] = mapped_column(String(200))
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(String(400), default="")
+    # The language the author wrote in (the widget's), for the mail they get; None: the site's.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     body: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")

@@ -34,4 +34,5 @@ class PrivacyRequest(Base):
     status: Mapped[str] = mapped_column(String(16))
     # One request per site, kind, address and hour: repeats within the hour change nothing.
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str | None] = mapped_column(String(16))  # of the mail that answers it; None: the site's
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

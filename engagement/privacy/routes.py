@@ -68,7 +68,10 @@ def erase_person(erase: dict[str, Any]) -> service.Erasure:
 @response(202, schemas.PrivacyAcceptedSchema)
 def request_privacy(privacy_request: dict[str, Any], site: str) -> dict[str, Any]:
     service.request_by_email(
-        site=current_site(), email=privacy_request["email"], request=privacy_request["request"]
+        site=current_site(),
+        email=privacy_request["email"],
+        request=privacy_request["request"],
+        language=privacy_request["lang"],
     )
     return {}
 

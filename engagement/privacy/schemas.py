@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from engagement.fields import AuthorEmail
+from engagement.fields import AuthorEmail, Language
 from engagement.privacy.service import ERASE_MODES, REQUESTS
 from engagement.staff.comment_view import StaffCommentSchema
 
@@ -68,6 +68,7 @@ class ErasureSchema(Schema):
 class PrivacyRequestSchema(Schema):
     email = AuthorEmail(required=True)
     request = fields.String(required=True, validate=validate.OneOf(REQUESTS))
+    lang = Language(load_default=None, metadata={"description": "The reader's language, for the mailed link"})
 
 
 class PrivacyAcceptedSchema(Schema):

@@ -24,6 +24,7 @@ from engagement.database import insert_ignoring_conflicts
 from engagement.errors import Forbidden
 from engagement.extensions import db
 from engagement.hashing import keyed_hash
+from engagement.i18n import mail_translator
 from engagement.mailer import links
 from engagement.mailer.outbox import enqueue_email
 from engagement.models import (
@@ -107,7 +108,7 @@ def erase_person(*, token: StaffToken, email: str, mode: str) -> Erasure:
 # --- a reader's own request ------------------------------------------------------------------------------
 
 
-def request_by_email(*, site: SiteRef, email: str, request: str) -> None:
+def request_by_email(*, site: SiteRef, email: str, request: str, language: str | None = None) -> None:
     """Record a reader's export or erase request; the mail process answers it (``answer_requests``).
 
     The same statement for every address, known or not, and nothing looked up here: neither the answer
@@ -126,6 +127,7 @@ def request_by_email(*, site: SiteRef, email: str, request: str) -> None:
                 "email": email,
                 "status": PrivacyRequestStatus.RECEIVED,
                 "dedupe_key": keyed_hash("privacy-request", f"{site.id}:{request}:{email}:{hour}")[:64],
+                "language": language,
                 "created_at": now,
             },
             conflict_columns=["dedupe_key"],
@@ -164,10 +166,14 @@ def _mail_link(site: Site, privacy_request: PrivacyRequest) -> None:
     purpose = EXPORT_LINK if kind == "export" else ERASE_LINK
     hour = int(privacy_request.created_at.timestamp() // 3600)
     address = keyed_hash("privacy", privacy_request.email)[:40]
-    subject = {"export": "Your data at", "erase": "Erase your data at"}[kind]
+    language = privacy_request.language or site.settings.language
+    subject = mail_translator(language).t(
+        {"export": "exportSubject", "erase": "eraseSubject"}[kind], site=site.name
+    )
     enqueue_email(
         to=privacy_request.email,
-        subject=f"{subject} {site.name}",
+        language=language,
+        subject=subject,
         template=f"privacy_{kind}",
         # The link names the request, never the address: links end up in logs and browser history.
         context={"site_name": site.name, "link_url": links.link_url(purpose, {"r": privacy_request.id})},

@@ -64,7 +64,7 @@ function subscribeForm(env, target, opener) {
     names: ["email"],
     label: env.t("subscribe"),
     async send({ email }) {
-      await env.call("POST", "/subscribers", { body: { email, target } });
+      await env.call("POST", "/subscribers", { body: { email, target, lang: env.lang } });
       form.hidden = true;
       opener.setAttribute("aria-expanded", false);
       env.say(env.t("subscribed"));

@@ -243,7 +243,15 @@ export function mountThread(container, env) {
 
   async function post(values, parent) {
     const result = await call("POST", "/comments", {
-      body: { ...values, thread: env.thread, thread_url: env.url, thread_title: env.title, parent_id: parent?.id ?? null },
+      body: {
+        ...values,
+        thread: env.thread,
+        thread_url: env.url,
+        thread_title: env.title,
+        parent_id: parent?.id ?? null,
+        // The mail this reader gets (reply notifications, their confirmation) speaks their language.
+        lang: env.lang,
+      },
     });
     const { comment } = result;
     const pending = comment.status === "pending";
