@@ -170,3 +170,27 @@ def test_the_erase_page_speaks_the_browsers_language_with_its_plural(client, smt
     html = client.get(path, headers={"Accept-Language": "uk"}).get_data(as_text=True)
     assert "Ваші 3 коментарі залишаться" in html
     assert client.get(path).get_data(as_text=True).count("Your 3 comments will stay") == 1
+
+
+def test_moderator_alerts_speak_the_sites_language(client, smtp, app):
+    create_site(
+        slug="news",
+        name="News",
+        origins=[],
+        settings={
+            "moderation": "all",
+            "flood_seconds": 0,
+            "language": "uk",
+            "notify_emails": ["desk@news.example"],
+        },
+    )
+    post(client, author_email=ADA, lang="en")
+    deliver_due_messages()
+
+    alert = smtp.one_to("desk@news.example")
+    assert alert["Subject"].startswith("[News] Коментар чекає на модерацію")
+    assert "Схвалити" in text_of(alert) and "протягом 7 днів" in text_of(alert)
+    approve = next(line for line in text_of(alert).splitlines() if line.startswith("Схвалити: "))
+    path = "/mail/moderate/" + approve.rsplit("/mail/moderate/", 1)[1]
+    page = client.get(path, headers={"Accept-Language": "uk"}).get_data(as_text=True)
+    assert "Модерація коментаря" in page and ">Схвалити</button>" in page

@@ -279,7 +279,7 @@ def test_a_comment_moderated_before_its_digest_goes_is_listed_and_its_link_says_
     links = links_by_comment(smtp.to(MOD)[1])
     assert list(links) == ["Second.", "Third."]
     page = client.get(links["Second."]["approve"])
-    assert page.status_code == 409 and "already moderated: spam" in page.text
+    assert page.status_code == 409 and "This comment was already moderated. (spam, " in page.text
 
 
 def test_a_digest_lists_the_first_25_comments_and_counts_the_rest(client, smtp, clock):
@@ -294,7 +294,7 @@ def test_a_digest_lists_the_first_25_comments_and_counts_the_rest(client, smtp, 
     _, digest = smtp.to(MOD)
     assert subject(digest) == "[News] 31 comments awaiting moderation"
     assert quoted(digest) == bodies[:25]
-    assert "6 more held after these are waiting in the moderation queue" in text_of(digest)
+    assert "6 more comments held after these are waiting in the moderation queue" in text_of(digest)
     assert len(links_by_comment(digest)) == 25
 
 

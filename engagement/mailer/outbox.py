@@ -134,12 +134,21 @@ def unclaimed_message(message_id: int, *, not_before: datetime) -> OutboxMessage
 
 
 def rewrite_unclaimed_message(
-    message: OutboxMessage, *, subject: str, template: str, context: dict[str, Any]
+    message: OutboxMessage,
+    *,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    language: str | None = None,
 ) -> None:
     """Render a message from ``unclaimed_message`` again (a digest taking in what happened since it was
     enqueued); the caller commits, in the transaction that locked it."""
     values = _rendered(
-        subject=subject, template=template, context=context, unsubscribe_url=message.unsubscribe_url
+        subject=subject,
+        template=template,
+        context=context,
+        unsubscribe_url=message.unsubscribe_url,
+        language=language,
     )
     for column, value in values.items():
         setattr(message, column, value)

@@ -33,6 +33,7 @@ from engagement.database import insert_if_absent
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.hashing import keyed_hash
+from engagement.i18n import mail_translator
 from engagement.mailer import links
 from engagement.mailer.outbox import enqueue_email, rewrite_unclaimed_message, unclaimed_message
 from engagement.models import (
@@ -113,9 +114,11 @@ def _collecting_digest(window: ModeratorAlertWindow, now: datetime) -> OutboxMes
 
 def _send_alert(comment: Comment, site: SiteRef, email: str) -> None:
     held = _held_comment(comment, email)
+    language = site.settings.language  # moderators read the site's language
     enqueue_email(
         to=email,
-        subject=f"[{site.name}] Comment awaiting moderation on {held['thread_title']}",
+        language=language,
+        subject=mail_translator(language).t("alertSubject", site=site.name, title=held["thread_title"]),
         template="moderation_alert",
         context={"site_name": site.name, "comment": held},
         site=site,
@@ -138,7 +141,8 @@ def _collect(
     # Ordered as held; a comment deleted since it was held is left out.
     comments = sorted(listed, key=lambda c: window.digest_comment_ids.index(c.id))
     total = len(comments) + window.digest_unlisted
-    subject = f"[{site.name}] {total} comment{'s' if total != 1 else ''} awaiting moderation"
+    language = site.settings.language
+    subject = mail_translator(language).t("digestSubject", site=site.name, n=total)
     context: dict[str, Any] = {
         "site_name": site.name,
         "since": f"{window.ends_at - ALERT_WINDOW:%Y-%m-%d %H:%M} UTC",
@@ -148,10 +152,13 @@ def _collect(
         "total": total,
     }
     if digest is not None:
-        rewrite_unclaimed_message(digest, subject=subject, template="moderation_digest", context=context)
+        rewrite_unclaimed_message(
+            digest, subject=subject, template="moderation_digest", context=context, language=language
+        )
         return
     digest = enqueue_email(
         to=email,
+        language=language,
         subject=subject,
         template="moderation_digest",
         context=context,
@@ -217,10 +224,11 @@ def _usable_link(token: str) -> tuple[ModerationLink, str]:
     if email is None:
         raise Forbidden("link_revoked", "This address no longer moderates this site.")
     if comment.status != CommentStatus.PENDING:
+        by = comment.moderated_by or "the spam rules"
         raise Conflict(
             "already_moderated",
-            f"This comment was already moderated: {comment.status}, by "
-            f"{comment.moderated_by or 'the spam rules'}.",
+            f"This comment was already moderated: {comment.status}, by {by}.",
+            fields={"status": str(comment.status), "moderated_by": by},
         )
     link = ModerationLink(
         comment=comment, site=site, action=action, email=email, text=html_to_text(comment.html)
