@@ -3,6 +3,8 @@ interval, behind a button that moves nothing; a hidden tab does not poll; polls 
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable
 
 import pytest
@@ -122,3 +124,29 @@ def test_the_readers_own_comment_is_not_announced_as_new(
     page.wait_for_timeout(2500)
     expect(page.get_by_role("button", name="1 new comment")).to_have_count(0)
     expect(page.get_by_role("heading", name="1 Comment")).to_be_visible()
+
+
+def test_polling_backs_off_while_the_service_fails_and_resumes_after(
+    service: LiveService, open_article: Callable[..., Page], page: Page
+) -> None:
+    service.create_site(live_interval_seconds=1)
+    service.post_comment("Hello.")
+    open_article(THREAD_MARKUP)
+    expect(page.get_by_text("Hello.")).to_be_visible()
+    polls: list[float] = []
+
+    def refuse(route) -> None:
+        polls.append(time.monotonic())
+        route.abort()
+
+    page.route("**/comments?*sort=newest*", refuse)
+    page.wait_for_timeout(6500)
+    # Without backing off: six polls. With it (1 s doubling: 2, 4, 8...): three at most, each gap longer.
+    assert 1 <= len(polls) <= 3, polls
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
+    assert all(gap >= 1.8 for gap in gaps), gaps  # never the plain 1 s interval again
+    assert all(later > earlier * 1.5 for earlier, later in itertools.pairwise(gaps)), gaps
+
+    page.unroute("**/comments?*sort=newest*")
+    service.post_comment("Back again.", name="Ana")
+    expect(page.get_by_role("button", name="1 new comment")).to_be_visible(timeout=12000)
