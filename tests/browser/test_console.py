@@ -54,6 +54,7 @@ def open_queue_as_admin(service: LiveService, page: Page) -> None:
     page.get_by_label("Staff token").fill(secret)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{service.url}/console/queue")
+    page.wait_for_load_state("domcontentloaded")  # the deferred queue.js has added its keys
 
 
 def test_approve_the_first_card_by_key_and_undo_it(service: LiveService, page: Page) -> None:
