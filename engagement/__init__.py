@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.portability import routes as portability
     from engagement.privacy import init_app as init_privacy
     from engagement.reports import init_app as init_reports
+    from engagement.sso import init_app as init_sso
     from engagement.web import page_headers
     from engagement.web import routes as web
     from engagement.webhooks import init_app as init_webhooks
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_privacy(app)
     init_reports(app)
     init_webhooks(app)
+    init_sso(app)
     app.register_blueprint(portability.bp)
     init_console(app)
     app.register_blueprint(web.bp)

@@ -56,6 +56,7 @@ def matching_bans(
     bans: list[BanRule],
     *,
     email: str,
+    sso_id: str | None = None,
     ip_hash: str | None,
     author_url: str | None,
     folded_texts: Callable[[], list[str]],
@@ -70,7 +71,8 @@ def matching_bans(
     matched = []
     for ban in bans:
         if (
-            (ban.kind == BanKind.EMAIL and email == ban.value)
+            (ban.kind == BanKind.EMAIL and email and email == ban.value)
+            or (ban.kind == BanKind.SSO and sso_id is not None and sso_id == ban.value)
             or (ban.kind == BanKind.IP and ip_hash is not None and ip_hash == ban.value)
             or (
                 ban.kind == BanKind.DOMAIN

@@ -63,7 +63,7 @@ from sqlalchemy.orm import Session
 
 from engagement.database import host_file_path
 from engagement.extensions import db
-from engagement.models import Ban, Site, Thread, WebhookEndpoint
+from engagement.models import Ban, Site, SsoKey, Thread, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,11 @@ def bans_key(site_id: int) -> str:
 def webhooks_key(site_id: int) -> str:
     """A site's webhook endpoints (created, changed and removed as ORM rows, found by the flush hook)."""
     return f"webhooks:{site_id}"
+
+
+def sso_keys_key(site_id: int) -> str:
+    """A site's single sign-on keys (added, retired and removed as ORM rows, found by the flush hook)."""
+    return f"sso-keys:{site_id}"
 
 
 def counter_key(site_slug: str, target: str, kind: str) -> str:
@@ -542,8 +547,8 @@ def touch_after_commit(keys: Iterable[str], session: Session | None = None) -> N
 
 @event.listens_for(Session, "after_flush")
 def _touch_flushed_rows(session: Session, _context: Any) -> None:
-    # Sites, threads, bans and webhook endpoints changed through the ORM (settings, a thread made by an
-    # import, a ban lifted); the lists still hold what this flush wrote.
+    # Sites, threads, bans, webhook endpoints and single sign-on keys changed through the ORM (settings,
+    # a thread made by an import, a ban lifted); the lists still hold what this flush wrote.
     keys = set()
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, Site):
@@ -562,6 +567,10 @@ def _touch_flushed_rows(session: Session, _context: Any) -> None:
             values = _key_values(session, row, ("site_id",))
             if len(values) == 1:
                 keys.add(webhooks_key(values["site_id"]))
+        elif isinstance(row, SsoKey):
+            values = _key_values(session, row, ("site_id",))
+            if len(values) == 1:
+                keys.add(sso_keys_key(values["site_id"]))
     if keys:
         touch_after_commit(keys, session)
 

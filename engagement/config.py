@@ -235,6 +235,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Subscription requests per IP.",
     ),
     Setting(
+        "RATELIMIT_SSO_SESSION",
+        str,
+        "20 per minute;200 per hour",
+        "Single sign-on exchanges (a site's token for a reader session) per IP.",
+    ),
+    Setting(
+        "SSO_SESSION_SECONDS",
+        int,
+        7200,
+        "How long a signed-in reader's session lasts; then the page signs them in again with a new token.",
+    ),
+    Setting(
         "RATELIMIT_CONSOLE_SIGN_IN",
         str,
         "10 per minute;50 per hour",

@@ -11,11 +11,11 @@ from flask import Blueprint, Response, request
 from engagement.errors import ApiError, Forbidden
 from engagement.http import per_request
 from engagement.models import SiteSnapshot
-from engagement.readers import READER_HEADER
+from engagement.readers import READER_HEADER, SESSION_HEADER
 from engagement.sites.service import public_site
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ALLOWED_HEADERS = f"Content-Type, Authorization, {READER_HEADER}"
+ALLOWED_HEADERS = f"Content-Type, Authorization, {READER_HEADER}, {SESSION_HEADER}"
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE"
 
 

@@ -29,3 +29,19 @@ def required_reader() -> str:
     if reader is None:
         raise BadRequest("missing_reader", f"Send the {READER_HEADER} header.")
     return reader
+
+
+SESSION_HEADER = "X-Engagement-Session"
+MAX_SESSION_LENGTH = 4096
+
+
+def session_header() -> str | None:
+    """A signed-in reader's session token as sent (``X-Engagement-Session``), or None; verifying it is
+    single sign-on's (``engagement.sso.sessions``). Posting asks only whether one was sent: a signed-in
+    reader's name and email come from their session, not from the form."""
+    raw = request.headers.get(SESSION_HEADER, "").strip()
+    if not raw:
+        return None
+    if len(raw) > MAX_SESSION_LENGTH:
+        raise BadRequest("invalid_session", f"{SESSION_HEADER} is too long.")
+    return raw

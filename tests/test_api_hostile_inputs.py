@@ -36,7 +36,7 @@ from engagement.models import StaffRole
 from engagement.models.mail import OutboxMessage
 from engagement.staff.service import create_token
 from tests.conftest import TEST_SECRET
-from tests.factories import make_site, post
+from tests.factories import make_site, post, sign_sso
 from tests.fakes.akismet import VALID_KEY, akismet_fixture  # noqa: F401 (the "akismet" fixture)
 
 
@@ -106,7 +106,11 @@ SITE_SETTINGS = {
     "language": "fr",
     "html_nosnippet": True,
     "html_json_ld": True,
+    "sso_required": False,
+    "sso_skip_first_time": True,
+    "sso_login_url": "https://hostile.example/sign-in",
 }
+SSO_KID = "world-key"
 # A literal public address: registering it needs no DNS.
 WEBHOOK = {
     "url": "https://93.184.215.14/hooks",
@@ -174,6 +178,13 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/sites/{site}/comments/{comment_id}/reports": {"reason": "abuse", "note": "Personal attack"},
     "POST /api/v1/sites/{site}/privacy": {"email": "reader1@example.org", "request": "export", "lang": "ja"},
     "POST /api/v1/sites/{site}/subscribers": {"email": "new@example.org", "target": "site", "lang": "ar"},
+    "POST /api/v1/moderation/sites/{site}/sso/keys": {
+        "algorithm": "HS256",
+        "public_key": None,
+        "kid": "desk-2026",
+        "grace_hours": 24,
+    },
+    "POST /api/v1/sites/{site}/sso/session": {"token": "{sso_token}"},
 }
 # A valid value for every query parameter, by name.
 QUERY_VALUES = {
@@ -215,6 +226,7 @@ class World:
     token_id: int
     staff: str
     endpoint_id: int
+    sso_token: str  # a token the site signed for a reader (valid once)
 
     def fill(self, template: str, **override: str) -> str:
         values = {
@@ -224,6 +236,7 @@ class World:
             "message_id": str(self.message_id),
             "token_id": str(self.token_id),
             "endpoint_id": str(self.endpoint_id),
+            "kid": SSO_KID,
             "kind": "fans",
             "digest": "0" * 16,
             "token": "not-a-token",
@@ -256,6 +269,7 @@ def world(app, client: FlaskClient) -> World:
     ban_id = client.post("/api/v1/moderation/bans", json=ban, headers=admin).json["id"]
     client.post(f"/api/v1/sites/{SITE}/subscribers", json={"email": "sub@example.org"})
     endpoint = client.post(f"/api/v1/moderation/sites/{SITE}/webhooks", json=WEBHOOK, headers=admin)
+    key = client.post(f"/api/v1/moderation/sites/{SITE}/sso/keys", json={"kid": SSO_KID}, headers=admin)
     return World(
         comment_id=posted["comment"]["id"],
         edit_token=posted["edit_token"],
@@ -264,12 +278,14 @@ def world(app, client: FlaskClient) -> World:
         token_id=other.id,
         staff=staff,
         endpoint_id=endpoint.json["endpoint"]["id"],
+        sso_token=sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID),
     )
 
 
 def _valid_body(operation: str, world: World) -> dict[str, Any]:
     text = json.dumps(VALID_BODIES[operation])
-    return json.loads(text.replace('"{comment_id}"', str(world.comment_id)))
+    text = text.replace('"{comment_id}"', str(world.comment_id)).replace("{sso_token}", world.sso_token)
+    return json.loads(text)
 
 
 def _valid_query(operation: Any, world: World, *, leave_out: str | None = None) -> dict[str, str]:

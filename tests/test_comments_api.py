@@ -59,6 +59,8 @@ def test_first_comment_creates_the_thread_and_is_listed(client, site):
         "max_body_length": 10_000,
         "edit_window_seconds": 900,
         "live_interval_seconds": 30,
+        "sso_required": False,
+        "sso_login_url": None,
     }
 
 
@@ -414,7 +416,7 @@ def test_delete_with_replies_leaves_a_placeholder_without_author_or_body(client,
     client.delete(f"{API}/comments/{parent['comment']['id']}", headers=_auth(parent["edit_token"]))
     [placeholder] = listing(client).json["comments"]
     assert placeholder["status"] == "deleted"
-    assert placeholder["author"] == {"name": "", "url": None, "avatar": None}
+    assert placeholder["author"] == {"name": "", "url": None, "avatar": None, "signed_in": False}
     assert placeholder["html"] == ""
     assert placeholder["replies"][0]["id"] == reply["comment"]["id"]
     stored = db.session.get(Comment, parent["comment"]["id"])

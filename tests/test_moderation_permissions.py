@@ -73,6 +73,9 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("GET", "/api/v1/moderation/sites/news/webhooks/{hook}/attempts", None, ADMIN_ONLY),
         ("GET", "/api/v1/moderation/sites/news/webhooks/{hook}/deliveries", None, ADMIN_ONLY),
         ("POST", "/api/v1/moderation/sites/news/webhooks/{hook}/replay", {}, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/sites/news/sso/keys", None, ADMIN_ONLY),
+        ("POST", "/api/v1/moderation/sites/news/sso/keys", {"grace_hours": 0}, {**ADMIN_ONLY, "admin": 201}),
+        ("DELETE", "/api/v1/moderation/sites/news/sso/keys/{kid}", None, {**ADMIN_ONLY, "admin": 204}),
     ]  # fmt: skip
 
 
@@ -118,6 +121,9 @@ def _fill(template: str, client, world, n: int) -> str:
         else:
             hook = world["hook"]
         template = template.replace("{hook}", str(hook)).replace("{fresh_hook}", str(hook))
+    if "{kid}" in template:
+        key = client.post("/api/v1/moderation/sites/news/sso/keys", json={"grace_hours": 0}, headers=admin)
+        template = template.replace("{kid}", key.json["key"]["kid"])
     if "{ban}" in template:
         ban = client.post(
             "/api/v1/moderation/bans", json={"site": "news", "kind": "word", "value": f"w{n}"}, headers=admin

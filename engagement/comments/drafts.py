@@ -21,6 +21,7 @@ class NewComment:
     honeypot: str = ""
     notify_replies: bool = False  # mail me replies in this thread (after confirming the address)
     language: str | None = None  # the reader's language, one engagement.i18n speaks; None: the site's
+    sso_id: str | None = None  # a signed-in reader's user id on the site (their session's, never the form's)
 
 
 REFERRER_LENGTH = 1000

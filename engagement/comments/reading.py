@@ -76,6 +76,8 @@ def public_settings(site: SiteRef) -> dict[str, Any]:
         "max_body_length": settings.max_body_length,
         "edit_window_seconds": settings.edit_window_seconds,
         "live_interval_seconds": settings.live_interval_seconds,
+        "sso_required": settings.sso_required,
+        "sso_login_url": settings.sso_login_url or None,
     }
 
 
@@ -344,7 +346,8 @@ def _public_comment(site: SiteRef, comment: Comment, replies: list[dict[str, Any
         "author": {
             "name": "" if deleted else comment.author_name,
             "url": None if deleted else comment.author_url,
-            "avatar": None if deleted else avatar_path(site, comment.author_email),
+            "avatar": None if deleted else avatar_path(site, _avatar_seed(comment)),
+            "signed_in": not deleted and comment.author_sso_id is not None,
         },
         "html": "" if deleted else comment.html,
         "created_at": isoformat_z(comment.created_at),
@@ -358,6 +361,11 @@ def _public_comment(site: SiteRef, comment: Comment, replies: list[dict[str, Any
 def public_comment(site: SiteRef, comment: Comment) -> dict[str, Any]:
     """One comment in its public shape, without replies (the answer to a post or an edit)."""
     return _public_comment(site, comment, [])
+
+
+def _avatar_seed(comment: Comment) -> str:
+    # A signed-in reader's avatar follows their account (which may have no email); a guest's their email.
+    return f"sso:{comment.author_sso_id}" if comment.author_sso_id is not None else comment.author_email
 
 
 def avatar_path(site: SiteRef, email: str) -> str:

@@ -34,14 +34,19 @@ from engagement.cors import current_site, enable_site_cors
 from engagement.errors import ApiError, NotFound, refusal_of
 from engagement.extensions import rate_limit
 from engagement.fragments import fragment_etag, fragment_response
+from engagement.hashing import reader_hash
 from engagement.http import client_has, conditional, is_form_post
-from engagement.readers import READER_HEADER, required_reader
+from engagement.readers import READER_HEADER, SESSION_HEADER, required_reader
+from engagement.sso.sessions import current_session
 
 bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
 enable_site_cors(bp)
 
 TAGS = ["comments"]
-_READER_DOC = {READER_HEADER: "Random reader id kept by the widget"}
+_READER_DOC = {
+    READER_HEADER: "Random reader id kept by the widget",
+    SESSION_HEADER: "A signed-in reader's session (single sign-on): likes as their account",
+}
 
 
 @bp.get("/comments")
@@ -101,6 +106,7 @@ def post_comment(draft: NewComment, site: str) -> tuple[dict[str, Any], int] | R
     posted = service.post_comment(
         site=current_site(),
         draft=draft,
+        session=current_session(current_site()),
         client=Client(
             ip=request.remote_addr,
             user_agent=request.user_agent.string,
@@ -192,6 +198,7 @@ def edit_comment(edit: dict[str, Any], site: str, comment_id: int) -> dict[str, 
         site=current_site(),
         comment_id=comment_id,
         authorization=request.headers.get("Authorization"),
+        session=current_session(current_site()),
         body=edit["body"],
         ip=request.remote_addr,
     )
@@ -204,7 +211,10 @@ def edit_comment(edit: dict[str, Any], site: str, comment_id: int) -> dict[str, 
 @response(204)
 def delete_comment(site: str, comment_id: int) -> None:
     service.delete_comment(
-        site=current_site(), comment_id=comment_id, authorization=request.headers.get("Authorization")
+        site=current_site(),
+        comment_id=comment_id,
+        authorization=request.headers.get("Authorization"),
+        session=current_session(current_site()),
     )
 
 
@@ -225,9 +235,11 @@ def unlike_comment(site: str, comment_id: int) -> dict[str, Any]:
 
 
 def _set_like(comment_id: int, *, liked: bool) -> dict[str, Any]:
-    likes, liked = service.set_like(
-        site=current_site(), comment_id=comment_id, reader=required_reader(), liked=liked
-    )
+    site = current_site()
+    session = current_session(site)
+    # A signed-in reader likes as their account (the same on every device); a guest as the widget's id.
+    reader = reader_hash(f"sso:{site.id}:{session.sub}") if session else required_reader()
+    likes, liked = service.set_like(site=site, comment_id=comment_id, reader=reader, liked=liked)
     return {"likes": likes, "liked": liked}
 
 

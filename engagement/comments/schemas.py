@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, post_load, validate
+from flask import has_request_context
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from engagement.comments.drafts import NewComment
 from engagement.database import MAX_ROW_ID
@@ -18,6 +19,7 @@ from engagement.fields import (
     ThreadTitle,
     WebUrl,
 )
+from engagement.readers import session_header
 
 MAX_THREADS_PER_COUNT = 100
 
@@ -29,8 +31,9 @@ class PostCommentSchema(Schema):
     parent_id = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID)
     )
-    author_name = AuthorName(required=True)
-    author_email = AuthorEmail(required=True)
+    # Required of guests; a signed-in reader (X-Engagement-Session) is named by their session.
+    author_name = AuthorName(load_default=None, metadata={"description": "Required unless signed in"})
+    author_email = AuthorEmail(load_default=None, metadata={"description": "Required unless signed in"})
     author_url = WebUrl(max_length=200, load_default=None, allow_none=True)
     body = CommentBody(required=True)
     hp = fields.String(load_default="", metadata={"description": "Honeypot: must stay empty"})
@@ -40,6 +43,19 @@ class PostCommentSchema(Schema):
     lang = Language(
         load_default=None, metadata={"description": "The reader's language (BCP 47), for the mail they get"}
     )
+
+    @validates_schema(skip_on_field_errors=False)
+    def guests_name_themselves(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if has_request_context() and session_header() is not None:
+            return  # signed in: the session names the reader (posting checks the session itself)
+        # Absent, they load as None; sent but invalid, they are not in ``data`` (their field said why).
+        missing = {
+            name: [self.fields[name].error_messages["required"]]
+            for name in ("author_name", "author_email")
+            if name in data and data[name] is None
+        }
+        if missing:
+            raise ValidationError(missing)
 
     @post_load
     def new_comment(self, data: dict[str, Any], **_kwargs: Any) -> NewComment:
@@ -103,6 +119,9 @@ class AuthorSchema(Schema):
     name = fields.String(required=True)
     url = fields.String(allow_none=True)
     avatar = fields.String(allow_none=True, metadata={"description": "Path of the avatar on this service"})
+    signed_in = fields.Boolean(
+        metadata={"description": "Posted by a reader signed in through the site's single sign-on"}
+    )
 
 
 class FlatCommentSchema(Schema):
@@ -156,6 +175,8 @@ class PublicSettingsSchema(Schema):
     live_interval_seconds = fields.Integer(
         metadata={"description": "How often the widget revalidates a visible thread's first page; 0: never"}
     )
+    sso_required = fields.Boolean(metadata={"description": "Guests cannot comment: they must sign in"})
+    sso_login_url = fields.String(allow_none=True, metadata={"description": "The site's sign-in page"})
 
 
 class CommentPageSchema(Schema):

@@ -6,9 +6,10 @@ every change a reader can see bumps the thread's ``version``, which is the ETag 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,8 @@ from engagement.errors import Forbidden, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, SiteRef
 from engagement.rendering import render_comment
+from engagement.sso.sessions import ReaderSession
+from engagement.sso.tokens import SsoRefused
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,36 @@ def _parent_for_reply(site: SiteRef, thread: threads.ThreadForPosting, parent_id
     return parent
 
 
-def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedComment:
+def _identified(site: SiteRef, draft: NewComment, session: ReaderSession | None) -> NewComment:
+    """The draft as its author: a guest as they named themselves (unless the site wants readers signed
+    in), a signed-in reader as their session names them, whatever the form says (their name from the
+    form only when the site's token gave none)."""
+    if session is None:
+        if site.settings.sso_required:
+            raise SsoRefused("sso_required", "Sign in to comment.")
+        return draft
+    identity = session.identity
+    name = identity.name or draft.author_name
+    if not name:
+        raise ValidationFailed({"author_name": ["Please enter your name."]})
+    return dataclasses.replace(
+        draft,
+        author_name=name,
+        author_email=identity.email or "",
+        author_url=identity.url or draft.author_url,
+        sso_id=identity.sub,
+    )
+
+
+def post_comment(
+    *, site: SiteRef, draft: NewComment, client: Client, session: ReaderSession | None = None
+) -> PostedComment:
     """Store a reader's comment after the site's rules; the first comment creates the thread.
 
     ``draft.notify_replies``: the author opted in to mail about replies in this thread (confirmed first).
+    ``session``: a reader signed in through the site's single sign-on.
     """
+    draft = _identified(site, draft, session)
     now = clock.now()
     _check_body_length(site, draft.body)
     _check_thread_url(site, draft.thread_url)
@@ -157,7 +185,9 @@ def post_comment(*, site: SiteRef, draft: NewComment, client: Client) -> PostedC
         _record_verdict(site, comment, verdict)
     if verdict.status != CommentStatus.SPAM:
         events.comment_posted.send(current_app._get_current_object(), comment=comment, site=site)
-    if draft.notify_replies and verdict.status != CommentStatus.SPAM:  # spam must not make us mail anyone
+    if (
+        draft.notify_replies and draft.author_email and verdict.status != CommentStatus.SPAM
+    ):  # spam must not make us mail anyone
         events.reply_notifications_requested.send(
             current_app._get_current_object(),
             site=site,
@@ -228,10 +258,19 @@ def _insert_unless_duplicate() -> Insert:
     return insert(table).from_select(names, row).returning(table.c.id)
 
 
-def _own_comment(site: SiteRef, comment_id: int, authorization: str | None) -> Comment:
+def _own_comment(
+    site: SiteRef, comment_id: int, authorization: str | None, session: ReaderSession | None
+) -> Comment:
+    """The comment, if the request may change it: its edit token, or the session of the signed-in reader
+    who wrote it (on any device), within the site's edit window."""
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.site_id != site.id or comment.status == CommentStatus.DELETED:
         raise NotFound("comment_not_found", "There is no such comment.")
+    if authorization is None and session is not None and session.sub == comment.author_sso_id:
+        window = timedelta(seconds=site.settings.edit_window_seconds)
+        if clock.now() >= comment.created_at + window:
+            raise Forbidden("edit_window_expired", "This comment can no longer be edited or deleted.")
+        return comment
     tokens.check_edit_token(
         authorization, comment_id=comment.id, site_id=site.id, key_digest=comment.edit_key_digest
     )
@@ -239,12 +278,18 @@ def _own_comment(site: SiteRef, comment_id: int, authorization: str | None) -> C
 
 
 def edit_comment(
-    *, site: SiteRef, comment_id: int, authorization: str | None, body: str, ip: str | None
+    *,
+    site: SiteRef,
+    comment_id: int,
+    authorization: str | None,
+    body: str,
+    ip: str | None,
+    session: ReaderSession | None = None,
 ) -> tuple[dict[str, Any], CommentStatus]:
     """The author edits the body within the edit window: re-rendered and re-judged by the rules.
 
     Returns the comment's public shape and the status the author is told."""
-    comment = _own_comment(site, comment_id, authorization)
+    comment = _own_comment(site, comment_id, authorization, session)
     _check_body_length(site, body)
     html = render_comment(body)
     was_approved = comment.status == CommentStatus.APPROVED
@@ -269,9 +314,11 @@ def edit_comment(
     return edited
 
 
-def delete_comment(*, site: SiteRef, comment_id: int, authorization: str | None) -> None:
+def delete_comment(
+    *, site: SiteRef, comment_id: int, authorization: str | None, session: ReaderSession | None = None
+) -> None:
     """The author deletes their comment within the edit window."""
-    comment = _own_comment(site, comment_id, authorization)
+    comment = _own_comment(site, comment_id, authorization, session)
     threads.remove_comment(comment)
     events.comment_deleted.send(current_app._get_current_object(), comment=comment, site=site)
     db.session.commit()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, event, exists, or_, select
+from sqlalchemy import bindparam, event, exists, func, or_, select
 
 from engagement.bans import active_bans, matching_bans
 from engagement.comments.drafts import Client, NewComment
@@ -38,6 +38,7 @@ class Submission:
     ip: str | None
     ip_hash: str | None
     user_agent: str
+    sso_id: str | None = None  # a signed-in reader's user id on the site
 
     @classmethod
     def of_new(
@@ -55,6 +56,7 @@ class Submission:
             ip=client.ip,
             ip_hash=ip_hash(client.ip),
             user_agent=client.user_agent[:USER_AGENT_LENGTH],
+            sso_id=draft.sso_id,
         )
 
     @classmethod
@@ -71,6 +73,7 @@ class Submission:
             ip=ip,
             ip_hash=comment.ip_hash,
             user_agent=comment.user_agent,
+            sso_id=comment.author_sso_id,
         )
 
     @functools.cached_property
@@ -90,6 +93,7 @@ class Submission:
             "author_name": self.author_name,
             "author_email": self.author_email,
             "author_url": self.author_url,
+            "author_sso_id": self.sso_id,
             "ip_hash": self.ip_hash,
             "user_agent": self.user_agent,
             "body": self.body,
@@ -124,7 +128,10 @@ def flood_wait(
     if settings.flood_seconds <= 0:
         return None
     since = now - timedelta(seconds=settings.flood_seconds)
-    same_author = [Comment.author_email == submission.author_email]
+    # The same person: by email, by the site's user id when signed in (who may have no email), by IP.
+    same_author = [Comment.author_email == submission.author_email] if submission.author_email else []
+    if submission.sso_id is not None:
+        same_author.append(Comment.author_sso_id == submission.sso_id)
     if submission.ip_hash:
         same_author.append(Comment.ip_hash == submission.ip_hash)
     last = db.session.scalar(
@@ -162,6 +169,8 @@ DUPLICATE = exists().where(
     # run of the suite once saw it pick the thread's index, reading every comment of the thread.
     Comment.thread_id + 0 == bindparam("duplicate_thread_id"),
     Comment.body_digest == bindparam("duplicate_body_digest"),
+    # Signed-in readers without an email are told apart by the site's user id; guests all have "".
+    func.coalesce(Comment.author_sso_id, "") == bindparam("duplicate_sso_id"),
     Comment.status != CommentStatus.TRASH,
 )
 
@@ -173,6 +182,7 @@ def duplicate_parameters(submission: Submission, *, thread_id: int) -> dict[str,
         "duplicate_email": submission.author_email,
         "duplicate_thread_id": thread_id,
         "duplicate_body_digest": submission.body_digest,
+        "duplicate_sso_id": submission.sso_id or "",
     }
 
 
@@ -211,6 +221,7 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
     for ban in matching_bans(
         active_bans(submission.site_id, now),
         email=submission.author_email,
+        sso_id=submission.sso_id,
         ip_hash=submission.ip_hash,
         author_url=submission.author_url,
         folded_texts=lambda: submission.folded_texts,
@@ -227,7 +238,7 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
         verdict.hold(f"moderation_word:{word}")
     if settings.moderation == "all":
         verdict.hold("moderation_all")
-    elif settings.moderation == "first_time" and not _previously_approved(submission):
+    elif settings.moderation == "first_time" and not _known_author(submission, settings):
         verdict.hold("first_time")
     return verdict
 
@@ -249,15 +260,20 @@ def apply_akismet(verdict: Verdict, answer: AkismetVerdict | None, settings: Sit
         verdict.reasons.append("akismet_discard")
 
 
-def _previously_approved(submission: Submission) -> bool:
-    """WordPress's "comment author must have a previously approved comment", by email on this site."""
+def _known_author(submission: Submission, settings: SiteSettings) -> bool:
+    """WordPress's "comment author must have a previously approved comment", by email on this site, or
+    by the site's user id for a signed-in reader (whom a site may trust at once: sso_skip_first_time)."""
+    if submission.sso_id is not None:
+        if settings.sso_skip_first_time:
+            return True
+        author = Comment.author_sso_id == submission.sso_id
+    else:
+        author = Comment.author_email == submission.author_email
     return bool(
         db.session.scalar(
             select(
                 exists().where(
-                    Comment.site_id == submission.site_id,
-                    Comment.author_email == submission.author_email,
-                    Comment.status == CommentStatus.APPROVED,
+                    Comment.site_id == submission.site_id, author, Comment.status == CommentStatus.APPROVED
                 )
             )
         )

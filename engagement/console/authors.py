@@ -31,7 +31,8 @@ from engagement.staff import access
 
 RECENT = 10
 FRAGMENT_HEADER = "X-Console-Fragment"
-KIND_LABELS = {"email": "Email", "ip": "IP", "domain": "Email domain"}
+KIND_LABELS = {"email": "Email", "ip": "IP", "domain": "Email domain", "sso": "Site user id"}
+GUEST_KIND_LABELS = {k: v for k, v in KIND_LABELS.items() if k != "sso"}
 EXPIRIES = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30), "forever": None}
 EXPIRY_LABELS = {"1d": "1 day", "7d": "7 days", "30d": "30 days", "forever": "Forever"}
 
@@ -105,6 +106,7 @@ def author_panel(*, principal: Any, comment_id: int) -> AuthorPanel:
     matched = matching_bans(
         active_bans(site.id, now),
         email=comment.author_email,
+        sso_id=comment.author_sso_id,
         ip_hash=comment.ip_hash,
         author_url=comment.author_url,
         folded_texts=list,
@@ -143,6 +145,7 @@ def ban_author(
         "email": comment.author_email,
         "ip": comment.ip_hash,
         "domain": email_domain(comment.author_email),
+        "sso": comment.author_sso_id,
     }
     missing = [KIND_LABELS[kind].lower() for kind in kinds if not values[kind]]
     if missing:
@@ -196,7 +199,8 @@ def author_page(comment_id: int) -> Response:
 @bp.get("/comments/<int:comment_id>/ban")
 def ban_page(comment_id: int) -> Response:
     comment = comments.get_comment(token=auth.current_principal(), comment_id=comment_id)
-    return _ban_form(comment, typed={"kinds": ["email"], "expires": "forever"}, errors={})
+    first = "sso" if comment.author_sso_id is not None else "email"
+    return _ban_form(comment, typed={"kinds": [first], "expires": "forever"}, errors={})
 
 
 @bp.post("/comments/<int:comment_id>/ban")
@@ -236,7 +240,8 @@ def _ban_form(comment: Comment, *, typed: dict[str, Any], errors: Any, status: i
         comment=comment,
         typed=typed,
         errors=errors,
-        kinds=KIND_LABELS,
+        # A guest has no site user id: the choice is offered for a signed-in reader's comment only.
+        kinds=KIND_LABELS if comment.author_sso_id is not None else GUEST_KIND_LABELS,
         expiries=EXPIRY_LABELS,
     )
 
@@ -257,7 +262,9 @@ def _texts(value: Any) -> list[str]:
 
 def _same_author(comment: Comment) -> list[Any]:
     """Conditions for the author's comments on the comment's site, each answered from an index led by
-    (site_id, author_email) or (site_id, ip_hash)."""
+    (site_id, author_sso_id), (site_id, author_email) or (site_id, ip_hash)."""
+    if comment.author_sso_id is not None:
+        return [Comment.site_id == comment.site_id, Comment.author_sso_id == comment.author_sso_id]
     if comment.author_email:
         return [Comment.site_id == comment.site_id, Comment.author_email == comment.author_email]
     if comment.ip_hash:

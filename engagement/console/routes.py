@@ -111,7 +111,7 @@ def queue_page() -> Response:
         tabs=queue.TABS,
         labels=queue.TAB_LABELS,
         report_labels=queue.REPORT_LABELS,
-        ban_kinds=authors.KIND_LABELS,
+        ban_kinds=authors.GUEST_KIND_LABELS,  # a signed-in reader's user id: on the author's ban page
         ban_expiries=authors.EXPIRY_LABELS,
     )
 

@@ -75,6 +75,15 @@ SETTING_TEXTS: dict[str, tuple[str, str]] = {
         "Describe comments to search engines",
         "Server-rendered comments carry schema.org JSON-LD.",
     ),
+    "sso_required": (
+        "Only signed-in readers comment",
+        "Guests see a sign-in prompt (single sign-on: the site's keys are on the API).",
+    ),
+    "sso_skip_first_time": (
+        "Trust signed-in readers at once",
+        "Their first comment is not held as a first-time commenter's.",
+    ),
+    "sso_login_url": ("Sign-in page", "Where guests are sent to sign in to comment."),
 }
 CHOICE_LABELS = {
     "moderation": {

@@ -29,6 +29,7 @@ from engagement.models.moderation import AuditEntry, Ban, BanAction, BanKind
 from engagement.models.privacy import PrivacyRequest, PrivacyRequestStatus
 from engagement.models.reports import Report, ReportReason
 from engagement.models.sites import Site, SiteRef, SiteSettings, SiteSnapshot
+from engagement.models.sso import SSO_ID_LENGTH, SsoAlgorithm, SsoKey, UsedSsoToken
 from engagement.models.staff import (
     ConsoleSession,
     SignInLink,
@@ -55,6 +56,7 @@ def _never_reuse_ids() -> None:
 _never_reuse_ids()
 
 __all__ = [
+    "SSO_ID_LENGTH",
     "AkismetCheck",
     "AkismetReport",
     "AkismetReportKind",
@@ -90,6 +92,8 @@ __all__ = [
     "SiteRef",
     "SiteSettings",
     "SiteSnapshot",
+    "SsoAlgorithm",
+    "SsoKey",
     "StaffMember",
     "StaffRole",
     "StaffScope",
@@ -97,6 +101,7 @@ __all__ = [
     "Subscriber",
     "Thread",
     "UsedMailLink",
+    "UsedSsoToken",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -17,6 +17,7 @@ class BanKind(enum.StrEnum):
     IP = "ip"
     DOMAIN = "domain"
     WORD = "word"
+    SSO = "sso"  # a signed-in reader's user id on the site (a single sign-on token's ``sub``)
 
 
 class BanAction(enum.StrEnum):

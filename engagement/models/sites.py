@@ -45,6 +45,9 @@ class SiteSettings:
     language: str = "en"  # server-rendered comments and mail when the reader's language is not known
     html_nosnippet: bool = False  # server-rendered comments carry data-nosnippet (out of search snippets)
     html_json_ld: bool = False  # server-rendered comments carry schema.org Comment JSON-LD
+    sso_required: bool = False  # only readers signed in through the site's single sign-on may comment
+    sso_skip_first_time: bool = False  # signed-in readers are not held as first-time commenters
+    sso_login_url: str = ""  # where the widget and the server-rendered form send guests to sign in
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

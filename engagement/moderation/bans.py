@@ -46,6 +46,8 @@ def _normalized_ban_value(kind: str, value: str) -> str:
         return hash_ip(value)
     if kind == BanKind.DOMAIN:
         return value.lower().lstrip("@").removeprefix("*.")
+    if kind == BanKind.SSO:
+        return value  # the site's user id, compared exactly as its tokens send it
     return value.lower()
 
 
@@ -133,10 +135,11 @@ def ban_author(
     expires_at: datetime | None,
     note: str,
 ) -> tuple[list[Ban], list[int]]:
-    """Ban a comment's author by email and/or IP; optionally trash their existing comments on the site."""
+    """Ban a comment's author by email, IP and/or the site's user id (``sso``: a signed-in reader's);
+    optionally trash their existing comments on the site."""
     comment = get_comment(token=token, comment_id=comment_id)
     site = comment.thread.site
-    values = {"email": comment.author_email.lower(), "ip": comment.ip_hash}
+    values = {"email": comment.author_email.lower(), "ip": comment.ip_hash, "sso": comment.author_sso_id}
     bans = []
     for kind in dict.fromkeys(kinds):
         if not values[kind]:
@@ -157,6 +160,8 @@ def ban_author(
         same_author = [func.lower(Comment.author_email) == values["email"]] if "email" in kinds else []
         if "ip" in kinds:
             same_author.append(Comment.ip_hash == values["ip"])
+        if "sso" in kinds:
+            same_author.append(Comment.author_sso_id == values["sso"])
         deltas: dict[int, int] = defaultdict(int)
         rows: list[dict[str, Any]] = []
         for other in db.session.scalars(

@@ -58,7 +58,11 @@ class BanQuery(Page):
 
 class CreateBanSchema(Schema):
     site = fields.String(required=True, validate=SLUG)
-    kind = fields.String(required=True, validate=validate.OneOf(("email", "ip", "domain", "word")))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(("email", "ip", "domain", "word", "sso")),
+        metadata={"description": "sso: a signed-in reader's user id on the site (the token's sub)"},
+    )
     value = fields.String(required=True, validate=validate.Length(min=1, max=255))
     action = fields.String(load_default="spam", validate=validate.OneOf(("spam", "moderate")))
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -67,7 +71,7 @@ class CreateBanSchema(Schema):
 
 class BanAuthorSchema(Schema):
     kinds = fields.List(
-        fields.String(validate=validate.OneOf(("email", "ip"))),
+        fields.String(validate=validate.OneOf(("email", "ip", "sso"))),
         load_default=lambda: ["email"],
         validate=validate.Length(min=1),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engagement.fields import WebUrl
 from engagement.i18n import LANGUAGES
 
 
@@ -38,3 +39,11 @@ class SettingsSchema(Schema):
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     html_nosnippet = fields.Boolean()
     html_json_ld = fields.Boolean()
+    sso_required = fields.Boolean(metadata={"description": "Only signed-in readers (single sign-on) comment"})
+    sso_skip_first_time = fields.Boolean(
+        metadata={"description": "Signed-in readers are not held as first-time commenters"}
+    )
+    sso_login_url = WebUrl(
+        max_length=1000,
+        metadata={"description": "The site's sign-in page, where guests are sent to comment; empty: none"},
+    )
