@@ -142,7 +142,12 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "trash_existing": False,
     },
     "POST /api/v1/moderation/comments/{comment_id}/reports/dismiss": {"reason": "fair comment"},
-    "POST /api/v1/moderation/people/erase": {"email": "reader1@example.org", "mode": "anonymize"},
+    "POST /api/v1/moderation/people/erase": {
+        "email": "reader1@example.org",
+        "sso_id": "reader-1",
+        "site": SITE,
+        "mode": "anonymize",
+    },
     "POST /api/v1/moderation/sites": {**SITE_SETTINGS, "slug": "another"},
     "PATCH /api/v1/moderation/sites/{site}": SITE_SETTINGS,
     "PUT /api/v1/moderation/sites/{site}/engagement/{kind}": {
@@ -208,6 +213,7 @@ QUERY_VALUES = {
     "lang": "pt-BR",
     "url": "https://hostile.example/2025/05/hostile-input",
     "title": "Hostile input",
+    "sso_id": "reader-1",
 }
 # Not a validation failure: the valid request of these is refused for what it asks, after validation.
 ACCEPTED_REFUSALS = {
@@ -227,6 +233,7 @@ class World:
     staff: str
     endpoint_id: int
     sso_token: str  # a token the site signed for a reader (valid once)
+    sso_session: str  # a signed-in reader's session
 
     def fill(self, template: str, **override: str) -> str:
         values = {
@@ -249,10 +256,13 @@ class World:
     def headers(self, path: str) -> dict[str, str]:
         # A comment's author edits it with the token from posting it; everything else here is staff.
         own_comment = path.startswith("/api/v1/sites/{site}/comments/{comment_id}")
-        return {
+        headers = {
             "Authorization": f"Bearer {self.edit_token if own_comment else self.staff}",
             "X-Engagement-Reader": READER,
         }
+        if path.startswith("/api/v1/sites/{site}/privacy/me"):  # a signed-in reader's own data
+            headers["X-Engagement-Session"] = self.sso_session
+        return headers
 
 
 @pytest.fixture
@@ -279,6 +289,10 @@ def world(app, client: FlaskClient) -> World:
         staff=staff,
         endpoint_id=endpoint.json["endpoint"]["id"],
         sso_token=sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID),
+        sso_session=client.post(
+            f"/api/v1/sites/{SITE}/sso/session",
+            json={"token": sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID)},
+        ).json["session"],
     )
 
 
@@ -294,7 +308,8 @@ def _valid_query(operation: Any, world: World, *, leave_out: str | None = None) 
         if parameter["in"] != "query" or parameter["name"] == leave_out:
             continue
         value = QUERY_VALUES[parameter["name"]]
-        if value is not None and (parameter.get("required") or parameter["name"] in ("thread", "target")):
+        wanted = parameter.get("required") or parameter["name"] in ("thread", "target", "email")
+        if value is not None and wanted:
             query[parameter["name"]] = world.fill(value)
     return query
 

@@ -12,7 +12,7 @@ from engagement.extensions import db
 from engagement.importers import pipeline
 from engagement.models import Comment, OutboxMessage, Site, StaffRole
 from engagement.staff.service import create_token
-from tests.factories import make_site, post
+from tests.factories import make_site, post, sign_sso
 from tests.import_files import WpComment, WpPost, wxr
 
 READER_A = {"X-Engagement-Reader": "reader-aaaaaaaaaaaaaaaa"}
@@ -46,6 +46,11 @@ def build_newsroom(client, clock, admin) -> None:
     comment("spam", body="Spam soon")
     comment("other", thread=THREADS[1], body="Ünïcödé 😀", author_name="Ångström")
     comment("second", thread=THREADS[1], body="Second")
+    # A reader the site signed in (single sign-on): the export keeps their user id, the restore too.
+    secret = client.post("/api/v1/moderation/sites/news/sso/keys", json={}, headers=admin).json["secret"]
+    token = sign_sso(secret, aud="news", sub="u-1", name="Signed Reader")
+    session = client.post("/api/v1/sites/news/sso/session", json={"token": token}).json["session"]
+    comment("signed", thread=THREADS[1], body="Signed in", headers={"X-Engagement-Session": session})
     for name, reader in (("top", READER_A), ("top", READER_B), ("other", READER_A)):
         assert (
             client.post(f"/api/v1/sites/news/comments/{ids[name]}/likes", headers=reader).status_code == 200
@@ -169,6 +174,8 @@ def test_export_lines_hold_everything_needed_to_restore(app, client, clock, admi
     assert [t["key"] for t in contact["threads"]] == [THREADS[0]]
     comments = [r for r in records if r["type"] == "comment"]
     top = next(c for c in comments if c["author_name"] == "Zoë 李雷")
+    signed = next(c for c in comments if c["author_name"] == "Signed Reader")
+    assert signed["author_sso_id"] == "u-1" and top["author_sso_id"] is None
     assert top["author_email"].endswith("@example.org") and top["ip_hash"]
     assert top["likes"] == 2 and len(top["liked_by"]) == 2
     assert {c["status"] for c in comments} == {"approved", "pending", "spam", "deleted"}

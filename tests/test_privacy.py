@@ -125,6 +125,7 @@ def test_anonymize_keeps_the_words_and_removes_name_email_url_ip_and_user_agent(
     assert erased.status_code == 200
     assert erased.json == {
         "email": PERSON.lower(),
+        "sso_id": None,
         "mode": "anonymize",
         "comments": 3,
         "subscriptions": 1,

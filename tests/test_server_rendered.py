@@ -359,3 +359,37 @@ def test_a_fragment_is_rendered_once_per_version_of_what_it_shows(client, site, 
     assert client.get(FRAGMENT).get_data() != first
     client.get(FRAGMENT + "&lang=de")
     assert len(renders) == 3
+
+
+def test_a_site_that_wants_readers_signed_in_shows_guests_its_sign_in_page_not_a_form(client, site):
+    update_site_settings(site, {"sso_required": True, "sso_login_url": f"{ORIGIN}/sign-in"})
+    page = Elements(client.get(FRAGMENT).get_data(as_text=True))
+    assert not page.find("form")
+    assert page.find("a", href=f"{ORIGIN}/sign-in")
+    assert any("Sign in to comment." in text for text in page.text)
+    # A form posted anyway (an old page) is refused as a page, with the reason, never stored.
+    answer = _form_post(client, _form(thread_url=ARTICLE))
+    assert answer.status_code == 401 and answer.mimetype == "text/html"
+    assert "Sign in to comment." in answer.get_data(as_text=True)
+    assert client.get(f"/api/v1/sites/news/comments?thread={THREAD}").get_json()["comments"] == []
+
+
+def test_a_signed_in_readers_comment_carries_the_mark_in_the_fragment(client, site, app):
+    from engagement.models import StaffRole
+    from engagement.staff.service import create_token
+    from tests.factories import sign_sso
+
+    admin = {"Authorization": f"Bearer {create_token(role=StaffRole.ADMIN, site_slugs=[], label='a')[1]}"}
+    secret = client.post("/api/v1/moderation/sites/news/sso/keys", json={}, headers=admin).json["secret"]
+    session = client.post(
+        "/api/v1/sites/news/sso/session", json={"token": sign_sso(secret, aud="news", name="Ada")}
+    ).json["session"]
+    client.post(
+        "/api/v1/sites/news/comments",
+        json={"thread": THREAD, "body": "Signed."},
+        headers={"X-Engagement-Session": session},
+    )
+    post(client, body="Guest.")
+    page = Elements(client.get(FRAGMENT).get_data(as_text=True))
+    assert len(page.find("li", **{"data-signed-in": "true"})) == 1
+    assert len(page.find("span", **{"class": "si"})) == 1

@@ -447,3 +447,66 @@ def test_a_signed_in_reader_edits_and_likes_as_their_account(client, secret):
     assert liked.json == {"likes": 1, "liked": True}
     assert client.post(f"{COMMENTS}/{posted['id']}/likes", headers=other_device).json["likes"] == 1
     assert client.delete(f"{COMMENTS}/{posted['id']}", headers=other_device).status_code == 204
+
+
+# --- privacy by user id --------------------------------------------------------------------------------
+
+
+def test_staff_find_and_erase_a_signed_in_reader_by_user_id(client, admin, secret):
+    session = signed_in(client, sign_sso(secret, aud=SITE, sub="u-11", name="Ada"))  # no email given
+    for body in ("One.", "Two."):
+        client.post(COMMENTS, json={"thread": "t", "body": body}, headers=session)
+    post(client, site=SITE, thread="t", body="A guest's.")
+    found = client.get(
+        "/api/v1/moderation/people", query_string={"sso_id": "u-11", "site": SITE}, headers=admin
+    )
+    assert found.status_code == 200
+    assert found.json["sso_id"] == "u-11" and len(found.json["comments"]) == 2
+    assert (
+        client.get("/api/v1/moderation/people", query_string={"sso_id": "u-11"}, headers=admin).status_code
+        == 422
+    )
+    both = {"sso_id": "u-11", "site": SITE, "email": "ada@example.org"}  # either: the guest comment too
+    post(client, site=SITE, thread="t", author_email="ada@example.org", body="As a guest.")
+    found_both = client.get("/api/v1/moderation/people", query_string=both, headers=admin)
+    assert len(found_both.json["comments"]) == 3
+
+    erased = client.post(
+        "/api/v1/moderation/people/erase",
+        json={"sso_id": "u-11", "site": SITE, "mode": "anonymize"},
+        headers=admin,
+    )
+    assert erased.status_code == 200 and erased.json["comments"] == 2  # by user id only
+    names = [c["author"]["name"] for c in client.get(COMMENTS, query_string={"thread": "t"}).json["comments"]]
+    assert names.count("Anonymous") == 2
+    assert (
+        db.session.scalars(select(Comment.author_sso_id).where(Comment.author_sso_id.is_not(None))).all()
+        == []
+    )
+
+
+def test_a_moderator_of_another_site_cannot_look_up_a_user_id_here(client, admin, secret):
+    moderator = create_token(role=StaffRole.MODERATOR, site_slugs=["sport"], label="sp")[1]
+    answer = client.get(
+        "/api/v1/moderation/people",
+        query_string={"sso_id": "u-1", "site": SITE},
+        headers={"Authorization": f"Bearer {moderator}"},
+    )
+    assert answer.status_code == 403
+
+
+def test_a_signed_in_reader_downloads_and_erases_their_own_data(client, secret):
+    session = signed_in(client, sign_sso(secret, aud=SITE, sub="u-12", name="Ada", email="ada@example.org"))
+    client.post(COMMENTS, json={"thread": "t", "body": "Mine."}, headers=session)
+    post(client, site=SITE, thread="t", author_email="ada@example.org", body="Mine, as a guest.")
+    post(client, site=SITE, thread="t", body="Someone else's.")
+    assert client.get(f"/api/v1/sites/{SITE}/privacy/me").status_code == 401
+    mine = client.get(f"/api/v1/sites/{SITE}/privacy/me", headers=session)
+    assert mine.status_code == 200 and mine.json["site"] == SITE
+    assert sorted(c["body"] for c in mine.json["comments"]) == ["Mine, as a guest.", "Mine."]
+
+    erased = client.post(f"/api/v1/sites/{SITE}/privacy/me/erase", headers=session)
+    assert erased.status_code == 200 and erased.json["comments"] == 2
+    listed = client.get(COMMENTS, query_string={"thread": "t"}).json["comments"]
+    assert sorted(c["author"]["name"] for c in listed)[0] == "Anonymous"
+    assert [c["author"]["name"] for c in listed].count("Anonymous") == 2

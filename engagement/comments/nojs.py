@@ -36,6 +36,7 @@ REFUSAL_MESSAGES = {
     "comment_flood": "tooFast",
     "rate_limited": "tooFast",
     "duplicate_comment": "duplicate",
+    "sso_required": "signInToComment",
 }
 # The reader's fields' messages (engagement/fields.py), as the widget's own checks word them (form.js),
 # so the page is in one language; a message not listed stays as the API wrote it.
@@ -80,9 +81,14 @@ def answer_refused(refusal: Refusal) -> Response:
     }
     origin = request.headers.get("Origin") or _origin_of(request.referrer)
     back = _back_to(request.form.get("thread_url"), origin) if origin else None
-    if refusal.code == "origin_not_allowed":
-        # Posted from elsewhere: nothing of what was sent is shown back, no way back is offered.
-        response = _page(refusal.status, message=refusal.message, back=None, errors={}, keep_values=False)
+    if refusal.code in ("origin_not_allowed", "sso_required"):
+        # Posted from elsewhere: nothing of what was sent is shown back, no way back is offered. A guest
+        # on a site that wants readers signed in: the form is no use to them, the way back to sign in is.
+        signing_in = refusal.code == "sso_required"
+        message = words.t("signInToComment") if signing_in else refusal.message
+        response = _page(
+            refusal.status, message=message, back=back if signing_in else None, errors={}, keep_values=False
+        )
     else:
         message = words.t(REFUSAL_MESSAGES.get(refusal.code, "failed"))
         response = _page(refusal.status, message=message, back=back, errors=errors, keep_values=True)

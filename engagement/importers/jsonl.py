@@ -124,6 +124,7 @@ def _comment(values: dict[str, Any]) -> ImportedComment:
         author_name=values["author_name"],
         author_email=values["author_email"],
         author_url=values["author_url"],
+        author_sso_id=values["author_sso_id"],
         ip_hash=values["ip_hash"],
         user_agent=values["user_agent"],
         spam_reasons=values["spam_reasons"],

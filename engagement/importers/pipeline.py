@@ -88,6 +88,7 @@ class ImportedComment:
     author_name: str = ""
     author_email: str = ""
     author_url: str | None = None
+    author_sso_id: str | None = None  # a signed-in reader's user id on the site (restores keep it)
     ip_hash: str | None = None
     user_agent: str = ""
     previous_status: str | None = None
@@ -675,6 +676,7 @@ def _row(comment: ImportedComment, *, site_id: int, thread_id: int) -> dict[str,
         "author_name": "" if deleted else comment.author_name.strip()[:NAME_LENGTH],
         "author_email": "" if deleted else _fitting(comment.author_email.strip(), EMAIL_LENGTH) or "",
         "author_url": None if deleted else _fitting((comment.author_url or "").strip(), URL_LENGTH),
+        "author_sso_id": None if deleted else comment.author_sso_id,
         "ip_hash": None if deleted else comment.ip_hash,
         "user_agent": "" if deleted else comment.user_agent[:USER_AGENT_LENGTH],
         "body": "" if deleted else comment.body,

@@ -22,7 +22,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, fields, validate, validates
 
 from engagement.fields import SLUG
-from engagement.models import BanAction, BanKind, CommentStatus, CounterKind
+from engagement.models import SSO_ID_LENGTH, BanAction, BanKind, CommentStatus, CounterKind
 from engagement.models.comments import SOURCE_ID_LENGTH, SOURCE_LENGTH
 from engagement.models.counters import SOURCE_LENGTH as COUNTER_SOURCE_LENGTH
 from engagement.models.counters import TARGET_LENGTH
@@ -82,6 +82,9 @@ class CommentRecord(Schema):
     author_name = fields.String(load_default="", validate=validate.Length(max=245))
     author_email = fields.String(load_default="", validate=validate.Length(max=100))
     author_url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    author_sso_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=SSO_ID_LENGTH)
+    )
     ip_hash = fields.String(load_default=None, allow_none=True, validate=HASH)
     user_agent = fields.String(load_default="", validate=validate.Length(max=400))
     body = fields.String(load_default="")

@@ -13,6 +13,7 @@ def person(found: Person) -> dict[str, Any]:
     slugs = found.site_slugs
     return {
         "email": found.email,
+        "sso_id": found.sso_id,
         "comments": [staff_comment(comment) for comment in found.comments],
         "subscriptions": [
             {

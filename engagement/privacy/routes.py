@@ -12,6 +12,8 @@ from engagement.errors import ApiError
 from engagement.extensions import rate_limit
 from engagement.mailer.pages import declare_link_page, link_page, serve_link_pages
 from engagement.privacy import presenters, schemas, service
+from engagement.sso.sessions import ReaderSession, current_session
+from engagement.sso.tokens import SsoRefused
 from engagement.staff.auth import current_staff
 
 staff = Blueprint("privacy_staff", __name__, url_prefix="/api/v1/moderation")
@@ -39,7 +41,7 @@ def authenticate() -> None:
 @arguments(schemas.PersonQuery, location="query")
 @response(200, schemas.PersonSchema)
 def find_person(args: dict[str, Any]) -> dict[str, Any]:
-    return presenters.person(service.find_person(token=current_staff(), email=args["email"]))
+    return presenters.person(service.find_person(token=current_staff(), **args))
 
 
 @staff.post("/people/erase")
@@ -50,7 +52,7 @@ def find_person(args: dict[str, Any]) -> dict[str, Any]:
 @arguments(schemas.EraseSchema)
 @response(200, schemas.ErasureSchema)
 def erase_person(erase: dict[str, Any]) -> service.Erasure:
-    return service.erase_person(token=current_staff(), email=erase["email"], mode=erase["mode"])
+    return service.erase_person(token=current_staff(), **erase)
 
 
 # --- a reader's request ----------------------------------------------------------------------------------
@@ -74,6 +76,40 @@ def request_privacy(privacy_request: dict[str, Any], site: str) -> dict[str, Any
         language=privacy_request["lang"],
     )
     return {}
+
+
+@public.get("/privacy/me")
+@rate_limit("RATELIMIT_SUBSCRIBE")
+@doc(
+    "A signed-in reader's data on the site (X-Engagement-Session), at once: the session proves who asks",
+    tags=TAGS,
+    errors=(401, 404),
+)
+@response(200, schemas.OwnDataSchema)
+def signed_in_readers_data(site: str) -> dict[str, Any]:
+    session = _signed_in()
+    found = service.own_data(site=current_site(), sso_id=session.sub, email=session.identity.email)
+    return {"site": current_site().slug, **presenters.person(found)}
+
+
+@public.post("/privacy/me/erase")
+@rate_limit("RATELIMIT_SUBSCRIBE")
+@doc(
+    "A signed-in reader erases themselves on the site: comments anonymized, subscriptions removed",
+    tags=TAGS,
+    errors=(401, 404),
+)
+@response(200, schemas.ErasureSchema)
+def erase_signed_in_reader(site: str) -> service.Erasure:
+    session = _signed_in()
+    return service.erase_own_data(site=current_site(), sso_id=session.sub, email=session.identity.email)
+
+
+def _signed_in() -> ReaderSession:
+    session = current_session(current_site())
+    if session is None:
+        raise SsoRefused("sso_session_required", "Sign in first: send X-Engagement-Session.")
+    return session
 
 
 # --- pages opened from mail ------------------------------------------------------------------------------

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engagement.fields import AuthorEmail, Language
+from engagement.models import SSO_ID_LENGTH
 from engagement.privacy.service import ERASE_MODES, REQUESTS
 from engagement.staff.comment_view import StaffCommentSchema
 
 
 class PersonQuery(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    """One person: an email address (in the token's sites, or in ``site``), a signed-in reader's user id
+    on ``site``, or both (their comments under either)."""
+
+    email = fields.String(load_default=None, validate=validate.Length(min=3, max=254))
+    sso_id = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=SSO_ID_LENGTH),
+        metadata={"description": "A signed-in reader's user id on the site (single sign-on); with site"},
+    )
+    site = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Only this site (required with sso_id)"},
+    )
+
+    @validates_schema
+    def one_person(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("email") is None and data.get("sso_id") is None:
+            raise ValidationError("Name the person: email, or sso_id with site.", "email")
+        if data.get("sso_id") is not None and data.get("site") is None:
+            raise ValidationError("A user id is the site's own: name the site.", "site")
 
 
-class EraseSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+class EraseSchema(PersonQuery):
     mode = fields.String(
         required=True,
         validate=validate.OneOf(ERASE_MODES),
@@ -38,6 +60,7 @@ class ReplyNotificationsSchema(Schema):
 
 class PersonSchema(Schema):
     email = fields.String()
+    sso_id = fields.String(allow_none=True, metadata={"description": "The signed-in reader's user id"})
     comments = fields.List(fields.Nested(StaffCommentSchema))
     subscriptions = fields.List(fields.Nested(SubscriptionSchema))
     reply_notifications = fields.List(fields.Nested(ReplyNotificationsSchema))
@@ -59,6 +82,7 @@ class OwnDataSchema(PersonSchema):
 
 class ErasureSchema(Schema):
     email = fields.String()
+    sso_id = fields.String(allow_none=True)
     mode = fields.String()
     comments = fields.Integer(metadata={"description": "Comments anonymized or deleted"})
     subscriptions = fields.Integer()

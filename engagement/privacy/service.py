@@ -1,4 +1,5 @@
-"""Privacy requests about one email address: what we hold (access) and forgetting it (erasure).
+"""Privacy requests about one email address, or one signed-in reader's user id on a site (single
+sign-on): what we hold (access) and forgetting it (erasure).
 
 Staff answer them across their token's sites; a reader asks for one site and proves the address is theirs
 by following a signed link mailed to it. Erasure either anonymizes (the words stay, under "Anonymous",
@@ -67,12 +68,14 @@ class Person:
     subscriptions: list[Subscriber]
     reply_notifications: list[FollowedThreads]
     site_slugs: dict[int, str] = field(default_factory=dict)
+    sso_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Erasure:
     email: str
     mode: str
+    sso_id: str | None
     comments: int
     subscriptions: int
     reply_notifications: int
@@ -91,16 +94,39 @@ class ErasureLink:
 # --- staff ---------------------------------------------------------------------------------------------
 
 
-def find_person(*, token: StaffToken, email: str) -> Person:
-    """Every comment, subscription and reply-notification opt-in of ``email`` in the token's sites."""
-    return _person(email, scoped_site_ids(token, None))
+def find_person(
+    *, token: StaffToken, email: str | None, sso_id: str | None = None, site: str | None = None
+) -> Person:
+    """Every comment, subscription and reply-notification opt-in of ``email`` in the token's sites (or in
+    ``site``), and every comment of the signed-in reader ``site`` knows by ``sso_id``."""
+    return _person(email or "", scoped_site_ids(token, site), sso_id=sso_id)
 
 
-def erase_person(*, token: StaffToken, email: str, mode: str) -> Erasure:
-    """Anonymize (any staff, in its sites) or delete (admins) everything of ``email``."""
+def erase_person(
+    *, token: StaffToken, email: str | None, mode: str, sso_id: str | None = None, site: str | None = None
+) -> Erasure:
+    """Anonymize (any staff, in its sites) or delete (admins) everything of ``email``, or of the
+    signed-in reader ``sso_id`` of ``site``."""
     if mode == "delete" and not token.is_admin:
         raise Forbidden("forbidden", "Only an admin token may delete comments; anonymize them instead.")
-    erasure = _erase(email, scoped_site_ids(token, None), mode=mode, actor=token.label)
+    site_ids = scoped_site_ids(token, site)
+    erasure = _erase(email or "", site_ids, mode=mode, actor=token.label, sso_id=sso_id)
+    db.session.commit()
+    return erasure
+
+
+# --- a signed-in reader ----------------------------------------------------------------------------------
+
+
+def own_data(*, site: SiteRef, sso_id: str, email: str | None) -> Person:
+    """What the site holds about a reader it signed in: their comments by user id (and by the email the
+    site vouches for), and that email's subscriptions and opt-ins. No mailed link: the session proves it."""
+    return _person(email or "", [site.id], sso_id=sso_id)
+
+
+def erase_own_data(*, site: SiteRef, sso_id: str, email: str | None) -> Erasure:
+    """A signed-in reader forgets themselves on the site: comments anonymized, mail opt-ins gone."""
+    erasure = _erase(email or "", [site.id], mode="anonymize", actor="reader (signed in)", sso_id=sso_id)
     db.session.commit()
     return erasure
 
@@ -229,11 +255,19 @@ def _link_claims(purpose: links.LinkPurpose, token: str) -> tuple[Site, PrivacyR
 # --- shared --------------------------------------------------------------------------------------------
 
 
-def _comments_of(email: str, site_ids: list[int] | None) -> list[Comment]:
+def _comments_of(email: str, site_ids: list[int] | None, sso_id: str | None = None) -> list[Comment]:
+    """The comments of an address, of a signed-in reader's user id, or of either (none: no comment)."""
+    authored = []
+    if email.strip():
+        authored.append(func.lower(Comment.author_email) == email.strip().lower())
+    if sso_id is not None:
+        authored.append(Comment.author_sso_id == sso_id)
+    if not authored:
+        return []
     query = (
         select(Comment)
         .options(joinedload(Comment.thread).joinedload(Thread.site))
-        .where(func.lower(Comment.author_email) == email.strip().lower())
+        .where(or_(*authored))
         .order_by(Comment.created_at, Comment.id)
     )
     if site_ids is not None:
@@ -245,7 +279,7 @@ def _in_sites(column: Any, site_ids: list[int] | None) -> Any:
     return column.in_(site_ids) if site_ids is not None else column.is_not(None)
 
 
-def _person(email: str, site_ids: list[int] | None) -> Person:
+def _person(email: str, site_ids: list[int] | None, *, sso_id: str | None = None) -> Person:
     email = email.strip().lower()
     subscriptions = list(
         db.session.scalars(
@@ -273,17 +307,21 @@ def _person(email: str, site_ids: list[int] | None) -> Person:
             followed[contact_id].append(key)
     return Person(
         email=email,
-        comments=_comments_of(email, site_ids),
+        sso_id=sso_id,
+        comments=_comments_of(email, site_ids, sso_id),
         subscriptions=subscriptions,
         reply_notifications=[FollowedThreads(c, followed[c.id]) for c in contacts],
         site_slugs=dict(db.session.execute(select(Site.id, Site.slug)).all()),
     )
 
 
-def _erase(email: str, site_ids: list[int] | None, *, mode: str, actor: str) -> Erasure:
-    """Erase in the current transaction (committed by the caller, or earlier: see _forget_subscriptions)."""
+def _erase(
+    email: str, site_ids: list[int] | None, *, mode: str, actor: str, sso_id: str | None = None
+) -> Erasure:
+    """Erase in the current transaction (committed by the caller, or earlier: see _forget_subscriptions).
+    An empty ``email`` (a signed-in reader the site gave none for) erases their comments only."""
     email = email.strip().lower()
-    comments = _comments_of(email, site_ids)
+    comments = _comments_of(email, site_ids, sso_id)
     # What Akismet was sent (the raw IP among it) goes with the person; reports owed on it are dropped.
     db.session.execute(delete(AkismetCheck).where(AkismetCheck.comment_id.in_([c.id for c in comments])))
     if mode == "anonymize":
@@ -315,6 +353,7 @@ def _erase(email: str, site_ids: list[int] | None, *, mode: str, actor: str) -> 
     subscriptions = _forget_subscriptions(email, site_ids, actor=actor)
     return Erasure(
         email=email,
+        sso_id=sso_id,
         mode=mode,
         comments=len(comments),
         subscriptions=subscriptions,
@@ -336,6 +375,7 @@ def _anonymize(comments: list[Comment], *, actor: str) -> None:
         comment.author_name = ANONYMOUS
         comment.author_email = ""
         comment.author_url = None
+        comment.author_sso_id = None
         comment.ip_hash = None
         comment.user_agent = ""
         comment.edit_key_digest = None  # an erased author's token must not reach the comment either

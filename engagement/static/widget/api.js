@@ -1,4 +1,5 @@
 // Talking to the API: requests, the errors readers are shown, optimistic toggles.
+import { forgetSession, readSession } from "./sso.js";
 import { readerId } from "./store.js";
 
 // call(method, path, options) resolves to the parsed JSON (null for 204) or rejects with the API's
@@ -16,6 +17,9 @@ export function makeApi(origin, site) {
     if (body) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = `Bearer ${token}`;
     if (asReader) headers["X-Engagement-Reader"] = readerId();
+    // A signed-in reader's writes carry their session (reads stay shared and cacheable, without it).
+    const session = method !== "GET" && readSession(site);
+    if (session) headers["X-Engagement-Session"] = session.session;
     let response;
     try {
       response = await fetch(url, {
@@ -29,7 +33,11 @@ export function makeApi(origin, site) {
       throw { code: "network" };
     }
     const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) throw { code: "failed", ...data?.error };
+    if (!response.ok) {
+      const error = { code: "failed", ...data?.error };
+      if (session && /^sso_session_/.test(error.code)) forgetSession(site);
+      throw error;
+    }
     if (data && response.headers.get("ETag")) data.etag = response.headers.get("ETag").replace(/^W\//, "").replaceAll('"', "");
     return data;
   };
@@ -43,6 +51,9 @@ export function describeError(t, { code }) {
     duplicate_comment: t("duplicate"),
     invalid_edit_token: t("expired"),
     edit_window_expired: t("expired"),
+    sso_session_expired: t("signInAgain"),
+    sso_session_invalid: t("signInAgain"),
+    sso_required: t("signInToComment"),
   };
   return known[code] || t("failed");
 }

@@ -4,6 +4,7 @@ import { makeApi } from "./api.js";
 import { fillCounts } from "./counts.js";
 import { mountCounters } from "./counters.js";
 import { makeLocale } from "./i18n.js";
+import { forgetSession, signIn } from "./sso.js";
 import { mountThread } from "./thread.js";
 
 const SCRIPT_SRC = document.currentScript?.src;
@@ -32,6 +33,24 @@ const firstThreadPage = (container, env) =>
 const firstCounters = (container, env) =>
   env.call("GET", "/engagement", { query: { target: container.dataset.target || "site" }, asReader: true });
 
+// The site's own sign-in (docs/sso.md): data-sso-token on a comments container, or the page calls
+// Engagement.login(token) when its reader signs in and Engagement.logout() when they sign out. Each resolves
+// once the session is in place (login: to the reader as the site's token names them; it rejects with the
+// API's error). `site` is the first container's unless the page has several sites and says which.
+const sites = [];
+const siteOf = (site) => site || sites[0];
+window.Engagement = Object.assign(window.Engagement || {}, {
+  login: (token, site) => signIn(makeApi(API_ORIGIN, siteOf(site)), siteOf(site), String(token)),
+  logout: async (site) => forgetSession(siteOf(site)),
+});
+
+function signInFromPage(container, env) {
+  const token = container.dataset.ssoToken;
+  if (token === undefined) return;
+  if (!token.trim()) forgetSession(env.site); // the page says its reader is signed out
+  else signIn(env.call, env.site, token.trim()).catch(() => env.ready.then(() => setTimeout(() => env.say?.(env.t("signInAgain")))));
+}
+
 function boot() {
   const mount = (selector, start, firstRequest) => {
     for (const container of document.querySelectorAll(selector)) {
@@ -39,6 +58,8 @@ function boot() {
       if (!container.dataset.site || container.shadowRoot || container[MOUNTED]) continue;
       container[MOUNTED] = true;
       const env = environmentFor(container);
+      if (!sites.includes(env.site)) sites.push(env.site);
+      if (start === mountThread) signInFromPage(container, env);
       env.first = firstRequest(container, env) || null;
       env.first?.catch(() => {}); // the mount reports it; not an unhandled rejection meanwhile
       env.ready.then(() => start(container, env));

@@ -6,6 +6,7 @@ import { attachSection, button, h, isWebUrl, setSafeHtml } from "./dom.js";
 import { createForm } from "./form.js";
 import { startLive } from "./live.js";
 import { reportAction } from "./report.js";
+import { onSessionChange, readSession } from "./sso.js";
 import { readStore, writeStore } from "./store.js";
 
 const PENDING_KEEP_MS = 7 * 864e5;
@@ -23,7 +24,7 @@ function renderedPage(section) {
       status: data.status,
       created_at: data.created,
       edited_at: data.edited || null,
-      author: { name: data.name, url: data.authorUrl || null, avatar: data.avatar || null },
+      author: { name: data.name, url: data.authorUrl || null, avatar: data.avatar || null, signed_in: data.signedIn === "true" },
       html: li.querySelector(":scope > .row .text").innerHTML,
       replies: [...li.querySelector(":scope > .replies").children].map(comment),
     };
@@ -195,6 +196,9 @@ export function mountThread(container, env) {
             ? h("a", { class: "who", href: author.url, rel: "nofollow ugc noopener" }, name)
             : h("span", { class: "who" }, name),
           " ",
+          // Written by a reader the site signed in (single sign-on), not by a guest who typed this name.
+          !gone && author.signed_in && h("span", { class: "si" }, t("signedIn")),
+          !gone && author.signed_in && " ",
           h("time", { datetime: comment.created_at }, env.ago(comment.created_at)),
           comment.edited_at && ` ${t("edited")}`,
         ),
@@ -268,14 +272,50 @@ export function mountThread(container, env) {
     env.say(pending ? t("pending") : t("posted"));
   }
 
-  const commentForm = (parent, close, onCancel) =>
-    createForm(env, {
+  // A guest names themselves; a signed-in reader is named by the site (their name only if it gave none).
+  // Where the site wants readers signed in, a guest gets the sign-in prompt instead of the form.
+  function commentForm(parent, close, onCancel) {
+    const session = readSession(env.site);
+    if (!session && env.settings.sso_required) return signInPrompt(t("signInToComment"));
+    const form = createForm(env, {
       heading: parent ? t("reply") : t("leaveReply"),
-      names: ["body", "author_name", "author_email", "author_url"],
+      names: session ? ["body", ...(session.user.name ? [] : ["author_name"])] : ["body", "author_name", "author_email", "author_url"],
       label: t("post"),
       send: (values) => post(values, parent).then(close),
       onCancel,
     });
+    const line = session
+      ? h("p", { class: "signed" }, session.user.name ? t("signedInAs", { name: session.user.name }) : t("signedIn"))
+      : loginUrl() && signInPrompt("", false);
+    if (line) form.insertBefore(line, form.children[1]);
+    return form;
+  }
+
+  const loginUrl = () => container.dataset.loginUrl || env.settings.sso_login_url;
+
+  // "Sign in": the host's sign-in page (data-login-url, else the site's setting), after a cancelable
+  // loginPrompt event on the container that a page opening its own sign-in dialog can take instead.
+  function signInPrompt(text, primary = true) {
+    const prompt = (event) => {
+      const asked = new CustomEvent("loginPrompt", { bubbles: true, cancelable: true, detail: { site: env.site } });
+      if (!container.dispatchEvent(asked)) event.preventDefault();
+    };
+    const url = loginUrl();
+    const action = isWebUrl(url)
+      ? h("a", { class: primary ? "primary btn" : null, href: url, onclick: prompt }, t("signIn"))
+      : button(t("signIn"), prompt, { class: primary ? "primary" : null });
+    return h("div", { class: "signin" }, text && h("p", {}, text), action);
+  }
+
+  // Signing in or out (this container's page, another tab's Engagement.login, an expired session) redraws
+  // the form, keeping what the reader had typed.
+  onSessionChange((site) => {
+    if (site !== env.site || closed || !formSlot.firstChild) return;
+    const typed = formSlot.querySelector("textarea")?.value;
+    formSlot.replaceChildren(commentForm());
+    const body = formSlot.querySelector("textarea");
+    if (body && typed) body.value = typed;
+  });
 
   function openReply(comment, button) {
     const node = nodes.get(comment.id);
