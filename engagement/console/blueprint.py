@@ -99,6 +99,7 @@ SITE_PAGES: list[tuple[str, str]] = [
     ("console.subscribers_page", "Subscribers"),
     ("console.outbox_page", "Mail"),
     ("console.audit_page", "Audit log"),
+    ("console.sso_page", "Sign-in"),
 ]
 
 
