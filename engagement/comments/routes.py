@@ -43,10 +43,8 @@ bp = Blueprint("comments", __name__, url_prefix="/api/v1/sites/<site>")
 enable_site_cors(bp)
 
 TAGS = ["comments"]
-_READER_DOC = {
-    READER_HEADER: "Random reader id kept by the widget",
-    SESSION_HEADER: "A signed-in reader's session (single sign-on): likes as their account",
-}
+_SESSION_DOC = {SESSION_HEADER: "A signed-in reader's session (single sign-on): acts as their account"}
+_READER_DOC = {READER_HEADER: "Random reader id kept by the widget", **_SESSION_DOC}
 
 
 @bp.get("/comments")
@@ -95,7 +93,8 @@ def _revalidated(page: reading.PageResult, *, mimetype: str = "application/json"
     "Post a comment or a reply (201 approved, 202 held for moderation); as an HTML form (no JavaScript), "
     "303 back to the comment on the article, or a page with the form and its errors",
     tags=TAGS,
-    errors=(403, 404, 409),
+    headers=_SESSION_DOC,
+    errors=(401, 403, 404, 409),
 )
 @arguments(PostCommentSchema, location="json_or_form")
 @response(201, PostedCommentSchema)
@@ -190,7 +189,13 @@ def count_html(args: dict[str, Any], site: str) -> Response:
 
 @bp.patch("/comments/<int:comment_id>")
 @rate_limit("RATELIMIT_POST_COMMENT")
-@doc("Edit your own comment within the edit window", tags=TAGS, security=EDIT_SECURITY, errors=(403, 404))
+@doc(
+    "Edit your own comment within the edit window (its edit token, or its author's session)",
+    tags=TAGS,
+    security=EDIT_SECURITY,
+    headers=_SESSION_DOC,
+    errors=(401, 403, 404),
+)
 @arguments(EditCommentSchema)
 @response(200, EditedCommentSchema)
 def edit_comment(edit: dict[str, Any], site: str, comment_id: int) -> dict[str, Any]:
@@ -207,7 +212,13 @@ def edit_comment(edit: dict[str, Any], site: str, comment_id: int) -> dict[str, 
 
 @bp.delete("/comments/<int:comment_id>")
 @rate_limit("RATELIMIT_POST_COMMENT")
-@doc("Delete your own comment within the edit window", tags=TAGS, security=EDIT_SECURITY, errors=(403, 404))
+@doc(
+    "Delete your own comment within the edit window (its edit token, or its author's session)",
+    tags=TAGS,
+    security=EDIT_SECURITY,
+    headers=_SESSION_DOC,
+    errors=(401, 403, 404),
+)
 @response(204)
 def delete_comment(site: str, comment_id: int) -> None:
     service.delete_comment(
@@ -220,7 +231,7 @@ def delete_comment(site: str, comment_id: int) -> None:
 
 @bp.post("/comments/<int:comment_id>/likes")
 @rate_limit("RATELIMIT_REACTION")
-@doc("Like a comment (once per reader)", tags=TAGS, headers=_READER_DOC, errors=(400, 404))
+@doc("Like a comment (once per reader)", tags=TAGS, headers=_READER_DOC, errors=(400, 401, 404))
 @response(200, LikesSchema)
 def like_comment(site: str, comment_id: int) -> dict[str, Any]:
     return _set_like(comment_id, liked=True)
@@ -228,7 +239,7 @@ def like_comment(site: str, comment_id: int) -> dict[str, Any]:
 
 @bp.delete("/comments/<int:comment_id>/likes")
 @rate_limit("RATELIMIT_REACTION")
-@doc("Take back a like", tags=TAGS, headers=_READER_DOC, errors=(400, 404))
+@doc("Take back a like", tags=TAGS, headers=_READER_DOC, errors=(400, 401, 404))
 @response(200, LikesSchema)
 def unlike_comment(site: str, comment_id: int) -> dict[str, Any]:
     return _set_like(comment_id, liked=False)

@@ -47,7 +47,7 @@ class SiteSettings:
     html_json_ld: bool = False  # server-rendered comments carry schema.org Comment JSON-LD
     sso_required: bool = False  # only readers signed in through the site's single sign-on may comment
     sso_skip_first_time: bool = False  # signed-in readers are not held as first-time commenters
-    sso_login_url: str = ""  # where the widget and the server-rendered form send guests to sign in
+    sso_login_url: str | None = None  # where the widget and the server-rendered form send guests to sign in
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

@@ -35,8 +35,10 @@ def authenticate() -> None:
 
 @staff.get("/people")
 @staff_doc(
-    "Every comment, subscription and reply-notification opt-in of an email address, in the token's sites",
+    "Every comment, subscription and reply-notification opt-in of an email address, in the token's sites "
+    "(or in site), and the comments of a signed-in reader by user id (sso_id, with site)",
     tags=TAGS,
+    errors=(403, 404),
 )
 @arguments(schemas.PersonQuery, location="query")
 @response(200, schemas.PersonSchema)
@@ -46,8 +48,10 @@ def find_person(args: dict[str, Any]) -> dict[str, Any]:
 
 @staff.post("/people/erase")
 @staff_doc(
-    "Erase an email address: anonymize its comments (staff) or delete them (admins); mail opt-ins go too",
+    "Erase an email address or a signed-in reader's user id (sso_id, with site): anonymize the comments "
+    "(staff) or delete them (admins); mail opt-ins go too",
     tags=TAGS,
+    errors=(403, 404),
 )
 @arguments(schemas.EraseSchema)
 @response(200, schemas.ErasureSchema)
