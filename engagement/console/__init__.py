@@ -16,6 +16,7 @@ from engagement.console import (  # noqa: F401 (routes and the page families reg
     routes,
     service,
     sites,
+    webhooks,
 )
 from engagement.mailer.sender import before_delivery
 
