@@ -17,6 +17,7 @@ from engagement.console import (  # noqa: F401 (routes and the page families reg
     service,
     sites,
     sso,
+    webhooks,
 )
 from engagement.mailer.sender import before_delivery
 

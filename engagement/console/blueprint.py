@@ -91,24 +91,27 @@ NAV: list[tuple[str, str, bool]] = [
 ]
 
 
-# The pages of one site, linked from each of them: (endpoint taking ``slug``, label). A page adds its entry.
-SITE_PAGES: list[tuple[str, str]] = [
-    ("console.site_page", "Settings"),
-    ("console.threads_page", "Threads"),
-    ("console.counters_page", "Counters"),
-    ("console.subscribers_page", "Subscribers"),
-    ("console.outbox_page", "Mail"),
-    ("console.audit_page", "Audit log"),
-    ("console.sso_page", "Sign-in"),
+# The pages of one site, linked from each of them: (endpoint taking ``slug``, label, admins only). A page
+# adds its entry.
+SITE_PAGES: list[tuple[str, str, bool]] = [
+    ("console.site_page", "Settings", False),
+    ("console.threads_page", "Threads", False),
+    ("console.counters_page", "Counters", False),
+    ("console.subscribers_page", "Subscribers", False),
+    ("console.outbox_page", "Mail", False),
+    ("console.audit_page", "Audit log", False),
+    ("console.webhooks_page", "Webhooks", True),
+    ("console.sso_page", "Sign-in", True),
 ]
 
 
 @bp.context_processor
 def navigation() -> dict[str, Any]:
     """``nav``: the links of the console header for whoever is signed in (nothing when signed out);
-    ``site_pages``: the pages of a site, for ``_site_nav.html``."""
+    ``site_pages``: the pages of a site they may open, for ``_site_nav.html``, as (endpoint, label)."""
     if auth.current_session() is None:
         return {"nav": [], "site_pages": []}
     is_admin = auth.current_principal().is_admin
     links = [(url_for(endpoint), label, endpoint) for endpoint, label, admin in NAV if is_admin or not admin]
-    return {"nav": links, "site_pages": SITE_PAGES}
+    pages = [(endpoint, label) for endpoint, label, admin in SITE_PAGES if is_admin or not admin]
+    return {"nav": links, "site_pages": pages}

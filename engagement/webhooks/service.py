@@ -187,6 +187,19 @@ def list_endpoints(*, token: StaffToken, slug: str) -> list[WebhookEndpoint]:
     )
 
 
+def queued_counts(*, token: StaffToken, slug: str) -> dict[int, int]:
+    """How many deliveries wait for each of the site's endpoints (absent: none). One grouped count over
+    the queued ones only, which the due index holds: delivered rows, however many, are not read."""
+    site = _admin_site(token, slug)
+    rows = db.session.execute(
+        select(WebhookDelivery.endpoint_id, func.count())
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.status == DeliveryStatus.QUEUED, WebhookEndpoint.site_id == site.id)
+        .group_by(WebhookDelivery.endpoint_id)
+    )
+    return {endpoint_id: count for endpoint_id, count in rows}
+
+
 def create_endpoint(
     *, token: StaffToken, slug: str, url: str, events: list[str], description: str, enabled: bool
 ) -> tuple[WebhookEndpoint, str]:

@@ -61,3 +61,15 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
     """Keep a picture of the page as a test artifact: tests/browser/artifacts/console-{name}.png."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=full_page)
+
+
+def copied_secret(page: Page, label: str, status: str) -> str:
+    """The secret a page shows once in the readonly field ``label``, copied with its Copy button (which
+    says so in the live region ``status``): what the clipboard then holds."""
+    field = page.get_by_label(label, exact=True)
+    expect(field).to_have_attribute("readonly", "")
+    secret = field.input_value()
+    page.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.locator(f"#{status}")).to_have_text("Copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == secret
+    return secret

@@ -2,16 +2,16 @@
 
 Every text a reader, an importer or another staff member controls (author name, body, user agent, thread
 title and key, site name, word lists, ban notes, counter sources, member names, token labels, audit
-details, subscriber targets, mail subjects and errors) is seeded with markup that would set
-``window.pwned`` if it ever ran. Then every GET page of the console is opened, the ones added later
-included: the pages are listed from the app's URL map, and a page whose URL needs a value this test does
-not know fails the test instead of being skipped.
+details, subscriber targets, mail subjects and errors, webhook addresses, descriptions, errors and the
+answers of endpoints) is seeded with markup that would set ``window.pwned`` if it ever ran. Then every
+GET page of the console is opened, the ones added later included: the pages are listed from the app's URL
+map, and a page whose URL needs a value this test does not know fails the test instead of being skipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,12 +21,23 @@ from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count
 from engagement.extensions import db
-from engagement.models import CounterKind, OutboxMessage, OutboxStatus, StaffRole, Subscriber
+from engagement.models import (
+    CounterKind,
+    DeliveryStatus,
+    OutboxMessage,
+    OutboxStatus,
+    StaffRole,
+    Subscriber,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from engagement.moderation.bans import ban_author
 from engagement.moderation.comments import update_comment
 from engagement.sites.service import get_site
+from engagement.sso.keys import add_key
 from engagement.staff.members import create_member
 from engagement.staff.service import create_token
+from engagement.webhooks.service import create_endpoint
 from tests.browser.conftest import LiveService, new_page
 from tests.browser.console_pages import assert_accessible, sign_in
 from tests.browser.playwright_api import Browser, Page
@@ -114,13 +125,51 @@ def seed_hostile_values(service: LiveService) -> dict[str, Any]:
             ]
         )
         db.session.commit()
+        endpoint = create_endpoint(
+            token=admin, slug=slug, url="https://hooks.example/x", events=[], description=CANARY, enabled=True
+        )[0]
+        endpoint.url = f"https://hooks.example/{CANARY}"
+        endpoint.disabled_reason = CANARY
+        hook_delivery = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            message_id="msg_canary",
+            event_type="comment.created",
+            payload="{}",
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=datetime.now(UTC),
+            last_error=CANARY,
+        )
+        db.session.add(hook_delivery)
+        db.session.flush()
+        db.session.add(
+            WebhookAttempt(
+                endpoint_id=endpoint.id,
+                delivery_id=hook_delivery.id,
+                attempted_at=datetime.now(UTC),
+                status_code=500,
+                error=CANARY,
+                response_excerpt=CANARY,
+            )
+        )
+        db.session.commit()
+        # A single sign-on key added by the hostile admin: its page names who added it.
+        sso_key = add_key(
+            token=admin, slug=slug, algorithm="HS256", public_key=None, kid="canary-key", grace=timedelta(0)
+        )[0]
         member = create_member(
             email="mallory.staff@news.example",
             display_name=CANARY[:100],
             role=StaffRole.MODERATOR,
             site_slugs=[slug],
         )
-        return {"slug": slug, "comment_id": first.id, "member_id": member.id, "token_id": admin.id}
+        return {
+            "slug": slug,
+            "comment_id": first.id,
+            "member_id": member.id,
+            "token_id": admin.id,
+            "endpoint_id": endpoint.id,
+            "kid": sso_key.kid,
+        }
 
 
 def console_pages(service: LiveService, values: dict[str, Any]) -> list[str]:
