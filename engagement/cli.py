@@ -170,8 +170,8 @@ def send_mail_command(watch: bool, interval: float) -> None:
 )
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between looks when nothing is due.")
 def worker_command(flush: bool, interval: float) -> None:
-    """The background process: mail, webhooks, Akismet's reports and privacy answers, until SIGTERM
-    (`send-mail --watch` is the same process)."""
+    """The background process: mail, webhooks, counter feeds, Akismet's reports and privacy answers,
+    until SIGTERM (`send-mail --watch` is the same process)."""
     from engagement.mailer import outbox, sender
     from engagement.webhooks import delivery
 
@@ -204,6 +204,17 @@ def send_webhooks_command(flush: bool) -> None:
 
     report = delivery.deliver_due(flush=flush)
     click.echo(f"delivered {report.delivered}, retrying later {report.retrying}, failed {report.failed}")
+
+
+@group.command("sync-counters")
+@click.option("--once", is_flag=True, help="Fetch every enabled feed now, whatever its schedule (for cron).")
+@click.option("--site", "site_slug", default=None, help="Only this site's feeds.")
+def sync_counters_command(once: bool, site_slug: str | None) -> None:
+    """Fetch the counter feeds due now (--once: every enabled feed); the worker does it on its own."""
+    from engagement.counters import feeds
+
+    report = feeds.sync_due(site_slug=site_slug, everything=once, limit=10_000)
+    click.echo(f"synced {report.synced}, kept out {report.refused}, failed {report.failed}")
 
 
 @group.command("seed-demo")

@@ -45,6 +45,17 @@ def _parse_public_url(raw: str) -> str:
     return url
 
 
+def _parse_platform_urls(raw: str) -> dict[str, str]:
+    """``platform=url`` pairs, comma-separated: where each platform's API is when it is not its own."""
+    urls = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, url = pair.partition("=")
+        if not name.strip() or not url.strip().startswith(("http://", "https://")):
+            raise ValueError(f"expected platform=http(s)://..., got {pair!r}")
+        urls[name.strip()] = url.strip().rstrip("/")
+    return urls
+
+
 def _parse_host_list(raw: str) -> list[str] | None:
     # None, not an empty list: Flask refuses every host when TRUSTED_HOSTS is an empty list.
     return [host.strip().lower() for host in raw.split(",") if host.strip()] or None
@@ -228,6 +239,19 @@ SETTINGS: tuple[Setting, ...] = (
         "every address an endpoint's host resolves to must be public, and plain http is refused.",
     ),
     Setting("WEBHOOK_TIMEOUT", float, 15.0, "Seconds a webhook endpoint has to answer one delivery."),
+    Setting(
+        "PLATFORM_URLS",
+        _parse_platform_urls,
+        {},
+        "Where a platform's API is instead of its own, as platform=url pairs (tests point them at fakes).",
+    ),
+    Setting(
+        "PLATFORMS_ALLOW_PRIVATE",
+        _parse_bool,
+        False,
+        "Let counter feeds reach loopback and private addresses (tests' fake platforms). Off, every address "
+        "a platform's host resolves to must be public.",
+    ),
     Setting(
         "RATELIMIT_SUBSCRIBE",
         str,

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Flask
 
 from engagement import events
-from engagement.counters import restore, routes, service
+from engagement.counters import feed_routes, feeds, restore, routes, service
+from engagement.mailer.sender import before_delivery
 from engagement.models import SiteRef
 
 
@@ -18,9 +19,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(routes.fragments)
     app.register_blueprint(routes.staff)
     app.register_blueprint(routes.badges)
+    app.register_blueprint(feed_routes.bp)
     events.subscription_counted.connect(_count_subscription, sender=app)
     events.counter_restored.connect(_restore_counter, sender=app)
     events.counter_readers_restored.connect(_restore_readers, sender=app)
+    before_delivery.connect(_sync_feeds, sender=app)
+
+
+def _sync_feeds(_app: Any) -> None:
+    """The worker fetches the counter feeds that are due before each round of mail and webhooks."""
+    feeds.sync_due()
 
 
 def _count_subscription(_app: Any, *, site: SiteRef, target: str, delta: int) -> None:

@@ -145,3 +145,93 @@ class HistorySchema(Schema):
         values=fields.List(fields.Nested(HistoryDaySchema)),
         metadata={"description": "Per kind, one entry per UTC day, oldest first, value at the day's end"},
     )
+
+
+# --- counter feeds: counters that update themselves ---------------------------------------------------
+
+
+class CreateFeedSchema(Schema):
+    target = target_field()
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in CounterKind]))
+    platform = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=SOURCE_LENGTH),
+        metadata={"description": "mastodon, bluesky, youtube, facebook, instagram, telegram, twitch, feedly"},
+    )
+    account = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=300),
+        metadata={
+            "description": "The platform's account, in its form (user@instance, @handle, a page id...)"
+        },
+    )
+    credentials = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=40)),
+        values=fields.String(validate=validate.Length(min=1, max=2000)),
+        load_default=dict,
+        validate=validate.Length(max=4),
+        load_only=True,
+        metadata={"description": "Write-only: the platform's secrets by name (api_key, page_token, ...)"},
+    )
+    interval_minutes = fields.Integer(
+        load_default=180,
+        validate=validate.Range(min=15, max=7 * 24 * 60),
+        metadata={"description": "How often it is fetched (at least 15 minutes; default 3 hours)"},
+    )
+    enabled = fields.Boolean(load_default=True)
+
+
+class UpdateFeedSchema(Schema):
+    account = fields.String(validate=validate.Length(min=1, max=300))
+    credentials = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=40)),
+        values=fields.String(validate=validate.Length(min=1, max=2000)),
+        validate=validate.Length(max=4),
+        load_only=True,
+        metadata={"description": "Write-only; replaces the stored ones whole (and retries at once)"},
+    )
+    interval_minutes = fields.Integer(validate=validate.Range(min=15, max=7 * 24 * 60))
+    enabled = fields.Boolean()
+
+
+class FeedSchema(Schema):
+    """A feed and its health; never its credentials."""
+
+    id = fields.Integer()
+    site = fields.String()
+    target = fields.String()
+    kind = fields.String()
+    platform = fields.String()
+    account = fields.String()
+    source = fields.String(metadata={"description": "Its name among the counter's sources"})
+    has_credentials = fields.Boolean()
+    interval_minutes = fields.Integer()
+    enabled = fields.Boolean()
+    health = fields.String(
+        metadata={"description": "ok, pending, failing, stale, needs_credentials or disabled"}
+    )
+    last_success_at = UtcTimestamp(allow_none=True)
+    last_count = fields.Integer(
+        allow_none=True, metadata={"description": "The last number the platform gave"}
+    )
+    last_approximate = fields.Boolean(metadata={"description": "Rounded by the platform (YouTube)"})
+    last_refused = fields.String(
+        allow_none=True, metadata={"description": "Why the last number was not applied (a 0, a large drop)"}
+    )
+    last_error = fields.String(
+        allow_none=True, metadata={"description": "The platform's message, never a credential"}
+    )
+    last_error_status = fields.Integer(allow_none=True)
+    last_error_at = UtcTimestamp(allow_none=True)
+    consecutive_failures = fields.Integer()
+    failing_since = UtcTimestamp(allow_none=True)
+    needs_credentials = fields.Boolean(metadata={"description": "The platform refused them: change them"})
+    next_attempt_at = UtcTimestamp(allow_none=True)
+
+
+class FeedListSchema(Schema):
+    items = fields.List(fields.Nested(FeedSchema))
+    platforms = fields.List(
+        fields.Dict(),
+        metadata={"description": "Each platform: name, label, kinds, credentials, account_hint"},
+    )

@@ -244,6 +244,28 @@ def push_external_count(
     return state
 
 
+def remove_external_source(
+    *, site: SiteRef, counter_id: int, target: str, kind: CounterKind, source: str
+) -> None:
+    """Forget one source of a counter (a feed deleted): the external value is the sum of the others. In
+    the caller's transaction."""
+    removed = db.session.execute(
+        delete(CounterSource)
+        .where(CounterSource.counter_id == counter_id, CounterSource.source == source)
+        .returning(CounterSource.count)
+    ).first()
+    if removed is None:
+        return
+    total = (
+        select(func.coalesce(func.sum(CounterSource.count), 0))
+        .where(CounterSource.counter_id == counter_id)
+        .scalar_subquery()
+    )
+    _apply_change(counter_id, clock.now(), external_count=total)
+    caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
+    _announce(site, target, kind, None)
+
+
 def counter_history(*, site: SiteRef, target: str, kind: CounterKind | None, days: int) -> History:
     """The last ``days`` UTC days (today included) of each counter, one value per day, oldest first.
 

@@ -11,6 +11,7 @@ from engagement.models.base import Base
 from engagement.models.comments import Comment, CommentLike, CommentStatus, Thread
 from engagement.models.counters import (
     Counter,
+    CounterFeed,
     CounterHistory,
     CounterKind,
     CounterReaderAction,
@@ -72,6 +73,7 @@ __all__ = [
     "CommentStatus",
     "ConsoleSession",
     "Counter",
+    "CounterFeed",
     "CounterHistory",
     "CounterKind",
     "CounterReaderAction",

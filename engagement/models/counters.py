@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.models.base import Base
@@ -83,3 +83,48 @@ class CounterHistory(Base):
     count: Mapped[int] = mapped_column(BigInteger)
     native: Mapped[int] = mapped_column(BigInteger)
     external: Mapped[int] = mapped_column(BigInteger)
+
+
+class CounterFeed(Base):
+    """A counter that updates itself: one platform account's number, fetched at an interval through the
+    platform's official API (``engagement.counters.platforms``), with its health for staff to see.
+
+    Its values land in ``counter_sources`` under ``source_name`` through the same rules as a push. The
+    credentials are write-only: Fernet-encrypted JSON (``engagement.encryption``), never answered or logged.
+    """
+
+    __tablename__ = "counter_feeds"
+    __table_args__ = (Index("ix_counter_feeds_due", "enabled", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(TARGET_LENGTH))
+    kind: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    account: Mapped[str] = mapped_column(String(300))
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text)
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Health: the last number taken and when; the last failure (the platform's status and message, never
+    # a credential); failures in a row; when the next attempt is due (a worker claims a feed by moving it).
+    last_success_at: Mapped[datetime | None]
+    last_count: Mapped[int | None] = mapped_column(BigInteger)
+    last_approximate: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(String(400))
+    last_error_status: Mapped[int | None] = mapped_column(Integer)
+    last_error_at: Mapped[datetime | None]
+    # A value the counter's rules kept out (a 0, a drop over max_drop_share): recorded and shown.
+    last_refused: Mapped[str | None] = mapped_column(String(400))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None]
+    # The platform refused the credentials (401/403): no retry until staff change them.
+    needs_credentials: Mapped[bool] = mapped_column(default=False)
+    next_attempt_at: Mapped[datetime | None]
+    stale_mailed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    @property
+    def source_name(self) -> str:
+        """Its name among the counter's sources (``counter_sources.source``)."""
+        return f"{self.platform}:{self.id}"[:SOURCE_LENGTH]
