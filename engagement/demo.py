@@ -10,9 +10,10 @@ from sqlalchemy import select
 from engagement import clock
 from engagement.comments.drafts import Client, NewComment
 from engagement.comments.service import post_comment
+from engagement.counters.platforms import PLATFORMS
 from engagement.counters.service import push_external_count
 from engagement.extensions import db
-from engagement.models import CounterKind, Site, StaffRole
+from engagement.models import CounterFeed, CounterKind, Site, StaffRole
 from engagement.sites.service import create_site
 from engagement.staff.members import create_member, find_member
 from engagement.web.article import MORE_ARTICLES, THREAD_KEY, demo_article
@@ -111,7 +112,64 @@ def seed_demo() -> bool:
             client=Client(ip="192.0.2.10", user_agent="seed-demo"),
         )
     _counter_history(site)
+    _counter_feeds(site)
     return True
+
+
+# One counter feed in each state a newsroom meets, so the console, the API and the widget show what each
+# looks like. Their accounts are on .example domains, which never resolve: a worker started on the demo
+# tries them, fails and says so, but sends nothing anywhere.
+_FEEDS = [
+    # (platform, kind, account, state)
+    ("mastodon", CounterKind.FOLLOWERS, "newsroom@social.example", "fresh"),
+    ("bluesky", CounterKind.FOLLOWERS, "newsroom.bsky.example", "stale"),
+    ("youtube", CounterKind.SUBSCRIBERS, "@newsroom", "needs_credentials"),
+]
+
+
+def _counter_feeds(site: Site) -> None:
+    now = clock.now()
+    for platform, kind, account, state in _FEEDS:
+        if platform not in PLATFORMS:
+            continue
+        feed = CounterFeed(
+            site_id=site.id,
+            target="site",
+            kind=kind.value,
+            platform=platform,
+            account=account,
+            credentials_encrypted=None,
+            interval_seconds=3 * 3600,
+            enabled=True,
+            consecutive_failures=0,
+            needs_credentials=False,
+            last_approximate=False,
+            created_at=now - timedelta(days=30),
+            updated_at=now,
+        )
+        db.session.add(feed)
+        db.session.flush()
+        synced_at = now - (timedelta(days=3) if state == "stale" else timedelta(hours=1))
+        with clock.pinned(synced_at):
+            count = 1_240 if state == "fresh" else 310 if state == "stale" else 905
+            push_external_count(site=site, kind=kind, target="site", source=feed.source_name, count=count)
+        feed = db.session.get(CounterFeed, feed.id)
+        feed.last_success_at, feed.last_count = synced_at, count
+        if state == "fresh":
+            feed.next_attempt_at = now + timedelta(hours=2)
+        else:
+            feed.consecutive_failures = 14 if state == "stale" else 1
+            feed.failing_since = synced_at + timedelta(hours=3)
+            feed.last_error_at = now - timedelta(minutes=20)
+            feed.last_error_status = 503 if state == "stale" else 403
+            feed.last_error = (
+                "The platform did not answer in time."
+                if state == "stale"
+                else "API key not valid. Please pass a valid API key."
+            )
+            feed.needs_credentials = state == "needs_credentials"
+            feed.next_attempt_at = None if feed.needs_credentials else now + timedelta(minutes=40)
+        db.session.commit()
 
 
 def _counter_history(site: Site) -> None:

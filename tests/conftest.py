@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from engagement import create_app
+from engagement.counters.platforms import PLATFORMS
 from engagement.extensions import db
 from tests.services import postgres_server_url
 
@@ -115,6 +116,9 @@ def make_app(database_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[
             # Never the real Akismet: a key sent by a fuzzer meets a refused connection on 127.0.0.1
             # (tests/fakes/akismet.py stands in where a test wants answers).
             "AKISMET_URL": "http://127.0.0.1:9",
+            # Nor any real platform: a feed a test or a fuzzer makes meets the same refused connection
+            # (tests/fakes/platforms.py stands in where a test wants answers).
+            "PLATFORM_URLS": dict.fromkeys(PLATFORMS, "http://127.0.0.1:9"),
             **overrides,
         }
         app = create_app(config)

@@ -190,6 +190,21 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "grace_hours": 24,
     },
     "POST /api/v1/sites/{site}/sso/session": {"token": "{sso_token}"},
+    "POST /api/v1/moderation/sites/{site}/counter-feeds": {
+        "target": "site",
+        "kind": "followers",
+        "platform": "mastodon",
+        "account": "newsroom@mastodon.social",
+        "credentials": {},
+        "interval_minutes": 180,
+        "enabled": True,
+    },
+    "PATCH /api/v1/moderation/sites/{site}/counter-feeds/{feed_id}": {
+        "account": "desk@mastodon.social",
+        "credentials": {},
+        "interval_minutes": 60,
+        "enabled": True,
+    },
 }
 # A valid value for every query parameter, by name.
 QUERY_VALUES = {
@@ -234,6 +249,7 @@ class World:
     endpoint_id: int
     sso_token: str  # a token the site signed for a reader (valid once)
     sso_session: str  # a signed-in reader's session
+    feed_id: int
 
     def fill(self, template: str, **override: str) -> str:
         values = {
@@ -244,6 +260,7 @@ class World:
             "token_id": str(self.token_id),
             "endpoint_id": str(self.endpoint_id),
             "kid": SSO_KID,
+            "feed_id": str(self.feed_id),
             "kind": "fans",
             "digest": "0" * 16,
             "token": "not-a-token",
@@ -280,6 +297,15 @@ def world(app, client: FlaskClient) -> World:
     client.post(f"/api/v1/sites/{SITE}/subscribers", json={"email": "sub@example.org"})
     endpoint = client.post(f"/api/v1/moderation/sites/{SITE}/webhooks", json=WEBHOOK, headers=admin)
     key = client.post(f"/api/v1/moderation/sites/{SITE}/sso/keys", json={"kid": SSO_KID}, headers=admin)
+    feed = {
+        "target": "site",
+        "kind": "followers",
+        "platform": "mastodon",
+        "account": "newsroom@mastodon.social",
+    }
+    feed_id = client.post(f"/api/v1/moderation/sites/{SITE}/counter-feeds", json=feed, headers=admin).json[
+        "id"
+    ]
     return World(
         comment_id=posted["comment"]["id"],
         edit_token=posted["edit_token"],
@@ -289,6 +315,7 @@ def world(app, client: FlaskClient) -> World:
         staff=staff,
         endpoint_id=endpoint.json["endpoint"]["id"],
         sso_token=sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID),
+        feed_id=feed_id,
         sso_session=client.post(
             f"/api/v1/sites/{SITE}/sso/session",
             json={"token": sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID)},

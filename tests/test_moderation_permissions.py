@@ -22,6 +22,7 @@ DEFAULT = {
     "admin": 200,
 }
 ADMIN_ONLY = {"moderator": 403, "other_moderator": 403}
+FEED = {"target": "site", "kind": "followers", "platform": "mastodon", "account": "desk@mastodon.social"}
 
 
 def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, int]]]:
@@ -74,6 +75,12 @@ def _cases(ids: dict[str, int]) -> list[tuple[str, str, dict | None, dict[str, i
         ("GET", "/api/v1/moderation/sites/news/webhooks/{hook}/deliveries", None, ADMIN_ONLY),
         ("POST", "/api/v1/moderation/sites/news/webhooks/{hook}/replay", {}, ADMIN_ONLY),
         ("GET", "/api/v1/moderation/sites/news/sso/keys", None, ADMIN_ONLY),
+        ("GET", "/api/v1/moderation/sites/news/counter-feeds", None, {}),
+        ("POST", "/api/v1/moderation/sites/news/counter-feeds", FEED, {**ADMIN_ONLY, "admin": 201}),
+        ("GET", "/api/v1/moderation/sites/news/counter-feeds/{feed}", None, {}),
+        ("PATCH", "/api/v1/moderation/sites/news/counter-feeds/{feed}", {"enabled": True}, ADMIN_ONLY),
+        ("POST", "/api/v1/moderation/sites/news/counter-feeds/{feed}/sync", None, {}),
+        ("DELETE", "/api/v1/moderation/sites/news/counter-feeds/{feed}", None, {**ADMIN_ONLY, "admin": 204}),
         ("POST", "/api/v1/moderation/sites/news/sso/keys", {"grace_hours": 0}, {**ADMIN_ONLY, "admin": 201}),
         ("DELETE", "/api/v1/moderation/sites/news/sso/keys/{kid}", None, {**ADMIN_ONLY, "admin": 204}),
     ]  # fmt: skip
@@ -121,6 +128,9 @@ def _fill(template: str, client, world, n: int) -> str:
         else:
             hook = world["hook"]
         template = template.replace("{hook}", str(hook)).replace("{fresh_hook}", str(hook))
+    if "{feed}" in template:  # a feed for each caller: the deletion must find one
+        feed = client.post("/api/v1/moderation/sites/news/counter-feeds", json=FEED, headers=admin)
+        template = template.replace("{feed}", str(feed.json["id"]))
     if "{kid}" in template:
         key = client.post("/api/v1/moderation/sites/news/sso/keys", json={"grace_hours": 0}, headers=admin)
         template = template.replace("{kid}", key.json["key"]["kid"])
@@ -167,7 +177,7 @@ def test_permission_matrix_covers_every_moderation_route(app, client, world):
     covered = set()
     for method, template, _, _ in cases:
         path = template.split("?")[0]
-        for placeholder in ("{fresh}", "{ban}", "{token}", "{hook}", "{fresh_hook}"):
+        for placeholder in ("{fresh}", "{ban}", "{token}", "{hook}", "{fresh_hook}", "{feed}"):
             path = path.replace(placeholder, "1")
         endpoint, _args = adapter.match(path, method=method)
         covered.add((endpoint, method))

@@ -45,5 +45,6 @@ class SettingsSchema(Schema):
     )
     sso_login_url = WebUrl(
         max_length=1000,
-        metadata={"description": "The site's sign-in page, where guests are sent to comment; empty: none"},
+        allow_none=True,
+        metadata={"description": "The site's sign-in page, where guests are sent to comment; null: none"},
     )
