@@ -217,6 +217,38 @@ def sync_counters_command(once: bool, site_slug: str | None) -> None:
     click.echo(f"synced {report.synced}, kept out {report.refused}, failed {report.failed}")
 
 
+@group.command("rotate-secrets")
+def rotate_secrets_command() -> None:
+    """Re-encrypt every stored secret (Akismet keys, webhook and single sign-on secrets, counter feeds'
+    credentials) under the current ENGAGEMENT_SECRET_KEY, opening them with ENGAGEMENT_OLD_SECRET_KEYS."""
+    from sqlalchemy import select
+
+    from engagement.encryption import decrypt_secret, rotated
+    from engagement.extensions import db
+    from engagement.models import CounterFeed, Site, SsoKey, WebhookEndpoint
+
+    columns = [
+        (Site, "akismet_key_encrypted"),
+        (WebhookEndpoint, "secret_encrypted"),
+        (WebhookEndpoint, "previous_secret_encrypted"),
+        (SsoKey, "secret_encrypted"),
+        (CounterFeed, "credentials_encrypted"),
+    ]
+    done = unreadable = 0
+    for model, column in columns:
+        for row in db.session.scalars(select(model).where(getattr(model, column).is_not(None))):
+            token = getattr(row, column)
+            if decrypt_secret(token) is None:
+                unreadable += 1
+                continue
+            setattr(row, column, rotated(token))
+            done += 1
+    db.session.commit()
+    click.echo(f"re-encrypted {done} secrets under the current key")
+    if unreadable:
+        click.echo(f"{unreadable} secrets open with no configured key: give them again", err=True)
+
+
 @group.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo site and article thread with a few comments (idempotent)."""

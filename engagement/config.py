@@ -113,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Signs edit tokens and hashes IPs. Dev default: generated once into `instance/`.",
     ),
     Setting(
+        "OLD_SECRET_KEYS",
+        lambda raw: [key.strip() for key in raw.split(",") if key.strip()],
+        [],
+        "Earlier secret keys, comma-separated, newest first, while rotating ENGAGEMENT_SECRET_KEY: stored "
+        "secrets still open with them until `flask engagement rotate-secrets` re-encrypts them.",
+    ),
+    Setting(
         "REDIS_URL",
         str,
         None,

@@ -255,3 +255,34 @@ def test_the_cli_syncs_every_feed_once_for_cron(client, admin, platforms, runner
     result = runner.invoke(args=["engagement", "sync-counters", "--once", "--site", "news"])
     assert result.exit_code == 0 and "synced 1" in result.output
     assert len(platforms.requests) == 2
+
+
+def test_rotating_the_secret_key_keeps_every_stored_secret(client, admin, platforms, make_app, runner):
+    feed = new_feed(
+        client, admin, platform="keyed", account="newsroom", kind="subscribers", credentials={"api_key": KEY}
+    )
+    sso = client.post("/api/v1/moderation/sites/news/sso/keys", json={"kid": "k1"}, headers=admin).json[
+        "secret"
+    ]
+    before = db.session.get(CounterFeed, feed["id"]).credentials_encrypted
+    db.session.commit()  # the apps below write to the same database
+
+    # The new key alone opens nothing; with the old one beside it, everything; rotate-secrets moves them.
+    rotated_app = make_app(
+        SECRET_KEY="a-brand-new-secret-key", OLD_SECRET_KEYS=[client.application.config["SECRET_KEY"]]
+    )
+    with rotated_app.app_context():  # the CLI runs in the innermost app's context
+        assert json.loads(feeds.decrypt_secret(before)) == {"api_key": KEY}
+        result = rotated_app.test_cli_runner().invoke(args=["engagement", "rotate-secrets"])
+        assert result.exit_code == 0, result.output
+        assert "re-encrypted 2 secrets" in result.output
+    new_only = make_app(SECRET_KEY="a-brand-new-secret-key")
+    with new_only.app_context():
+        row = db.session.get(CounterFeed, feed["id"])
+        assert row.credentials_encrypted != before
+        assert json.loads(feeds.decrypt_secret(row.credentials_encrypted)) == {"api_key": KEY}
+        from engagement.clock import now
+        from engagement.sso.keys import usable_keys
+
+        assert usable_keys(row.site_id, now())[0].key == sso.encode()
+    assert feeds.decrypt_secret(before) is not None  # the old app still opens what it stored
