@@ -286,3 +286,28 @@ def test_rotating_the_secret_key_keeps_every_stored_secret(client, admin, platfo
 
         assert usable_keys(row.site_id, now())[0].key == sso.encode()
     assert feeds.decrypt_secret(before) is not None  # the old app still opens what it stored
+
+
+def test_two_workers_at_once_fetch_each_due_feed_once(client, admin, platforms, app):
+    import threading
+
+    mastodon(platforms, {f"desk{n}": n + 1 for n in range(6)})
+    for n in range(6):
+        new_feed(client, admin, account=f"desk{n}@mastodon.social", target=f"section:{n}")
+    db.session.commit()
+    reports: list[feeds.SyncReport] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        with app.app_context():
+            start.wait()
+            reports.append(feeds.sync_due())
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(report.synced for report in reports) == 6
+    assert sorted(seen.query["acct"] for seen in platforms.requests) == [f"desk{n}" for n in range(6)]
