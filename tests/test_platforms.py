@@ -11,8 +11,26 @@ import pytest
 
 from engagement.counters.platforms import PLATFORMS, PlatformError, Request
 from engagement.counters.platforms.base import Fetched
+from engagement.models import CounterKind
 from engagement.outbound import checked_client
-from tests.fakes.platforms import Answer, FakePlatforms, mastodon
+from tests.fakes.platforms import (
+    BOT_TOKEN,
+    PAGE_TOKEN,
+    TWITCH_CLIENT,
+    TWITCH_TOKEN,
+    YOUTUBE_KEY,
+    Answer,
+    FakePlatforms,
+    bluesky,
+    feedly,
+    graph,
+    graph_error,
+    mastodon,
+    telegram,
+    twitch,
+    youtube,
+    youtube_quota_exceeded,
+)
 from tests.fakes.platforms import platforms as platforms
 
 
@@ -92,3 +110,165 @@ def test_a_private_address_is_refused_outside_tests(platforms):
     with checked_client(timeout=1.0, allow_private=False) as client, pytest.raises(PlatformError):
         fetch(client, platforms, "mastodon", "newsroom@mastodon.social")
     assert platforms.requests == []
+
+
+# --- the other platforms: each one's number, its own errors, its credentials where it wants them --------
+
+
+def refusal(
+    client: httpx.Client, fake: FakePlatforms, platform: str, account: str, **credentials: str
+) -> PlatformError:
+    with pytest.raises(PlatformError) as refused:
+        fetch(client, fake, platform, account, **credentials)
+    for secret in credentials.values():
+        assert (
+            secret not in refused.value.message
+            and secret not in str(refused.value)
+            and secret not in repr(refused.value)
+        )
+    return refused.value
+
+
+def test_bluesky_reads_followers_count_and_says_what_is_wrong(client, platforms):
+    bluesky(platforms, {"newsroom.bsky.social": 4_210})
+    assert fetch(client, platforms, "bluesky", "@Newsroom.bsky.social") == Fetched(4_210)
+    assert platforms.requests[0].query == {"actor": "newsroom.bsky.social"}
+    error = refusal(client, platforms, "bluesky", "nobody.bsky.social")
+    assert (error.status, error.message) == (400, "Profile not found")
+
+
+def test_youtube_reads_rounded_subscribers_by_handle_or_id(client, platforms):
+    by_id = "UC" + "a" * 22
+    youtube(
+        platforms,
+        {
+            "@newsroom": {"subscriberCount": "1230000", "hiddenSubscriberCount": False},
+            by_id: {"subscriberCount": "77"},
+        },
+    )
+    assert fetch(client, platforms, "youtube", "newsroom", api_key=YOUTUBE_KEY) == Fetched(
+        1_230_000, approximate=True
+    )
+    seen = platforms.requests[0]
+    assert seen.query == {"part": "statistics", "forHandle": "@newsroom", "key": YOUTUBE_KEY}
+    assert fetch(client, platforms, "youtube", by_id, api_key=YOUTUBE_KEY).count == 77
+    assert platforms.requests[1].query["id"] == by_id
+
+
+def test_youtube_hidden_counts_update_nothing_and_unknown_channels_fail(client, platforms):
+    youtube(platforms, {"@shy": {"hiddenSubscriberCount": True}})
+    assert fetch(client, platforms, "youtube", "@shy", api_key=YOUTUBE_KEY) == Fetched(None)
+    assert "no such channel" in refusal(client, platforms, "youtube", "@gone", api_key=YOUTUBE_KEY).message
+
+
+def test_youtube_quota_waits_and_a_bad_key_needs_attention(client, platforms):
+    youtube(platforms, {})
+    platforms.queue.append(youtube_quota_exceeded())
+    quota = refusal(client, platforms, "youtube", "@newsroom", api_key=YOUTUBE_KEY)
+    assert (quota.status, quota.credentials_rejected, quota.retry_after) == (403, False, 3600.0)
+    assert quota.message == "The request cannot be completed because you have exceeded your quota."
+    bad = refusal(client, platforms, "youtube", "@newsroom", api_key="AIza-wrong-key-000000000")
+    assert (bad.status, bad.credentials_rejected, bad.message) == (
+        400,
+        True,
+        "API key not valid. Please pass a valid API key.",
+    )
+
+
+def test_facebook_reads_fans_or_followers_of_a_page(client, platforms):
+    graph(platforms, {"1234567890": {"fan_count": 12_840, "followers_count": 13_002}})
+    adapter = PLATFORMS["facebook"]
+    for kind, expected in ((CounterKind.FANS, 12_840), (CounterKind.FOLLOWERS, 13_002)):
+        request = Request(
+            "1234567890", kind, {"page_token": PAGE_TOKEN}, adapter.base_url("1234567890", platforms.url)
+        )
+        assert adapter.fetch(client, request) == Fetched(expected)
+    assert platforms.requests[0].path == "/v21.0/1234567890"
+    assert platforms.requests[0].query == {"fields": "followers_count,fan_count", "access_token": PAGE_TOKEN}
+
+
+def test_graph_errors_expired_tokens_and_rate_limits(client, platforms):
+    graph(platforms, {"1234567890": {"followers_count": 5}})
+    expired = refusal(client, platforms, "instagram", "1234567890", page_token="EAAB-expired-token-000")
+    assert (expired.status, expired.credentials_rejected) == (400, True)
+    assert expired.message == "Error validating access token: Session has expired"
+    platforms.queue.append(graph_error(400, 4, "Application request limit reached"))
+    limited = refusal(client, platforms, "instagram", "1234567890", page_token=PAGE_TOKEN)
+    assert (limited.credentials_rejected, limited.retry_after) == (False, 3600.0)
+    missing = refusal(client, platforms, "facebook", "999", page_token=PAGE_TOKEN)
+    assert "does not exist" in missing.message and not missing.credentials_rejected
+    assert fetch(client, platforms, "instagram", "1234567890", page_token=PAGE_TOKEN) == Fetched(5)
+
+
+def test_telegram_counts_channel_members_and_waits_as_told(client, platforms):
+    telegram(platforms, {"@newsroom": 2_150})
+    assert fetch(client, platforms, "telegram", "@newsroom", bot_token=BOT_TOKEN) == Fetched(2_150)
+    assert platforms.requests[0].path == f"/bot{BOT_TOKEN}/getChatMemberCount"
+    gone = refusal(client, platforms, "telegram", "@nothere", bot_token=BOT_TOKEN)
+    assert (gone.status, gone.message) == (400, "Bad Request: chat not found")
+    wrong = refusal(
+        client, platforms, "telegram", "@newsroom", bot_token="987654321:AAWrongToken_0123456789abcdef"
+    )
+    assert (wrong.status, wrong.credentials_rejected, wrong.message) == (401, True, "Unauthorized")
+    platforms.queue.append(
+        Answer(
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 42",
+                "parameters": {"retry_after": 42},
+            },
+        )
+    )
+    assert refusal(client, platforms, "telegram", "@newsroom", bot_token=BOT_TOKEN).retry_after == 42.0
+    malformed = refusal(client, platforms, "telegram", "@newsroom", bot_token="not a token/../../x")
+    assert malformed.credentials_rejected and len(platforms.requests) == 4  # never sent
+
+
+def test_twitch_counts_followers_with_client_id_and_token(client, platforms):
+    twitch(platforms, {"141981764": 98_765})
+    credentials = {"client_id": TWITCH_CLIENT, "access_token": TWITCH_TOKEN}
+    assert fetch(client, platforms, "twitch", "141981764", **credentials) == Fetched(98_765)
+    assert platforms.requests[0].headers["client-id"] == TWITCH_CLIENT
+    assert platforms.requests[0].headers["authorization"] == f"Bearer {TWITCH_TOKEN}"
+    assert TWITCH_TOKEN not in str(platforms.requests[0].query)
+    bad = refusal(
+        client, platforms, "twitch", "141981764", client_id=TWITCH_CLIENT, access_token="expired-token-00000"
+    )
+    assert (bad.status, bad.credentials_rejected, bad.message) == (401, True, "Invalid OAuth token")
+
+
+def test_feedly_counts_a_feeds_subscribers(client, platforms):
+    feedly(platforms, {"https://daily.example/feed.xml": 3_400})
+    assert fetch(client, platforms, "feedly", "https://daily.example/feed.xml") == Fetched(3_400)
+    assert platforms.requests[0].path == "/v3/feeds/feed%2Fhttps%3A%2F%2Fdaily.example%2Ffeed.xml"
+    missing = refusal(client, platforms, "feedly", "https://daily.example/other.xml")
+    assert (missing.status, missing.message) == (404, "feed not found")
+
+
+@pytest.mark.parametrize(
+    ("platform", "account"),
+    [
+        ("bluesky", "not a handle"),
+        ("bluesky", "did:plc:short"),
+        ("youtube", "https://youtube.com/@x"),
+        ("youtube", "@a"),
+        ("facebook", "daily.example"),
+        ("instagram", "@newsroom"),
+        ("telegram", "newsroom"),
+        ("telegram", "@ab"),
+        ("twitch", "newsroom"),
+        ("feedly", "ftp://daily.example/feed"),
+        ("feedly", "daily.example/feed"),
+    ],
+)
+def test_accounts_have_each_platforms_shape(platform, account):
+    with pytest.raises(ValueError, match="Give the"):
+        PLATFORMS[platform].check_account(account)
+
+
+def test_every_platform_is_described_for_staff():
+    for name, adapter in PLATFORMS.items():
+        assert adapter.name == name and adapter.label and adapter.kinds and adapter.account_hint
+        assert adapter.default_base_url.startswith("https://")

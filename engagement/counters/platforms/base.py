@@ -95,10 +95,11 @@ def get_json(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     error_message: Callable[[Any], str | None] = lambda body: None,
+    retry_in: Callable[[Any], float | None] = lambda body: None,
 ) -> Any:
     """GET ``url`` and its JSON body; any failure as a ``PlatformError`` carrying the platform's message
     (``error_message`` reads it out of an error body) and never the request's URL or headers, where
-    credentials travel."""
+    credentials travel. ``retry_in`` reads a wait out of a 429/503 body that has no ``Retry-After``."""
     try:
         response = client.get(url, params=params, headers=headers)
     except httpx.TimeoutException:
@@ -119,9 +120,14 @@ def get_json(
     raise PlatformError(
         message,
         status=response.status_code,
-        retry_after=retry_after(response) if response.status_code in (429, 503) else None,
+        retry_after=_wait(response, body, retry_in) if response.status_code in (429, 503) else None,
         credentials_rejected=response.status_code in (401, 403),
     )
+
+
+def _wait(response: httpx.Response, body: Any, retry_in: Callable[[Any], float | None]) -> float | None:
+    header = retry_after(response)
+    return header if header is not None or body is None else retry_in(body)
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -160,3 +166,13 @@ def field(body: Any, *path: str | int) -> Any:
         except (KeyError, IndexError, TypeError):
             raise PlatformError(f"The platform's answer has no {'.'.join(map(str, path))}.") from None
     return found
+
+
+def message_field(body: Any) -> str | None:
+    """The ``message`` of an error body, as XRPC (Bluesky) and Helix (Twitch) word their errors."""
+    return body.get("message") if isinstance(body, dict) and isinstance(body.get("message"), str) else None
+
+
+def xrpc_message(body: Any) -> str | None:
+    """An XRPC error: ``{"error": "InvalidRequest", "message": "Profile not found"}``."""
+    return message_field(body) or (body.get("error") if isinstance(body, dict) else None)
