@@ -100,6 +100,7 @@ SITE_PAGES: list[tuple[str, str, bool]] = [
     ("console.subscribers_page", "Subscribers", False),
     ("console.outbox_page", "Mail", False),
     ("console.audit_page", "Audit log", False),
+    ("console.feeds_page", "Feeds", True),
     ("console.webhooks_page", "Webhooks", True),
     ("console.sso_page", "Sign-in", True),
 ]

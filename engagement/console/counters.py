@@ -21,6 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, pre_load
 from engagement import clock
 from engagement.console import auth, chart
 from engagement.console.blueprint import bp, page
+from engagement.console.feeds import feed_rows
 from engagement.console.queue import relative_time
 from engagement.counters import service
 from engagement.counters.schemas import PushCountSchema
@@ -175,9 +176,15 @@ def _page(
         panels=panels,
         growth=growth(history, target=target),
         stale_after_hours=site.settings.stale_after_hours,
-        notice=notice,
+        notice=notice or _synced_notice(),
+        feeds=feed_rows(site),
         ago=partial(relative_time, now=clock.now()),
     )
+
+
+def _synced_notice() -> str | None:
+    outcome = request.args.get("outcome")
+    return f"Sync now: {outcome}" if outcome else None
 
 
 def growth(history: service.History, *, target: str) -> Growth:

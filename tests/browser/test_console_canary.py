@@ -22,6 +22,7 @@ from engagement.comments.service import post_comment
 from engagement.counters.service import push_external_count
 from engagement.extensions import db
 from engagement.models import (
+    CounterFeed,
     CounterKind,
     DeliveryStatus,
     OutboxMessage,
@@ -156,6 +157,30 @@ def seed_hostile_values(service: LiveService) -> dict[str, Any]:
         sso_key = add_key(
             token=admin, slug=slug, algorithm="HS256", public_key=None, kid="canary-key", grace=timedelta(0)
         )[0]
+        # A counter feed whose account, error and refusal carry the hostile text (as a platform could
+        # answer with it), on every table of the counters and feeds pages.
+        feed = CounterFeed(
+            site_id=site.id,
+            target="site",
+            kind="followers",
+            platform="mastodon",
+            account=f"mallory{CANARY}"[:300],
+            interval_seconds=3600,
+            enabled=True,
+            consecutive_failures=2,
+            needs_credentials=False,
+            last_approximate=False,
+            last_count=5,
+            last_success_at=datetime.now(UTC),
+            last_refused=CANARY[:400],
+            last_error=CANARY[:400],
+            last_error_status=500,
+            failing_since=datetime.now(UTC),
+            created_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC),
+        )
+        db.session.add(feed)
+        db.session.commit()
         member = create_member(
             email="mallory.staff@news.example",
             display_name=CANARY[:100],
@@ -169,6 +194,7 @@ def seed_hostile_values(service: LiveService) -> dict[str, Any]:
             "token_id": admin.id,
             "endpoint_id": endpoint.id,
             "kid": sso_key.kid,
+            "feed_id": feed.id,
         }
 
 
