@@ -4,8 +4,6 @@ page says they must change. Both pages pass axe."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from engagement.counters.platforms import PLATFORMS
@@ -13,16 +11,9 @@ from tests.browser.conftest import SITE, LiveService
 from tests.browser.console_pages import assert_accessible, sign_in
 from tests.browser.playwright_api import Page, expect
 from tests.fakes.platforms import Answer, FakePlatforms, mastodon
+from tests.fakes.platforms import platforms as platforms  # the fixture
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def platforms() -> Iterator[FakePlatforms]:
-    fake = FakePlatforms()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 def test_an_admin_adds_a_feed_syncs_it_and_sees_its_health(
