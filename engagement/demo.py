@@ -138,6 +138,7 @@ def _counter_feeds(site: Site) -> None:
             kind=kind.value,
             platform=platform,
             account=account,
+            host=account.rpartition("@")[2] if platform == "mastodon" else platform,
             credentials_encrypted=None,
             interval_seconds=3 * 3600,
             enabled=True,

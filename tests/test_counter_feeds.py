@@ -173,8 +173,8 @@ def test_two_workers_never_fetch_one_feed_in_the_same_interval(client, admin, pl
     mastodon(platforms, {"newsroom": 10})
     feed = new_feed(client, admin)
     seen = db.session.get(CounterFeed, feed["id"]).next_attempt_at
-    first = feeds._claim(feed["id"], seen, seen)
-    second = feeds._claim(feed["id"], seen, seen)
+    first = feeds._claim(feed["id"], seen, seen, "mastodon.social")
+    second = feeds._claim(feed["id"], seen, seen, "mastodon.social")
     assert first is not None and second is None
 
 
@@ -301,7 +301,8 @@ def test_two_workers_at_once_fetch_each_due_feed_once(client, admin, platforms, 
     def worker() -> None:
         with app.app_context():
             start.wait()
-            reports.append(feeds.sync_due())
+            for _ in range(8):  # rounds: a feed whose host is busy waits for the next one
+                reports.append(feeds.sync_due())
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -311,3 +312,48 @@ def test_two_workers_at_once_fetch_each_due_feed_once(client, admin, platforms, 
         thread.join(timeout=60)
     assert sum(report.synced for report in reports) == 6
     assert sorted(seen.query["acct"] for seen in platforms.requests) == [f"desk{n}" for n in range(6)]
+
+
+def test_one_request_in_flight_per_platform_host_for_every_worker(client, admin, platforms, app):
+    import threading
+
+    mastodon(platforms, {f"desk{n}": n + 1 for n in range(4)})
+    made = [
+        new_feed(client, admin, account=f"desk{n}@mastodon.social", target=f"section:{n}") for n in range(4)
+    ]
+    assert {db.session.get(CounterFeed, feed["id"]).host for feed in made} == {"mastodon.social"}
+    db.session.commit()
+    platforms.delay = 0.3
+    start = threading.Barrier(3)
+
+    def worker() -> None:
+        with app.app_context():
+            start.wait()
+            for _ in range(6):  # rounds: a feed whose host is busy waits for the next one
+                feeds.sync_due()
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert platforms.most_in_flight == 1
+    assert sorted(seen.query["acct"] for seen in platforms.requests) == [f"desk{n}" for n in range(4)]
+
+
+def test_a_busy_host_is_skipped_and_freed_after_the_fetch(client, admin, platforms, clock):
+    mastodon(platforms, {"a": 1, "b": 2})
+    first = new_feed(client, admin, account="a@mastodon.social", target="section:a")
+    second = new_feed(client, admin, account="b@mastodon.social", target="section:b")
+    now = clock()
+    assert feeds._claim(first["id"], now, now, "mastodon.social") is not None
+    assert feeds._claim(second["id"], now, now, "mastodon.social") is None  # its host is being asked
+    assert feeds._claim(second["id"], now, now, "bsky.social") is not None  # another host is free
+    clock.advance(seconds=feeds.FETCH_TIMEOUT + feeds.HOST_MARGIN_SECONDS + 1)
+    later = clock()
+    row = db.session.get(CounterFeed, second["id"])
+    row.next_attempt_at = later
+    db.session.commit()
+    # A worker that died mid-fetch holds its host no longer than the timeout and a margin.
+    assert feeds._claim(second["id"], later, later, "mastodon.social") is not None

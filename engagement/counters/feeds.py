@@ -24,9 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from engagement import audit, clock
 from engagement.counters.platforms import PLATFORMS, PlatformError, Request
@@ -47,6 +49,7 @@ MAX_INTERVAL = timedelta(days=7)
 FIRST_BACKOFF = timedelta(minutes=5)
 MAX_RETRY_AFTER = timedelta(days=1)
 FETCH_TIMEOUT = 10.0
+HOST_MARGIN_SECONDS = 5  # a worker that died mid-fetch frees its host this long after the timeout
 FEEDS_PER_SITE = 50
 PER_ROUND = 20  # feeds a worker fetches before it lets mail and webhooks go again
 
@@ -108,6 +111,7 @@ def create_feed(
         platform=adapter.name,
         account=_account(adapter, account),
         credentials_encrypted=_sealed(adapter, credentials),
+        host=_host(adapter, _account(adapter, account)),
         interval_seconds=interval_minutes * 60,
         enabled=enabled,
         consecutive_failures=0,
@@ -133,6 +137,7 @@ def update_feed(*, token: StaffToken, slug: str, feed_id: int, **changes: Any) -
     now = clock.now()
     if changes.get("account") is not None:
         feed.account = _account(adapter, changes["account"])
+        feed.host = _host(adapter, feed.account)
     if changes.get("credentials") is not None:
         feed.credentials_encrypted = _sealed(adapter, changes["credentials"])
     if changes.get("account") is not None or changes.get("credentials") is not None:
@@ -192,7 +197,7 @@ def sync_due(*, site_slug: str | None = None, everything: bool = False, limit: i
     """Fetch the feeds due now (``everything``: every enabled feed, as ``sync-counters --once``), each
     claimed first so no other worker fetches it in the same interval."""
     now = clock.now()
-    query = select(CounterFeed.id, CounterFeed.next_attempt_at).where(
+    query = select(CounterFeed.id, CounterFeed.next_attempt_at, CounterFeed.host).where(
         CounterFeed.enabled.is_(True), CounterFeed.needs_credentials.is_(False)
     )
     if not everything:
@@ -203,11 +208,12 @@ def sync_due(*, site_slug: str | None = None, everything: bool = False, limit: i
     db.session.rollback()
     synced = refused = failed = 0
     with _client() as client:
-        for feed_id, seen_at in candidates:
-            feed = _claim(feed_id, seen_at, now)
+        for feed_id, seen_at, host in candidates:
+            feed = _claim(feed_id, seen_at, clock.now(), host)
             if feed is None:
-                continue  # another worker took it
+                continue  # another worker took it, or is asking its host now
             outcome = _sync(feed, client, clock.now())
+            _release(db.session.get(CounterFeed, feed_id))
             db.session.commit()
             synced += outcome == "synced"
             refused += outcome == "refused"
@@ -215,19 +221,34 @@ def sync_due(*, site_slug: str | None = None, everything: bool = False, limit: i
     return SyncReport(synced=synced, refused=refused, failed=failed)
 
 
-def _claim(feed_id: int, seen_at: datetime | None, now: datetime) -> CounterFeed | None:
-    """Move the feed's next attempt past this fetch, if no other worker did first (compare and set)."""
+def _claim(feed_id: int, seen_at: datetime | None, now: datetime, host: str) -> CounterFeed | None:
+    """Take the feed for this fetch: move its next attempt past it, if no other worker did first (compare
+    and set), and hold its platform host, if no other feed of that host is being fetched (one request in
+    flight per host, for every worker together). None: someone else has it, or its host is busy (it stays
+    due for the next round).
+
+    One statement decides both. SQLite runs one writer at a time, so it sees the other claims; PostgreSQL
+    first takes a transaction lock named by the host, so two claims on one host take turns."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"counter-feed-host:{host}"))))
     seen = (
         CounterFeed.next_attempt_at.is_(None) if seen_at is None else CounterFeed.next_attempt_at == seen_at
     )
+    other = aliased(CounterFeed)
+    host_busy = exists().where(other.host == host, other.id != feed_id, other.fetching_until > now)
+    held = now + timedelta(seconds=FETCH_TIMEOUT + HOST_MARGIN_SECONDS)
     claimed = db.session.execute(
         update(CounterFeed)
-        .where(CounterFeed.id == feed_id, seen)
-        .values(next_attempt_at=now + timedelta(seconds=FETCH_TIMEOUT * 6))
+        .where(CounterFeed.id == feed_id, seen, ~host_busy)
+        .values(next_attempt_at=now + timedelta(seconds=FETCH_TIMEOUT * 6), fetching_until=held)
         .returning(CounterFeed.id)
     ).first()
     db.session.commit()
     return db.session.get(CounterFeed, feed_id) if claimed else None
+
+
+def _release(feed: CounterFeed) -> None:
+    feed.fetching_until = None
 
 
 def _sync(feed: CounterFeed, client: Any, now: datetime) -> str:
@@ -365,6 +386,11 @@ def _account(adapter: Any, account: str) -> str:
         return adapter.check_account(account)
     except ValueError as wrong:
         raise ValidationFailed({"account": [str(wrong)]}) from None
+
+
+def _host(adapter: Any, account: str) -> str:
+    """The host a feed's requests go to on the platform itself (configured test URLs aside)."""
+    return (urlsplit(adapter.base_url(account, None)).hostname or adapter.name)[:255]
 
 
 def _sealed(adapter: Any, credentials: Mapping[str, str]) -> str | None:

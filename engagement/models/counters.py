@@ -94,7 +94,10 @@ class CounterFeed(Base):
     """
 
     __tablename__ = "counter_feeds"
-    __table_args__ = (Index("ix_counter_feeds_due", "enabled", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_counter_feeds_due", "enabled", "next_attempt_at"),
+        Index("ix_counter_feeds_host", "host", "fetching_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -104,6 +107,10 @@ class CounterFeed(Base):
     account: Mapped[str] = mapped_column(String(300))
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     interval_seconds: Mapped[int] = mapped_column(Integer)
+    # The platform host it asks (mastodon.social, graph.facebook.com): one request in flight per host, for
+    # all workers together, held by ``fetching_until`` while a worker fetches it.
+    host: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    fetching_until: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(default=True)
     # Health: the last number taken and when; the last failure (the platform's status and message, never
     # a credential); failures in a row; when the next attempt is due (a worker claims a feed by moving it).

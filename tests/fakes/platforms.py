@@ -46,6 +46,10 @@ class FakePlatforms:
         self.routes: list[tuple[str, Route]] = []  # (path prefix, route)
         self.queue: list[Answer] = []  # answered first, in order, whatever the request
         self.requests: list[Seen] = []
+        self.delay = 0.0  # every routed answer waits this long (requests in flight overlap)
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests it was answering at once
+        self._counting = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
 
@@ -72,8 +76,13 @@ class FakePlatforms:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+                with fake._counting:
+                    fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
                 answer = fake.answer(parts.path, query, {k.lower(): v for k, v in self.headers.items()})
-                time.sleep(answer.delay)
+                time.sleep(answer.delay or fake.delay)
+                with fake._counting:
+                    fake.in_flight -= 1
                 body = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
                 try:
                     self.send_response(answer.status)
