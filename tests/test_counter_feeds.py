@@ -288,56 +288,53 @@ def test_rotating_the_secret_key_keeps_every_stored_secret(client, admin, platfo
     assert feeds.decrypt_secret(before) is not None  # the old app still opens what it stored
 
 
-def test_two_workers_at_once_fetch_each_due_feed_once(client, admin, platforms, app):
+def workers_sync(app: Any, workers: int, rounds: int) -> list[feeds.SyncReport]:
+    """``workers`` threads, each an app context of its own (a worker process's), syncing ``rounds`` times
+    from the same moment; a feed whose host is busy waits for a later round."""
     import threading
 
-    mastodon(platforms, {f"desk{n}": n + 1 for n in range(6)})
-    for n in range(6):
-        new_feed(client, admin, account=f"desk{n}@mastodon.social", target=f"section:{n}")
-    db.session.commit()
     reports: list[feeds.SyncReport] = []
-    start = threading.Barrier(2)
+    start = threading.Barrier(workers)
 
     def worker() -> None:
         with app.app_context():
             start.wait()
-            for _ in range(8):  # rounds: a feed whose host is busy waits for the next one
+            for _ in range(rounds):
                 reports.append(feeds.sync_due())
             db.session.remove()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return reports
+
+
+def desks(client: Any, admin: dict[str, str], platforms: FakePlatforms, count: int) -> list[dict[str, Any]]:
+    """``count`` feeds of accounts on one Mastodon instance (one host)."""
+    mastodon(platforms, {f"desk{n}": n + 1 for n in range(count)})
+    made = [
+        new_feed(client, admin, account=f"desk{n}@mastodon.social", target=f"section:{n}")
+        for n in range(count)
+    ]
+    db.session.commit()
+    return made
+
+
+def test_two_workers_at_once_fetch_each_due_feed_once(client, admin, platforms, app):
+    desks(client, admin, platforms, 6)
+    reports = workers_sync(app, workers=2, rounds=8)
     assert sum(report.synced for report in reports) == 6
     assert sorted(seen.query["acct"] for seen in platforms.requests) == [f"desk{n}" for n in range(6)]
 
 
 def test_one_request_in_flight_per_platform_host_for_every_worker(client, admin, platforms, app):
-    import threading
-
-    mastodon(platforms, {f"desk{n}": n + 1 for n in range(4)})
-    made = [
-        new_feed(client, admin, account=f"desk{n}@mastodon.social", target=f"section:{n}") for n in range(4)
-    ]
+    made = desks(client, admin, platforms, 4)
     assert {db.session.get(CounterFeed, feed["id"]).host for feed in made} == {"mastodon.social"}
-    db.session.commit()
+    db.session.commit()  # this test's own read ends before the workers write
     platforms.delay = 0.3
-    start = threading.Barrier(3)
-
-    def worker() -> None:
-        with app.app_context():
-            start.wait()
-            for _ in range(6):  # rounds: a feed whose host is busy waits for the next one
-                feeds.sync_due()
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    workers_sync(app, workers=3, rounds=6)
     assert platforms.most_in_flight == 1
     assert sorted(seen.query["acct"] for seen in platforms.requests) == [f"desk{n}" for n in range(4)]
 
