@@ -21,7 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, pre_load
 from engagement import clock
 from engagement.console import auth, chart
 from engagement.console.blueprint import bp, page
-from engagement.console.feeds import feed_rows
+from engagement.console.feeds import feed_rows, synced_notice
 from engagement.console.queue import relative_time
 from engagement.counters import service
 from engagement.counters.schemas import PushCountSchema
@@ -165,6 +165,7 @@ def _page(
     if target not in targets:
         targets = [target, *targets]
     history = service.counter_history(site=site, target=target, kind=None, days=days)
+    feeds = feed_rows(site)
     return page(
         "console/counters.html",
         status=status,
@@ -176,15 +177,11 @@ def _page(
         panels=panels,
         growth=growth(history, target=target),
         stale_after_hours=site.settings.stale_after_hours,
-        notice=notice or _synced_notice(),
-        feeds=feed_rows(site),
+        notice=notice or synced_notice(feeds),
+        feeds=feeds,
+        manages_feeds=auth.current_principal().is_admin,
         ago=partial(relative_time, now=clock.now()),
     )
-
-
-def _synced_notice() -> str | None:
-    outcome = request.args.get("outcome")
-    return f"Sync now: {outcome}" if outcome else None
 
 
 def growth(history: service.History, *, target: str) -> Growth:

@@ -58,17 +58,29 @@ def feed_rows(site: Site) -> list[dict[str, Any]]:
 def sync_feed(slug: str, feed_id: int) -> Response:
     site = _site(slug)
     feed = feeds.sync_now(token=auth.current_principal(), slug=site.slug, feed_id=feed_id)
-    if feed.needs_credentials or feed.consecutive_failures:
-        outcome = f"failed: {feed.last_error}"
-    elif feed.last_refused:
-        outcome = f"fetched, kept out: {feed.last_refused}"
-    else:
-        outcome = f"{feed.last_count:,}{' (rounded by the platform)' if feed.last_approximate else ''}"
-    label = PLATFORMS[feed.platform].label if feed.platform in PLATFORMS else feed.platform
     back = request.form.get("back") == "feeds"
     target = "console.feeds_page" if back else "console.counters_page"
-    url = url_for(target, slug=site.slug, synced=feed.id, outcome=f"{label} {feed.account}: {outcome}"[:300])
-    return redirect(f"{url}#feeds", 303)
+    return redirect(f"{url_for(target, slug=site.slug, synced=feed.id)}#feeds", 303)
+
+
+def synced_notice(rows: list[dict[str, Any]]) -> str | None:
+    """What Sync now did, read from the feed itself (``?synced=<id>``). The redirect carries the id alone,
+    so the platform's message never travels in a URL (nor an access log) and no link can put words of its
+    own in the notice."""
+    synced = request.args.get("synced", "")
+    row = next((row for row in rows if str(row["id"]) == synced), None)
+    if row is None:
+        return None
+    if row["needs_credentials"] or row["consecutive_failures"]:
+        outcome = f"failed: {row['last_error']}"
+    elif row["last_refused"]:
+        outcome = f"fetched, kept out: {row['last_refused']}"
+    elif row["last_count"] is None:
+        outcome = "no value yet"
+    else:
+        rounded = " (rounded by the platform)" if row["last_approximate"] else ""
+        outcome = f"{row['last_count']:,}{rounded}"
+    return f"Sync now: {row['label']} {row['account']}: {outcome}"
 
 
 @bp.get("/sites/<slug>/counter-feeds")
@@ -169,20 +181,19 @@ def _page(
         notice = "Feed changed."
     elif request.args.get("removed"):
         notice = "Feed removed."
-    elif request.args.get("outcome"):
-        notice = f"Sync now: {request.args['outcome']}"
+    rows = feed_rows(site)
     return page(
         "console/feeds.html",
         status=status,
         site=site,
-        feeds=feed_rows(site),
+        feeds=rows,
         platforms=list(PLATFORMS.values()),
         kinds=[kind.value for kind in CounterKind],
         credentials=credential_names(),
         typed=typed,
         errors=errors or {},
         feed_errors=feed_errors or {},
-        notice=notice,
+        notice=notice or synced_notice(rows),
     )
 
 
