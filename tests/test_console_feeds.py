@@ -171,3 +171,20 @@ def test_sync_now_tells_its_outcome_from_the_feed_not_from_the_url(app, platform
     assert "failing" in page and "(HTTP 503)" in page
     forged = html(admin.get("/console/sites/news/counters?outcome=Sign+in+again+at+evil.example&synced=9"))
     assert "evil.example" not in forged and "Sync now:" not in forged
+
+
+def test_sync_now_goes_back_to_the_counters_page_as_it_was(app, platforms):
+    mastodon(platforms, {"newsroom": 5})
+    admin = signed_in(app, ADMIN)
+    add(admin, target="author:jane-doe")
+    counters = admin.get("/console/sites/news/counters?target=author:jane-doe&days=90")
+    page = html(counters)
+    assert 'name="target" value="author:jane-doe"' in page and 'name="days" value="90"' in page
+    synced = admin.post(
+        "/console/sites/news/counter-feeds/1/sync",
+        data={"csrf_token": csrf_of(counters), "back": "counters", "target": "author:jane-doe", "days": "90"},
+    )
+    assert synced.headers["Location"].startswith(
+        "/console/sites/news/counters?target=author:jane-doe&days=90"
+    )
+    assert "Sync now: Mastodon newsroom@mastodon.social: 5" in html(admin.get(synced.headers["Location"]))

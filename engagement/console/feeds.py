@@ -58,9 +58,12 @@ def feed_rows(site: Site) -> list[dict[str, Any]]:
 def sync_feed(slug: str, feed_id: int) -> Response:
     site = _site(slug)
     feed = feeds.sync_now(token=auth.current_principal(), slug=site.slug, feed_id=feed_id)
-    back = request.form.get("back") == "feeds"
-    target = "console.feeds_page" if back else "console.counters_page"
-    return redirect(f"{url_for(target, slug=site.slug, synced=feed.id)}#feeds", 303)
+    if request.form.get("back") == "feeds":
+        back = url_for("console.feeds_page", slug=site.slug, synced=feed.id)
+    else:  # the counters page as it was: the same target and period
+        view = {name: request.form[name] for name in ("target", "days") if request.form.get(name)}
+        back = url_for("console.counters_page", slug=site.slug, **view, synced=feed.id)
+    return redirect(f"{back}#feeds", 303)
 
 
 def synced_notice(rows: list[dict[str, Any]]) -> str | None:
