@@ -137,6 +137,9 @@ def test_moderators_see_health_and_sync_but_cannot_manage(app, platforms):
     assert moderator.get(PAGE).status_code == 403
     assert moderator.post(PAGE, data={"csrf_token": token, "platform": "mastodon"}).status_code == 403
     assert moderator.post(f"{PAGE}/1/delete", data={"csrf_token": token}).status_code == 403
+    assert moderator.get(f"{PAGE}/1/delete").status_code == 403
+    for action in ("disable", "credentials"):
+        assert moderator.post(f"{PAGE}/1", data={"csrf_token": token, "action": action}).status_code == 403
     other = signed_in(app, ADMIN)
     assert other.post("/console/sites/news/counter-feeds/1/sync", data={}).status_code in (400, 403)
 
@@ -188,3 +191,20 @@ def test_sync_now_goes_back_to_the_counters_page_as_it_was(app, platforms):
         "/console/sites/news/counters?target=author:jane-doe&days=90"
     )
     assert "Sync now: Mastodon newsroom@mastodon.social: 5" in html(admin.get(synced.headers["Location"]))
+
+
+def test_every_feed_form_needs_its_csrf_token(app, platforms):
+    mastodon(platforms, {"newsroom": 5})
+    admin = signed_in(app, ADMIN)
+    add(admin)
+    forms = [
+        (PAGE, {"platform": "mastodon", "kind": "followers", "account": "other@mastodon.social"}),
+        (f"{PAGE}/1", {"action": "disable"}),
+        (f"{PAGE}/1/sync", {}),
+        (f"{PAGE}/1/delete", {}),
+    ]
+    for url, form in forms:
+        assert admin.post(url, data=form).status_code == 403, url
+        assert admin.post(url, data={**form, "csrf_token": "forged"}).status_code == 403, url
+    page = html(admin.get(PAGE))
+    assert "other@mastodon.social" not in page and "turned off" not in page and "none yet" in page
