@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from engagement.counters.platforms import PLATFORMS, PlatformError, Request
-from engagement.counters.platforms.base import Fetched
+from engagement.counters.platforms.base import LONGEST_WAIT, Fetched
 from engagement.models import CounterKind
 from engagement.outbound import checked_client
 from tests.fakes.platforms import (
@@ -272,3 +272,87 @@ def test_every_platform_is_described_for_staff():
     for name, adapter in PLATFORMS.items():
         assert adapter.name == name and adapter.label and adapter.kinds and adapter.account_hint
         assert adapter.default_base_url.startswith("https://")
+
+
+# --- What a platform may send that it does not document: always a PlatformError, never a crash that stops
+# the worker's round (every feed after it) or answers Sync now with a 500.
+
+_CREDENTIALS = {
+    "telegram": {"bot_token": BOT_TOKEN},
+    "twitch": {"client_id": TWITCH_CLIENT, "access_token": TWITCH_TOKEN},
+    "youtube": {"api_key": YOUTUBE_KEY},
+}
+_ACCOUNTS = {
+    "mastodon": "newsroom@mastodon.social",
+    "bluesky": "newsroom.bsky.social",
+    "youtube": "@newsroom",
+    "telegram": "@newsroom",
+    "twitch": "141981764",
+    "feedly": "https://daily.example/feed.xml",
+}
+
+
+@pytest.mark.parametrize(
+    ("platform", "answer", "expected"),
+    [
+        ("mastodon", Answer(404, {"error": 5}), (404, "HTTP 404")),
+        ("bluesky", Answer(400, {"error": {"name": "InvalidRequest"}}), (400, "HTTP 400")),
+        (
+            "bluesky",
+            Answer(200, {"followersCount": "\u00b2"}),
+            (None, "The platform's followersCount is not a number."),
+        ),
+        ("feedly", Answer(404, {"errorCode": 404, "errorMessage": ["feed not found"]}), (404, "HTTP 404")),
+        ("telegram", Answer(400, {"ok": False, "description": 400}), (400, "HTTP 400")),
+        (
+            "telegram",
+            Answer(200, {"ok": False, "description": {"text": "no"}}),
+            (None, "Telegram did not answer ok."),
+        ),
+        ("telegram", Answer(429, {"ok": False, "parameters": 30}), (429, "HTTP 429")),
+        ("twitch", Answer(401, {"status": 401, "message": 401}), (401, "HTTP 401")),
+        ("youtube", Answer(403, {"error": {"errors": 5, "message": "Forbidden"}}), (403, "Forbidden")),
+        ("youtube", Answer(400, {"error": {"errors": [{"reason": ["keyInvalid"]}]}}), (400, "HTTP 400")),
+        ("youtube", Answer(200, {"items": {"0": {}}}), (None, "YouTube knows no such channel.")),
+    ],
+)
+def test_an_undocumented_answer_is_a_platform_error(client, platforms, platform, answer, expected):
+    platforms.queue.append(answer)
+    failure = refusal(client, platforms, platform, _ACCOUNTS[platform], **_CREDENTIALS.get(platform, {}))
+    assert (failure.status, failure.message) == expected
+
+
+@pytest.mark.parametrize(("header", "wait"), [("\u00b2", None), ("9" * 400, LONGEST_WAIT)])
+def test_a_retry_after_no_one_could_wait_is_a_week_at_most(client, platforms, header, wait):
+    platforms.queue.append(Answer(429, {"error": "Slow down"}, {"Retry-After": header}))
+    assert refusal(client, platforms, "mastodon", "newsroom@mastodon.social").retry_after == wait
+
+
+def test_telegram_waits_a_week_at_most_whatever_its_body_says(client, platforms):
+    platforms.queue.append(Answer(429, {"ok": False, "parameters": {"retry_after": 10**400}}))
+    assert (
+        refusal(client, platforms, "telegram", "@newsroom", bot_token=BOT_TOKEN).retry_after == LONGEST_WAIT
+    )
+
+
+def test_a_credential_no_header_can_carry_is_rejected_unsent_and_unquoted(client, platforms):
+    failure = refusal(
+        client, platforms, "twitch", "141981764", client_id=TWITCH_CLIENT, access_token="t\u00f6ken-secret"
+    )
+    assert failure.credentials_rejected and platforms.requests == []
+    assert "secret" not in str(failure) and "secret" not in repr(failure)
+
+
+def test_a_telegram_token_with_a_line_break_never_reaches_the_url(client, platforms):
+    failure = refusal(client, platforms, "telegram", "@newsroom", bot_token=BOT_TOKEN + "\n")
+    assert failure.credentials_rejected and platforms.requests == []
+    assert BOT_TOKEN not in str(failure) and BOT_TOKEN not in repr(failure)
+
+
+@pytest.mark.parametrize(
+    ("platform", "account"),
+    [("twitch", "\u0661\u0662\u0663"), ("twitch", "\u00b2"), ("telegram", "-\u0661\u0660\u0660")],
+)
+def test_ids_are_ascii_digits_only(platform, account):
+    with pytest.raises(ValueError, match="Give the"):
+        PLATFORMS[platform].check_account(account)

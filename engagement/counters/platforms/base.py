@@ -21,6 +21,7 @@ import httpx
 from engagement.models import CounterKind
 
 MESSAGE_LENGTH = 300
+LONGEST_WAIT = 7 * 24 * 3600.0  # a platform asking for longer (or for 10**400 s) gets a week
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,10 @@ def get_json(
     credentials travel. ``retry_in`` reads a wait out of a 429/503 body that has no ``Retry-After``."""
     try:
         response = client.get(url, params=params, headers=headers)
+    except UnicodeEncodeError:  # a header (a credential) httpx cannot send; the error holds the value
+        raise PlatformError(
+            "A credential has characters an HTTP header cannot carry.", credentials_rejected=True
+        ) from None
     except httpx.TimeoutException:
         raise PlatformError("The platform did not answer in time.") from None
     except httpx.HTTPError as error:
@@ -116,7 +121,8 @@ def get_json(
                 "The platform answered something that is not JSON.", status=response.status_code
             )
         return body
-    message = (error_message(body) if body is not None else None) or f"HTTP {response.status_code}"
+    message = wording(error_message(body)) if body is not None else None
+    message = message or f"HTTP {response.status_code}"
     raise PlatformError(
         message,
         status=response.status_code,
@@ -126,8 +132,10 @@ def get_json(
 
 
 def _wait(response: httpx.Response, body: Any, retry_in: Callable[[Any], float | None]) -> float | None:
-    header = retry_after(response)
-    return header if header is not None or body is None else retry_in(body)
+    wait = retry_after(response)
+    if wait is None and body is not None:
+        wait = retry_in(body)
+    return None if wait is None else min(wait, LONGEST_WAIT)
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -135,7 +143,7 @@ def retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not str.isdigit alone: '\u00b2' is a digit to Python
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -152,7 +160,7 @@ def whole_number(value: Any, what: str) -> int:
         raise PlatformError(f"The platform's {what} is not a number.")
     if isinstance(value, int) and value >= 0:
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     raise PlatformError(f"The platform's {what} is not a number.")
 
@@ -176,3 +184,9 @@ def message_field(body: Any) -> str | None:
 def xrpc_message(body: Any) -> str | None:
     """An XRPC error: ``{"error": "InvalidRequest", "message": "Profile not found"}``."""
     return message_field(body) or (body.get("error") if isinstance(body, dict) else None)
+
+
+def wording(value: Any) -> str | None:
+    """A platform's wording, or None when what it sent is not text (an error body's ``message`` as a number
+    or an object): such a body reads as its status, never as a crash outside ``PlatformError``."""
+    return value.strip() or None if isinstance(value, str) else None

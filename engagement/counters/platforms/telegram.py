@@ -14,27 +14,34 @@ from typing import Any
 import httpx
 
 from engagement.counters.platforms.base import (
+    LONGEST_WAIT,
     Fetched,
     Platform,
     PlatformError,
     Request,
     get_json,
     whole_number,
+    wording,
 )
 from engagement.models import CounterKind
 
-_CHAT = re.compile(r"^(?:@[A-Za-z][A-Za-z0-9_]{4,31}|-?\d{1,20})$")
-_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
+_CHAT = re.compile(r"@[A-Za-z][A-Za-z0-9_]{4,31}|-?[0-9]{1,20}")
+_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{20,100}")
 
 
 def _description(body: Any) -> str | None:
-    return body.get("description") if isinstance(body, dict) else None
+    return wording(body.get("description")) if isinstance(body, dict) else None
 
 
 def _retry_in(body: Any) -> float | None:
     """A 429's ``{"parameters": {"retry_after": 30}}``."""
-    wait = body.get("parameters", {}).get("retry_after") if isinstance(body, dict) else None
-    return float(wait) if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 0 else None
+    parameters = body.get("parameters") if isinstance(body, dict) else None
+    wait = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    return (
+        float(min(wait, LONGEST_WAIT))
+        if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 0
+        else None
+    )
 
 
 class Telegram(Platform):
@@ -47,13 +54,13 @@ class Telegram(Platform):
 
     def check_account(self, account: str) -> str:
         account = account.strip()
-        if not _CHAT.match(account):
+        if not _CHAT.fullmatch(account):
             raise ValueError(f"Give the Telegram channel as {self.account_hint}.")
         return account
 
     def fetch(self, client: httpx.Client, request: Request) -> Fetched:
         token = request.credentials.get("bot_token", "")
-        if not _TOKEN.match(token):  # never put a malformed value into a URL path
+        if not _TOKEN.fullmatch(token):  # never put a malformed value into a URL path
             raise PlatformError("The bot token is not a Telegram bot token.", credentials_rejected=True)
         body = get_json(
             client,

@@ -32,7 +32,7 @@ class Twitch(Platform):
 
     def check_account(self, account: str) -> str:
         account = account.strip()
-        if not account.isdigit() or len(account) > 20:
+        if not (account.isascii() and account.isdigit()) or len(account) > 20:
             raise ValueError(f"Give the Twitch channel as {self.account_hint}.")
         return account
 

@@ -40,11 +40,14 @@ def _google_error(body: Any) -> tuple[str | None, set[str]]:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return None, set()
-    reasons = {item.get("reason") for item in error.get("errors") or [] if isinstance(item, dict)}
-    message = error.get("message")
-    return (_TAG.sub("", message) if isinstance(message, str) else None), {
-        r for r in reasons if isinstance(r, str)
+    items = error.get("errors")
+    reasons = {
+        item["reason"]
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("reason"), str)
     }
+    message = error.get("message")
+    return (_TAG.sub("", message) if isinstance(message, str) else None), reasons
 
 
 class YouTube(Platform):
@@ -89,7 +92,7 @@ class YouTube(Platform):
                 error.credentials_rejected = True
             raise
         items = body.get("items") if isinstance(body, dict) else None
-        if not items:
+        if not isinstance(items, list) or not items:
             raise PlatformError("YouTube knows no such channel.")
         statistics = items[0].get("statistics") if isinstance(items[0], dict) else None
         if not isinstance(statistics, dict):
