@@ -354,3 +354,26 @@ def test_a_busy_host_is_skipped_and_freed_after_the_fetch(client, admin, platfor
     db.session.commit()
     # A worker that died mid-fetch holds its host no longer than the timeout and a margin.
     assert feeds._claim(second["id"], later, later, "mastodon.social") is not None
+
+
+def test_an_adapter_that_breaks_fails_its_feed_only(client, admin, platforms, monkeypatch):
+    mastodon(platforms, {"a": 1, "b": 2})
+    broken = new_feed(client, admin, account="a@mastodon.social", target="section:a")
+    working = new_feed(client, admin, account="b@social.example", target="section:b")
+    real_fetch = PLATFORMS["mastodon"].fetch
+
+    def fetch(client_: Any, request: Any) -> Any:
+        if request.account.startswith("a@"):
+            raise KeyError(f"secret-{KEY}")  # an adapter bug, its text holding what it was sending
+        return real_fetch(client_, request)
+
+    monkeypatch.setattr(PLATFORMS["mastodon"], "fetch", fetch)
+    assert feeds.sync_due() == feeds.SyncReport(synced=1, failed=1)
+    got = client.get(f"{API}/{broken['id']}", headers=admin).json
+    assert (
+        got["health"] == "failing"
+        and got["last_error"] == "The platform's answer could not be read (KeyError)."
+    )
+    assert client.get(f"{API}/{working['id']}", headers=admin).json["health"] == "ok"
+    assert client.post(f"{API}/{broken['id']}/sync", headers=admin).status_code == 200
+    assert KEY not in client.get(API, headers=admin).get_data(as_text=True)

@@ -269,6 +269,12 @@ def _sync(feed: CounterFeed, client: Any, now: datetime) -> str:
         fetched = adapter.fetch(client, request)
     except PlatformError as error:
         return _failed(feed, site, error, now)
+    except Exception as unexpected:  # an adapter's bug must not stop the round, nor answer Sync now with a 500
+        # Only the exception's type is kept: its text could hold what the adapter was sending.
+        kind = type(unexpected).__name__
+        log.error("counter feed adapter failed", extra={"fields": {"feed_id": feed.id, "error": kind}})
+        message = f"The platform's answer could not be read ({kind})."
+        return _failed(feed, site, PlatformError(message), now)
     feed.consecutive_failures = 0
     feed.failing_since = None
     feed.stale_mailed_at = None
