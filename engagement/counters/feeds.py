@@ -269,7 +269,7 @@ def _sync(feed: CounterFeed, client: Any, now: datetime) -> str:
         fetched = adapter.fetch(client, request)
     except PlatformError as error:
         return _failed(feed, site, error, now)
-    except Exception as unexpected:  # an adapter's bug must not stop the round, nor answer Sync now with a 500
+    except Exception as unexpected:  # an adapter's bug must not stop the round, nor Sync now answer 500
         # Only the exception's type is kept: its text could hold what the adapter was sending.
         kind = type(unexpected).__name__
         log.error("counter feed adapter failed", extra={"fields": {"feed_id": feed.id, "error": kind}})
