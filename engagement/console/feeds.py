@@ -13,13 +13,12 @@ from marshmallow import ValidationError
 from engagement import clock
 from engagement.console import auth
 from engagement.console.blueprint import bp, page
-from engagement.console.sites import field_messages
+from engagement.console.sites import admin_site, field_messages, staff_site
 from engagement.counters import feeds
 from engagement.counters.platforms import PLATFORMS
 from engagement.counters.schemas import CreateFeedSchema, UpdateFeedSchema
-from engagement.errors import ApiError, NotFound, ValidationFailed
+from engagement.errors import ApiError, ValidationFailed
 from engagement.models import CounterKind, Site
-from engagement.staff import access
 
 FEED_FIELDS = ("platform", "kind", "target", "account", "interval_minutes")
 HEALTH_WORDS = {
@@ -56,7 +55,7 @@ def feed_rows(site: Site) -> list[dict[str, Any]]:
 
 @bp.post("/sites/<slug>/counter-feeds/<int:feed_id>/sync")
 def sync_feed(slug: str, feed_id: int) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     feed = feeds.sync_now(token=auth.current_principal(), slug=site.slug, feed_id=feed_id)
     if request.form.get("back") == "feeds":
         back = url_for("console.feeds_page", slug=site.slug, synced=feed.id)
@@ -88,7 +87,7 @@ def synced_notice(rows: list[dict[str, Any]]) -> str | None:
 
 @bp.get("/sites/<slug>/counter-feeds")
 def feeds_page(slug: str) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     return _page(
         site, typed={"kind": CounterKind.FOLLOWERS.value, "target": "site", "interval_minutes": "180"}
     )
@@ -96,7 +95,7 @@ def feeds_page(slug: str) -> Response:
 
 @bp.post("/sites/<slug>/counter-feeds")
 def add_feed(slug: str) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     typed = {name: request.form.get(name, "").strip() for name in FEED_FIELDS}
     adapter = PLATFORMS.get(typed["platform"])
     wanted = adapter.credentials if adapter else ()
@@ -120,7 +119,7 @@ def add_feed(slug: str) -> Response:
 @bp.post("/sites/<slug>/counter-feeds/<int:feed_id>")
 def change_feed(slug: str, feed_id: int) -> Response:
     """Turn a feed on or off, or replace its credentials (``action``: enable, disable, credentials)."""
-    site = _admin_site(slug)
+    site = admin_site(slug)
     feed = feeds.get_feed(token=auth.current_principal(), slug=site.slug, feed_id=feed_id)
     action = request.form.get("action")
     if action in ("enable", "disable"):
@@ -147,7 +146,7 @@ def change_feed(slug: str, feed_id: int) -> Response:
 
 @bp.get("/sites/<slug>/counter-feeds/<int:feed_id>/delete")
 def confirm_feed_removal(slug: str, feed_id: int) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     feed = feeds.get_feed(token=auth.current_principal(), slug=site.slug, feed_id=feed_id)
     label = PLATFORMS[feed.platform].label if feed.platform in PLATFORMS else feed.platform
     return page(
@@ -164,7 +163,7 @@ def confirm_feed_removal(slug: str, feed_id: int) -> Response:
 
 @bp.post("/sites/<slug>/counter-feeds/<int:feed_id>/delete")
 def remove_feed(slug: str, feed_id: int) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     feeds.delete_feed(token=auth.current_principal(), slug=site.slug, feed_id=feed_id)
     return redirect(url_for("console.feeds_page", slug=site.slug, removed=1), 303)
 
@@ -215,15 +214,3 @@ def _credential_errors(fields: dict[str, Any]) -> dict[str, list[str]]:
         else:
             flat[name] = [str(text) for text in texts]
     return flat
-
-
-def _site(slug: str) -> Site:
-    try:
-        return access.site_in_scope(auth.current_principal(), slug)
-    except NotFound:
-        raise NotFound("site_not_found", "There is no such site.") from None
-
-
-def _admin_site(slug: str) -> Site:
-    access.require_admin(auth.current_principal())
-    return _site(slug)

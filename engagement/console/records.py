@@ -18,7 +18,7 @@ from engagement.console import auth
 from engagement.console.blueprint import bp, page
 
 # The site pages' lookup: 404 for an unknown site (naming nothing from the URL), 403 outside one's sites.
-from engagement.console.sites import _site, field_messages
+from engagement.console.sites import field_messages, staff_site
 from engagement.database import MAX_ROW_ID
 from engagement.errors import NotFound, ValidationFailed
 from engagement.mail import staff as mail_staff
@@ -83,7 +83,7 @@ def load_records(
 
 @bp.get("/sites/<slug>/subscribers")
 def subscribers_page(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     principal = auth.current_principal()
     shown = load_records(
         SubscribersQuery(),
@@ -102,7 +102,7 @@ def subscribers_page(slug: str) -> Response:
 
 @bp.get("/sites/<slug>/subscribers.csv")
 def export_subscribers(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     try:
         query = SubscriberFilter().load(
             {name: request.args[name] for name in ("status", "target") if request.args.get(name)}
@@ -127,7 +127,7 @@ def subscribers_page_with_errors(site: Site, invalid: ValidationError) -> Respon
 
 @bp.get("/sites/<slug>/outbox")
 def outbox_page(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     principal = auth.current_principal()
     args = {"status": "failed", **request.args.to_dict()}
     shown = load_records(
@@ -151,7 +151,7 @@ def outbox_page(slug: str) -> Response:
 
 @bp.post("/sites/<slug>/outbox/<int:message_id>/retry")
 def retry_message(slug: str, message_id: int) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     if message_id > MAX_ROW_ID:  # not a row id: the database would refuse the number itself
         raise NotFound("message_not_found", "There is no such message.")
     # The API's use case and its checks, for this site's messages only: another site's is a 404.
@@ -165,7 +165,7 @@ def retry_message(slug: str, message_id: int) -> Response:
 
 @bp.get("/sites/<slug>/audit")
 def audit_page(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     principal = auth.current_principal()
     shown = load_records(
         AuditQuery(),

@@ -291,7 +291,7 @@ def create_site() -> Response:
 
 @bp.get("/sites/<slug>")
 def site_page(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     notice = {"1": "Settings saved.", "created": "Site created."}.get(request.args.get("saved", ""))
     return _settings_page(site, typed=current_values(site, SETTINGS), errors={}, notice=notice)
 
@@ -299,7 +299,7 @@ def site_page(slug: str) -> Response:
 @bp.post("/sites/<slug>")
 def update_site(slug: str) -> Response:
     principal = auth.current_principal()
-    site = _site(slug)
+    site = staff_site(slug)
     access.require_admin(principal)  # a moderator reads the settings; only an admin changes them (the API)
     body = form_body(request.form, SETTINGS, ("name", "origins"))
     # The Akismet key is write-only: a new one typed replaces it, "remove" drops it, blank keeps it.
@@ -332,7 +332,7 @@ def update_site(slug: str) -> Response:
 
 @bp.get("/sites/<slug>/threads")
 def threads_page(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     shown = load_threads(principal=auth.current_principal(), site=site, args=request.args)
     # The notice names a listed thread by its id and says its state: never text from the URL.
     changed = request.args.get("changed", type=int)
@@ -342,7 +342,7 @@ def threads_page(slug: str) -> Response:
 
 @bp.post("/sites/<slug>/threads")
 def update_thread(slug: str) -> Response:
-    site = _site(slug)
+    site = staff_site(slug)
     form = load_form(ThreadStateForm())
     thread = threads.update_thread(
         token=auth.current_principal(), site=site.slug, key=form["key"], closed=form.get("closed"), title=None
@@ -355,13 +355,19 @@ def update_thread(slug: str) -> Response:
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _site(slug: str) -> Site:
+def staff_site(slug: str) -> Site:
     """The site, if the signed-in principal may see it (404 unknown, 403 outside their sites). The 404
     does not repeat the slug: a link cannot put words on a staff page."""
     try:
         return access.site_in_scope(auth.current_principal(), slug)
     except NotFound:
         raise NotFound("site_not_found", "There is no such site.") from None
+
+
+def admin_site(slug: str) -> Site:
+    """The site, if the signed-in principal is an admin who may act on it (403 before anything is read)."""
+    access.require_admin(auth.current_principal())
+    return staff_site(slug)
 
 
 def _sites_page(*, typed: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Response:

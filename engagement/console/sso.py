@@ -13,12 +13,11 @@ from marshmallow import ValidationError
 from engagement import clock
 from engagement.console import auth
 from engagement.console.blueprint import bp, page
-from engagement.console.sites import field_messages
+from engagement.console.sites import admin_site, field_messages
 from engagement.errors import Conflict, NotFound, UnprocessableValue
 from engagement.models import Site, SsoAlgorithm
 from engagement.sso import keys
 from engagement.sso.schemas import AddKeySchema
-from engagement.staff import access
 
 ALGORITHMS = {
     SsoAlgorithm.HS256.value: "HS256: a secret made here, shown once",
@@ -31,7 +30,7 @@ NOTICES = {"added": "Key {kid} added.", "deleted": "Key {kid} revoked: its sessi
 
 @bp.get("/sites/<slug>/sign-in")
 def sso_page(slug: str) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     notice = NOTICES.get(request.args.get("done", ""), "").format(kid=request.args.get("kid", ""))
     typed = {"algorithm": SsoAlgorithm.HS256.value, "grace_hours": "24"}
     return _page(site, typed=typed, errors={}, notice=notice or None)
@@ -39,7 +38,7 @@ def sso_page(slug: str) -> Response:
 
 @bp.post("/sites/<slug>/sign-in")
 def add_sso_key(slug: str) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     typed = {name: request.form.get(name, "") for name in FIELDS}
     body: dict[str, Any] = {
         "algorithm": typed["algorithm"],
@@ -73,7 +72,7 @@ def add_sso_key(slug: str) -> Response:
 
 @bp.get("/sites/<slug>/sign-in/<kid>/delete")
 def confirm_sso_key_deletion(slug: str, kid: str) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     key = _key(site, kid)
     return page(
         "console/confirm.html",
@@ -89,19 +88,9 @@ def confirm_sso_key_deletion(slug: str, kid: str) -> Response:
 
 @bp.post("/sites/<slug>/sign-in/<kid>/delete")
 def delete_sso_key(slug: str, kid: str) -> Response:
-    site = _admin_site(slug)
+    site = admin_site(slug)
     keys.delete_key(token=auth.current_principal(), slug=site.slug, kid=_key(site, kid).kid)
     return redirect(url_for("console.sso_page", slug=site.slug, done="deleted", kid=kid), 303)
-
-
-def _admin_site(slug: str) -> Site:
-    """The site, if the signed-in principal is an admin who may act on it (403 before anything is read)."""
-    principal = auth.current_principal()
-    access.require_admin(principal)
-    try:
-        return access.site_in_scope(principal, slug)
-    except NotFound:
-        raise NotFound("site_not_found", "There is no such site.") from None
 
 
 def _key(site: Site, kid: str) -> Any:

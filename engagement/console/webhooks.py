@@ -21,7 +21,7 @@ from marshmallow import ValidationError, validate
 from engagement.console import auth
 from engagement.console.blueprint import bp, page
 from engagement.console.service import Principal
-from engagement.console.sites import _site, field_messages
+from engagement.console.sites import field_messages, staff_site
 from engagement.database import MAX_ROW_ID
 from engagement.errors import NotFound, UnprocessableValue, ValidationFailed
 from engagement.models import Site, WebhookEndpoint
@@ -198,7 +198,7 @@ def _admin_site(slug: str) -> tuple[Principal, Site]:
     for a moderator, whichever their sites; 404 for an unknown site, naming nothing from the URL)."""
     principal = auth.current_principal()
     access.require_admin(principal)
-    return principal, _site(slug)
+    return principal, staff_site(slug)
 
 
 def _endpoint(principal: Principal, site: Site, endpoint_id: int) -> WebhookEndpoint:
