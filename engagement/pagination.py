@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, literal, or_
+from sqlalchemy import Select, and_, literal, or_, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from engagement.database import MAX_INTEGER, MIN_INTEGER
@@ -59,7 +59,14 @@ def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
 def keyset_after(
     columns: Sequence[ColumnElement[Any]], values: Sequence[Any], descending: Sequence[bool]
 ) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order of ``columns`` (each ascending or descending)."""
+    """Rows strictly after ``values`` in the order of ``columns`` (each ascending or descending).
+
+    All one way: a row-value comparison, ``(a, b) > (x, y)``, which both databases answer as one range
+    of an index in that order. Mixed directions: the expanded form (a > x OR (a = x AND b < y) ...),
+    which no index serves as a range: listings avoid it (reading.py splits the pinned ones off)."""
+    bounds = [literal(value, column.type) for column, value in zip(columns, values, strict=True)]
+    if len(set(descending)) == 1:
+        return tuple_(*columns) < tuple_(*bounds) if descending[0] else tuple_(*columns) > tuple_(*bounds)
     clauses = []
     for i, (column, value, desc) in enumerate(zip(columns, values, descending, strict=True)):
         equal_prefix = [columns[j] == literal(values[j], columns[j].type) for j in range(i)]
@@ -87,12 +94,16 @@ def keyset_page(
     cursor: str | None,
     kinds: tuple[type, ...],
     key: Callable[[Any], tuple[Any, ...]],
+    narrow: Callable[[Select[Any], Sequence[ColumnElement[Any]], int], Select[Any]] | None = None,
 ) -> Listing:
     """Run ``query`` as one keyset page: rows after the cursor (whose values are of ``kinds``) in the
-    order of ``columns``, ``limit`` of them, and the cursor of the last (``key`` gives a row's values)."""
+    order of ``columns``, ``limit`` of them, and the cursor of the last (``key`` gives a row's values).
+    ``narrow`` (a search, engagement.search) adds its condition once the cursor's is in."""
     if cursor:
         query = query.where(keyset_after(columns, decode_cursor(cursor, *kinds), descending))
     order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
+    if narrow is not None:
+        query = narrow(query, order, limit + 1)
     rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
     next_cursor = encode_cursor(*key(rows[limit - 1])) if len(rows) > limit else None
     return Listing(items=rows[:limit], next_cursor=next_cursor)

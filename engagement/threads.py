@@ -10,7 +10,8 @@ these functions; a test holds every other module to them (tests/test_architectur
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,6 +133,22 @@ def change_thread_counts(thread_id: int, *, approved_delta: int = 0, now: dateti
     if now is not None:
         parameters["new_last_comment_at"] = now
     _execute(_count_change(now is not None), parameters, counts_only=True)
+
+
+def change_many_thread_counts(deltas: Mapping[int, int]) -> None:
+    """``change_thread_counts`` for many threads (a bulk decision, an erasure): one statement per
+    distinct change, whatever the number of threads and comments."""
+    threads = Thread.__table__
+    by_delta: dict[int, list[int]] = defaultdict(list)
+    for thread_id, delta in deltas.items():
+        by_delta[delta].append(thread_id)
+    for delta, thread_ids in by_delta.items():
+        _execute(
+            update(threads)
+            .where(threads.c.id.in_(thread_ids))
+            .values(comment_count=threads.c.comment_count + delta, version=threads.c.version + 1),
+            counts_only=True,
+        )
 
 
 @functools.cache

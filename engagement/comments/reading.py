@@ -227,12 +227,12 @@ def _render_page(
 
 
 def _order(sort: str) -> tuple[list[Any], list[bool]]:
-    """Columns and directions of a sort; pinned comments always come first."""
+    """Columns and directions of a sort, after pinned comments (which always come first)."""
     if sort == "top":
-        return [Comment.pinned, Comment.likes, Comment.id], [True, True, True]
+        return [Comment.likes, Comment.id], [True, True]
     if sort == "newest":
-        return [Comment.pinned, Comment.created_at, Comment.id], [True, True, True]
-    return [Comment.pinned, Comment.created_at, Comment.id], [True, False, False]
+        return [Comment.created_at, Comment.id], [True, True]
+    return [Comment.created_at, Comment.id], [False, False]
 
 
 def _cursor_values(comment: Comment, sort: str) -> tuple[Any, ...]:
@@ -240,14 +240,28 @@ def _cursor_values(comment: Comment, sort: str) -> tuple[Any, ...]:
 
 
 def _top_level(thread_id: int, *, sort: str, limit: int, after: tuple[Any, ...] | None) -> list[Comment]:
+    """``limit + 1`` top-level comments after the cursor: the pinned ones first, then the others.
+
+    Each part is one range of ix_comments_thread_top (or _likes, for "top"), pinned being in the index
+    before the sort's columns, so a page of a 50,000-comment thread, first or deep, reads its own rows."""
     columns, descending = _order(sort)
-    query = select(Comment).where(
-        Comment.thread_id == thread_id, Comment.depth == 0, Comment.status.in_(VISIBLE)
-    )
-    if after:
-        query = query.where(keyset_after(columns, after, descending))
     order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
-    return list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    rows: list[Comment] = []
+    for pinned in (True, False):
+        if after is not None and after[0] is False and pinned:
+            continue  # the cursor is past the pinned ones
+        query = select(Comment).where(
+            Comment.thread_id == thread_id,
+            Comment.depth == 0,
+            Comment.pinned == pinned,
+            Comment.status.in_(VISIBLE),
+        )
+        if after is not None and after[0] == pinned:
+            query = query.where(keyset_after(columns, after[1:], descending))
+        rows += db.session.scalars(query.order_by(*order).limit(limit + 1 - len(rows)))
+        if len(rows) > limit:
+            break
+    return rows
 
 
 @dataclass
@@ -412,12 +426,17 @@ def atom_feed(*, site: SiteRef, thread_key: str | None, base_url: str) -> bytes:
     query = (
         select(Comment, Thread)
         .join(Thread, Comment.thread_id == Thread.id)
-        .where(Comment.site_id == site.id, Comment.status == CommentStatus.APPROVED)
+        .where(Comment.status == CommentStatus.APPROVED)
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(FEED_SIZE)
     )
-    if thread_key is not None:
-        query = query.where(Thread.key == thread_key)
+    if thread_key is None:
+        query = query.where(Comment.site_id == site.id)
+    else:
+        # By the thread's id, found first: the newest of its comments are one range of
+        # ix_comments_thread_created (joined by key, PostgreSQL walked the site's whole queue).
+        thread = thread_states(site, [thread_key])[thread_key]
+        query = query.where(Comment.thread_id == (thread.id if thread else 0))
     rows = db.session.execute(query).all()
 
     ET.register_namespace("", ATOM)

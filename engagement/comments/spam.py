@@ -158,8 +158,8 @@ def comment_flood(wait: int) -> TooManyRequests:
 # The same body (as ``body_digest`` folds it: case, invisible characters and spacing do not make it new)
 # from the same email on the same thread, as a condition for the INSERT itself: the check
 # and the write are one statement (one round trip, and no window between them). Built once, with
-# parameters: building it per post cost more than running it. Site and email first: they match the
-# (site_id, author_email) index, so the check reads this author's comments only (by thread alone it read
+# parameters: building it per post cost more than running it. Email and site: they match the
+# (author_email, site_id) index, so the check reads this author's comments only (by thread alone it read
 # every comment of the thread).
 DUPLICATE = exists().where(
     Comment.site_id == bindparam("duplicate_site_id"),

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session
 
 from engagement import clock, events
 from engagement.database import insert_ignoring_conflicts
@@ -161,27 +162,57 @@ def _address_within_limit(email: str) -> bool:
 # --- notifications ---------------------------------------------------------------------------------------
 
 
+# Published replies are collected per transaction and looked up together just before its commit: a bulk
+# approval of a thousand replies costs two queries, not two per reply.
+_REPLIES = "mail_published_replies"
+
+
 def notify_reply(*, comment: Comment, site: SiteRef) -> None:
     """A comment was published: if it replies to someone who confirmed reply notifications for this
-    thread, and is not their own, mail them once. Caller commits."""
-    if comment.parent_id is None:
+    thread, and is not their own, mail them once (queued when the caller commits)."""
+    if comment.parent_id is not None:
+        db.session.info.setdefault(_REPLIES, {})[comment.id] = (comment, site)
+
+
+@event.listens_for(Session, "before_commit")
+def _queue_reply_notifications(session: Session) -> None:
+    replies: dict[int, tuple[Comment, SiteRef]] | None = session.info.pop(_REPLIES, None)
+    if not replies:
         return
-    parent = db.session.get(Comment, comment.parent_id)
-    email = parent.author_email.lower() if parent is not None else ""
-    if not email or email == comment.author_email.lower():
-        return
-    contact = db.session.scalar(
-        select(MailContact)
-        .join(ReplySubscription, ReplySubscription.contact_id == MailContact.id)
-        .where(
-            MailContact.site_id == site.id,
-            MailContact.email == email,
-            MailContact.confirmed_at.is_not(None),
-            ReplySubscription.thread_id == comment.thread_id,
+    parent_ids = {comment.parent_id for comment, _ in replies.values()}
+    parents = {c.id: c for c in session.scalars(select(Comment).where(Comment.id.in_(parent_ids)))}
+    wanted = {
+        (site.id, comment.thread_id, parents[comment.parent_id].author_email.lower()): None
+        for comment, site in replies.values()
+        if comment.parent_id in parents
+    }
+    contacts = {
+        (contact.site_id, thread_id, contact.email): contact
+        for contact, thread_id in session.execute(
+            select(MailContact, ReplySubscription.thread_id)
+            .join(ReplySubscription, ReplySubscription.contact_id == MailContact.id)
+            .where(
+                MailContact.site_id.in_({site_id for site_id, _, _ in wanted}),
+                MailContact.email.in_({email for _, _, email in wanted if email}),
+                MailContact.confirmed_at.is_not(None),
+                ReplySubscription.thread_id.in_({thread_id for _, thread_id, _ in wanted}),
+            )
         )
-    )
-    if contact is None:
-        return
+    }
+    for comment, site in replies.values():
+        parent = parents.get(comment.parent_id)  # type: ignore[arg-type]
+        email = parent.author_email.lower() if parent is not None else ""
+        contact = contacts.get((site.id, comment.thread_id, email))
+        if parent is not None and contact is not None and email != comment.author_email.lower():
+            _mail_reply(comment, parent, site, contact, email)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_replies(session: Session) -> None:
+    session.info.pop(_REPLIES, None)
+
+
+def _mail_reply(comment: Comment, parent: Comment, site: SiteRef, contact: MailContact, email: str) -> None:
     thread = comment.thread
     claims = {"id": contact.id, "h": links.address_tag(email)}
     # The language the parent's author wrote in: they get the mail.

@@ -55,13 +55,19 @@ class Thread(Base):
 class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (
-        # Approved top-level comments of a thread in order (the public listing pages over these) ...
-        Index("ix_comments_thread_listing", "thread_id", "depth", "status", "created_at", "id"),
+        # A thread's top-level comments in each public sort, pinned ones first: a page, first or deep, is
+        # one range of one of these (the status, last, is read from the index, not the row).
+        Index("ix_comments_thread_top", "thread_id", "depth", "pinned", "created_at", "id", "status"),
+        Index("ix_comments_thread_top_likes", "thread_id", "depth", "pinned", "likes", "id", "status"),
+        # Every comment of a thread, newest first: the staff queue's thread= and the thread's feed.
+        Index("ix_comments_thread_created", "thread_id", "created_at", "id", "status"),
         # ... and their replies in creation order: where each stands, and whether a reader sees it, are
         # in the index, so choosing a page's replies reads no reply's row (a row holds its text).
         Index("ix_comments_replies", "root_id", "created_at", "id", "status", "parent_id"),
         # The moderation queue of a site ...
         Index("ix_comments_site_queue", "site_id", "status", "created_at"),
+        # ... of all statuses ...
+        Index("ix_comments_site_created", "site_id", "created_at", "id"),
         # ... of every site (an admin's queue, newest first, by status or of all statuses): without them
         # the console's first page read and sorted every comment of the service.
         Index("ix_comments_status_created", "status", "created_at", "id"),
@@ -75,11 +81,12 @@ class Comment(Base):
             sqlite_where=text("open_reports > 0"),
             postgresql_where=text("open_reports > 0"),
         ),
-        # Flood and duplicate checks ...
-        Index("ix_comments_site_email", "site_id", "author_email", "created_at"),
+        # Flood and duplicate checks, and the staff's email= and privacy lookups, of one site or all: led
+        # by the email (stored lower-cased, as every query compares it), so no site list is needed ...
+        Index("ix_comments_email_site", "author_email", "site_id", "created_at"),
         # ... and the first-time check (an approved comment by this email). Without status in an index
         # led by the email, SQLite took ix_comments_site_queue and read every approved comment of the site.
-        Index("ix_comments_site_email_status", "site_id", "author_email", "status"),
+        Index("ix_comments_email_site_status", "author_email", "site_id", "status"),
         Index("ix_comments_site_ip", "site_id", "ip_hash", "created_at"),
         # A signed-in reader's comments (flood, first-time, privacy, staff lookups by user id); only
         # theirs are in it (partial), so a guest's comment costs it nothing.
@@ -105,6 +112,7 @@ class Comment(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0)
 
     author_name: Mapped[str] = mapped_column(String(245), default="")
+    # Lower-cased on the way in (the comment form, imports, single sign-on), so equality finds it.
     author_email: Mapped[str] = mapped_column(String(100), default="")
     author_url: Mapped[str | None] = mapped_column(String(200))
     # The site's own user id (a single sign-on token's ``sub``) when a signed-in reader posted it.

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from engagement import audit, clock, threads
 from engagement.errors import Conflict, Forbidden, NotFound
@@ -157,7 +157,7 @@ def ban_author(
         )
     trashed: list[int] = []
     if trash_existing:
-        same_author = [func.lower(Comment.author_email) == values["email"]] if "email" in kinds else []
+        same_author = [Comment.author_email == values["email"]] if "email" in kinds else []
         if "ip" in kinds:
             same_author.append(Comment.ip_hash == values["ip"])
         if "sso" in kinds:

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import joinedload
 
-from engagement import audit, clock, events, threads
+from engagement import audit, clock, events, search, threads
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.models import (
@@ -66,7 +66,7 @@ def comment_queue(
         return _reported_queue(query, thread=thread, q=q, email=email, limit=limit, cursor=cursor)
     if status != "all":
         query = query.where(Comment.status == status)
-    query = _filtered(query, thread=thread, q=q, email=email)
+    query = _filtered(query, thread=thread, email=email)
     descending = sort == "newest"
     return keyset_page(
         query,
@@ -76,24 +76,25 @@ def comment_queue(
         cursor=cursor,
         kinds=(datetime, int),
         key=lambda c: (c.created_at, c.id),
+        narrow=_search(q),
     )
 
 
-def _filtered(query: Select[Any], *, thread: str | None, q: str | None, email: str | None) -> Select[Any]:
-    """The queue's filters: a thread key, an author email, words in the body, name or email."""
+def _search(q: str | None) -> search.Narrow | None:
+    """Words in the body, name or email: full-text search (engagement.search)."""
+    return None if q is None else search.narrowing(db.session, q, Comment.id)
+
+
+def _filtered(query: Select[Any], *, thread: str | None, email: str | None) -> Select[Any]:
+    """The queue's filters: a thread key, an author email."""
     if thread is not None:
-        query = query.join(Thread, Comment.thread_id == Thread.id).where(Thread.key == thread)
+        # The threads' ids first: the newest of a thread's comments are then one range of
+        # ix_comments_thread_created (joined by key, PostgreSQL walked every comment by time).
+        thread_ids = list(db.session.scalars(select(Thread.id).where(Thread.key == thread)))
+        query = query.where(Comment.thread_id.in_(thread_ids))
     if email is not None:
-        query = query.where(func.lower(Comment.author_email) == email.strip().lower())
-    if q is not None:
-        needle = q.lower()
-        query = query.where(
-            or_(
-                func.lower(Comment.body).contains(needle, autoescape=True),
-                func.lower(Comment.author_name).contains(needle, autoescape=True),
-                func.lower(Comment.author_email).contains(needle, autoescape=True),
-            )
-        )
+        # Stored lower-cased (models.comments): equality, served by ix_comments_email_site.
+        query = query.where(Comment.author_email == email.strip().lower())
     return query
 
 
@@ -108,8 +109,11 @@ def _reported_queue(
 ) -> Listing:
     """Approved comments with open readers' reports, most reported first (then newest), from the partial
     index ``ix_comments_reported``."""
-    reported = _filtered(query, thread=thread, q=q, email=email).where(
-        Comment.status == CommentStatus.APPROVED, _HAS_OPEN_REPORTS
+    reported = _filtered(query, thread=thread, email=email).where(
+        # coalesce(): no index on status may be used for this term (SQLite, with no statistics, took
+        # ix_comments_status_created and sorted every approved comment); the partial index then is.
+        func.coalesce(Comment.status, "") == CommentStatus.APPROVED.value,
+        _HAS_OPEN_REPORTS,
     )
     return keyset_page(
         reported,
@@ -119,6 +123,7 @@ def _reported_queue(
         cursor=cursor,
         kinds=(int, int),
         key=lambda c: (c.open_reports, c.id),
+        narrow=_search(q),
     )
 
 
@@ -349,8 +354,7 @@ def bulk_moderate(
             continue
         touched_threads.add(comment.thread_id)
         updated.append(comment_id)
-    for thread_id in touched_threads:
-        threads.change_thread_counts(thread_id, approved_delta=deltas[thread_id])
+    threads.change_many_thread_counts({thread_id: deltas[thread_id] for thread_id in touched_threads})
     audit.write(rows)
     db.session.commit()
     return updated, failed

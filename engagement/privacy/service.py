@@ -259,7 +259,7 @@ def _comments_of(email: str, site_ids: list[int] | None, sso_id: str | None = No
     """The comments of an address, of a signed-in reader's user id, or of either (none: no comment)."""
     authored = []
     if email.strip():
-        authored.append(func.lower(Comment.author_email) == email.strip().lower())
+        authored.append(Comment.author_email == email.strip().lower())
     if sso_id is not None:
         authored.append(Comment.author_sso_id == sso_id)
     if not authored:
@@ -362,15 +362,19 @@ def _erase(
 
 
 def _anonymize(comments: list[Comment], *, actor: str) -> None:
-    touched: set[int] = set()
+    """Strip the author from every comment: a fixed number of statements however many there are (one
+    audit insert, one update of the comments at the flush, one per distinct thread-count change)."""
+    rows = []
     for comment in comments:
-        audit.record(
-            actor=actor,
-            action="privacy_anonymized",
-            site_id=comment.site_id,
-            comment=comment,
-            from_status=comment.status,
-            to_status=comment.status,
+        rows.append(
+            audit.entry(
+                actor=actor,
+                action="privacy_anonymized",
+                site_id=comment.site_id,
+                comment=comment,
+                from_status=comment.status,
+                to_status=comment.status,
+            )
         )
         comment.author_name = ANONYMOUS
         comment.author_email = ""
@@ -379,9 +383,9 @@ def _anonymize(comments: list[Comment], *, actor: str) -> None:
         comment.ip_hash = None
         comment.user_agent = ""
         comment.edit_key_digest = None  # an erased author's token must not reach the comment either
-        touched.add(comment.thread_id)
-    for thread_id in sorted(touched):
-        threads.change_thread_counts(thread_id)  # name and avatar changed: readers' cached pages must go
+    audit.write(rows)
+    # Name and avatar changed: readers' cached pages of these threads must go (a version bump).
+    threads.change_many_thread_counts(dict.fromkeys({comment.thread_id for comment in comments}, 0))
 
 
 def _forget_subscriptions(email: str, site_ids: list[int] | None, *, actor: str) -> int:

@@ -1,0 +1,187 @@
+"""Full-text search of comments (the staff queue's ``q=``): the body, the author's name and email.
+
+- SQLite: an FTS5 table, ``comments_fts``, with external content (it holds only the index, the text
+  stays in ``comments``), kept by three triggers on ``comments``. ``fts_ddl`` is the one definition the
+  migration runs; a migration that rebuilds ``comments`` (SQLite's batch mode drops the table, and its
+  triggers with it) must run it again, and tests/test_search.py fails if the triggers are missing.
+- PostgreSQL: a stored generated column, ``search_vector`` = ``to_tsvector('simple', body || ' ' ||
+  author_name || ' ' || author_email)``, with a GIN index (outside the models: the ORM never reads it).
+
+Both with no stemming and no stop words ('simple', unicode61): one behaviour for all 34 languages. A
+query's words (the first ``MAX_TERMS``) must all occur, each as a word or the start of one ("counc"
+finds "council"), anywhere in the three fields. Punctuation only separates words, so no input can be
+a syntax error in either database's query language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    false,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 64
+# How many of a listing's next rows are tested first, and the most matches fetched for a rare word.
+WINDOW = 2_000
+MAX_MATCHES = 20_000
+_WORD = re.compile(r"\w+")
+
+PG_DDL = (
+    "ALTER TABLE comments ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple', body || ' ' || author_name || ' ' || author_email)) STORED",
+    "CREATE INDEX ix_comments_search ON comments USING gin (search_vector)",
+)
+FTS_TABLE = "comments_fts"
+_FTS_TRIGGERS = ("comments_fts_insert", "comments_fts_delete", "comments_fts_update")
+_INSERT_NEW = (
+    "INSERT INTO comments_fts(rowid, body, author_name, author_email) "
+    "VALUES (new.id, new.body, new.author_name, new.author_email);"
+)
+_DELETE_OLD = (
+    "INSERT INTO comments_fts(comments_fts, rowid, body, author_name, author_email) "
+    "VALUES ('delete', old.id, old.body, old.author_name, old.author_email);"
+)
+
+
+def fts_ddl() -> list[str]:
+    """The SQLite statements that create the search table and the triggers that keep it, and fill it."""
+    return [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS comments_fts USING fts5(body, author_name, author_email, "
+        "content='comments', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+        *(f"DROP TRIGGER IF EXISTS {trigger}" for trigger in _FTS_TRIGGERS),
+        f"CREATE TRIGGER comments_fts_insert AFTER INSERT ON comments BEGIN {_INSERT_NEW} END",
+        f"CREATE TRIGGER comments_fts_delete AFTER DELETE ON comments BEGIN {_DELETE_OLD} END",
+        "CREATE TRIGGER comments_fts_update AFTER UPDATE OF body, author_name, author_email ON comments "
+        f"BEGIN {_DELETE_OLD} {_INSERT_NEW} END",
+        "INSERT INTO comments_fts(comments_fts) VALUES ('rebuild')",
+    ]
+
+
+def fts_drop() -> list[str]:
+    """The statements that remove them (the migration's downgrade)."""
+    return [
+        *(f"DROP TRIGGER IF EXISTS {trigger}" for trigger in _FTS_TRIGGERS),
+        "DROP TABLE IF EXISTS comments_fts",
+    ]
+
+
+def terms(query: str) -> list[str]:
+    """The words of a search, lower-cased, each once, at most ``MAX_TERMS``."""
+    words = dict.fromkeys(word[:MAX_TERM_LENGTH] for word in _WORD.findall(query.lower()))
+    return list(words)[:MAX_TERMS]
+
+
+Narrow = Callable[[Select[Any], Sequence[ColumnElement[Any]], int], Select[Any]]
+
+
+def narrowing(session: Session, query_text: str, id_column: ColumnElement[int]) -> Narrow:
+    """What a listing of comments (``pagination.keyset_page``) applies to keep only the comments a search
+    finds, given its query (cursor included), its order and how many rows it wants.
+
+    Neither database's planner can tell a common word from a rare one (no statistics for prefixes, none
+    at all for FTS5), and each wrong guess costs seconds at a million comments: walking the listing's
+    index for a rare word, or fetching and sorting a third of the table for a common one. So the listing
+    asks first, in two bounded steps, each a few milliseconds:
+
+    1. which of its next ``WINDOW`` rows match: if more than it wants, the page is among them (the window
+       is a prefix of the listing's order);
+    2. otherwise the word is rare here: every match, up to ``MAX_MATCHES``, by the search index.
+
+    A word both rare near the top of the listing and common further down (more than ``MAX_MATCHES``)
+    gets the plain condition, correct and slower.
+    """
+    words = terms(query_text)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    matches = _pg_condition(words) if postgres else _sqlite_condition(words)
+
+    def narrow(query: Select[Any], order: Sequence[ColumnElement[Any]], wanted: int) -> Select[Any]:
+        if not words:
+            return query.where(false())
+        window = list(session.scalars(query.with_only_columns(id_column).order_by(*order).limit(WINDOW)))
+        if not window:
+            return query.where(false())
+        found = _matching_ids(session, window, words, postgres=postgres)
+        if len(found) >= wanted or len(window) < WINDOW:
+            # The window is in the listing's order: its first matches are the page.
+            first = [row_id for row_id in window if row_id in found][:wanted]
+            return query.where(_among(id_column, first, postgres=postgres))
+        everywhere = list(session.scalars(_all_matches(words, postgres=postgres).limit(MAX_MATCHES + 1)))
+        if len(everywhere) <= MAX_MATCHES:
+            return query.where(_among(id_column, everywhere, postgres=postgres))
+        return query.where(matches)
+
+    return narrow
+
+
+def _among(column: ColumnElement[int], ids: Collection[int], *, postgres: bool) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL as one array parameter (thousands of parameters cost more to
+    send and plan than the search itself)."""
+    if not ids:
+        return false()
+    if postgres:
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def _pg_query(words: list[str]) -> str:
+    return " & ".join(f"'{word}':*" for word in words)
+
+
+def _fts_query(words: list[str]) -> str:
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def _pg_condition(words: list[str]) -> ColumnElement[bool]:
+    return text("comments.search_vector @@ to_tsquery('simple', :search_terms)").bindparams(
+        search_terms=_pg_query(words)
+    )
+
+
+def _sqlite_condition(words: list[str]) -> ColumnElement[bool]:
+    # "+": SQLite then walks the listing's own index and keeps the rows in the (materialized) answer.
+    return literal_column("+comments.id").in_(_fts_ids(_fts_query(words)))
+
+
+def _matching_ids(session: Session, window: list[int], words: list[str], *, postgres: bool) -> set[int]:
+    """The ids of ``window`` that the search finds."""
+    if postgres:
+        # MATERIALIZED: the window's rows are read, then tested; left to itself, the planner would
+        # also read the word's whole GIN posting list (a third of the table for a common word).
+        tested = text(
+            "WITH candidates AS MATERIALIZED (SELECT id, search_vector FROM comments WHERE id = ANY(:ids)) "
+            "SELECT id FROM candidates WHERE search_vector @@ to_tsquery('simple', :search_terms)"
+        ).bindparams(bindparam("ids", window, type_=ARRAY(Integer)), search_terms=_pg_query(words))
+        return set(session.scalars(tested))
+    # FTS5 reads a rowid range of its index cheaply; the window's ids are within it.
+    ranged = _fts_ids(_fts_query(words)).where(literal_column("rowid").between(min(window), max(window)))
+    members = set(window)
+    return {row_id for row_id in session.scalars(ranged) if row_id in members}
+
+
+def _all_matches(words: list[str], *, postgres: bool) -> Select[Any]:
+    if postgres:
+        return select(literal_column("id")).select_from(text("comments")).where(_pg_condition(words))
+    return _fts_ids(_fts_query(words))
+
+
+def _fts_ids(match: str) -> Select[Any]:
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(FTS_TABLE))
+        .where(text("comments_fts MATCH :search_match").bindparams(search_match=match))
+    )
