@@ -147,6 +147,47 @@ def goals(results: dict[str, Any]) -> list[Goal]:
         found.append(rendering_goal(results["rendering"]))
     if results.get("console"):
         found += console_goals(results["console"])
+    if results.get("scale"):
+        found += scale_goals(results["scale"])
+    return found
+
+
+def scale_table(scale: dict[str, Any]) -> str:
+    """Issue 20's table: each path of bench/scale.py, its median and statements per database."""
+    databases = sorted(scale, key=lambda database: database != "sqlite")
+    sizes = ", ".join(
+        f"{_db(d)} {scale[d]['set']['comments']:,} comments built in {scale[d]['set']['seconds']:.0f} s"
+        for d in databases
+    )
+    lines = [f"a newsroom's real size ({sizes}); median of 5 sequential requests, in process, cache off"]
+    header = f"{'path':<56}" + "".join(f"{_db(d):>22}" for d in databases) + f"{'goal':>9}"
+    lines += [header, "-" * len(header)]
+    by_name = {d: {t["name"]: t for t in scale[d]["timings"]} for d in databases}
+    for timing in scale[databases[0]]["timings"]:
+        cells = ""
+        for database in databases:
+            found = by_name[database].get(timing["name"])
+            cells += f"{found['median_ms']:>9.1f} ms {found['statements']:>4} st" if found else f"{'-':>22}"
+            cells += " " if found is None or found["passed"] else "!"
+        lines.append(f"{timing['label']:<56}{cells}{timing['goal_ms']:>6g} ms")
+    lines.append("(st: SQL statements of one request; !: over its goal)")
+    return "\n".join(lines)
+
+
+def scale_goals(scale: dict[str, Any]) -> list[Goal]:
+    """Issue 20's goals at a million comments: each path by its median, per database."""
+    found = []
+    for database, result in sorted(scale.items(), key=lambda item: item[0] != "sqlite"):
+        count = result["set"]["comments"]
+        for timing in result["timings"]:
+            found.append(
+                Goal(
+                    f"[{_db(database)}] {count:,} comments: {timing['label']} <= {timing['goal_ms']:g} ms",
+                    "PASS" if timing["passed"] else "MISS",
+                    f"median {timing['median_ms']:.1f} ms, {timing['statements']} statements"
+                    + (f", HTTP {timing['status']}" if timing["status"] >= 400 else ""),
+                )
+            )
     return found
 
 

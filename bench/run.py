@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import browser, console, isso, rendering, report
+from bench import browser, console, isso, rendering, report, scale
 from bench.databases import databases
 from bench.seed import seed_service
 from bench.wrk import Measurement, Request, measure
@@ -164,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,16,64", help="concurrency levels (wrk connections)")
     parser.add_argument("--no-isso", action="store_true", help="skip Isso")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium time to first comment")
+    parser.add_argument(
+        "--scale-comments",
+        type=int,
+        default=1_000_000,
+        help="comments in the scale scenario (bench/scale.py); 0 skips it",
+    )
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
 
@@ -214,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
             },
             "assets": console.assets_size(),
         }
+        if args.scale_comments:
+            _say(f"== a newsroom's real size: {args.scale_comments:,} comments (bench/scale.py)")
+            results["scale"] = {}
+            for database, url in databases(workdir, "scale"):
+                _say(f"== scale on {database}")
+                results["scale"][database] = scale.run(url, args.scale_comments, say=_say)
         if not args.no_isso:
             results["runs"] += run_isso(workdir, levels, args, run_id, results)
         results["runs"] += run_hello(workdir, levels, args, run_id)
@@ -228,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(results["table"])
     print()
+    if results.get("scale"):
+        print(report.scale_table(results["scale"]))
+        print()
     print(report.goal_lines(report.goals(results)))
     print()
     print(summary_lines(results))

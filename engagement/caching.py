@@ -532,6 +532,14 @@ def dependent_cache(
     return found
 
 
+def forget_all() -> None:
+    """Empty every cache of this process (the next reads go to the database); the stamps stay."""
+    caches = _caches()
+    with caches.lock:
+        for value_cache in (*caches.named.values(), *caches.dependent.values()):
+            value_cache.clear()
+
+
 def change_stamps() -> ChangeStamps:
     return _caches().stamps
 
