@@ -263,3 +263,23 @@ def test_anonymizing_an_author_costs_the_same_statements_for_five_or_twenty_comm
         assert response.status_code == 200 and response.json["comments"] == n
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_a_page_of_the_reported_queue_reads_its_reports_in_one_query(client, staff):
+    queue(client, staff)  # the token's first use is recorded once
+    counts = []
+    for n in (3, 12):
+        for i in range(n):
+            cid = post(client, body=f"Reported {n} {i}").json["comment"]["id"]
+            client.post(
+                f"/api/v1/sites/news/comments/{cid}/reports",
+                json={"reason": "abuse"},
+                headers={"X-Engagement-Reader": f"reader-{n:04d}{i:08d}"},
+                environ_base={"REMOTE_ADDR": f"198.51.100.{i + 1}"},
+            )
+        with count_queries() as statements:
+            answer = queue(client, staff, status="reported")
+        assert len(answer["items"]) == {3: 3, 12: 15}[n]
+        assert all(item["reports"]["open"] == 1 for item in answer["items"])
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

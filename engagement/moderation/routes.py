@@ -23,7 +23,7 @@ from engagement.moderation import (
 from engagement.pagination import Listing
 from engagement.staff import access
 from engagement.staff.auth import current_staff
-from engagement.staff.comment_view import staff_comment
+from engagement.staff.comment_view import staff_comment, staff_comments
 
 bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
 # The one-click Approve / Spam / Trash links of moderator alert mails.
@@ -48,7 +48,8 @@ def _listing(listing: Listing, present: Any) -> dict[str, Any]:
 @arguments(schemas.QueueQuery, location="query")
 @response(200, schemas.CommentListSchema)
 def comment_queue(args: dict[str, Any]) -> dict[str, Any]:
-    return _listing(comments.comment_queue(token=current_staff(), **args), staff_comment)
+    listing = comments.comment_queue(token=current_staff(), **args)
+    return {"items": staff_comments(listing.items), "next_cursor": listing.next_cursor}
 
 
 @bp.get("/comments/<int:comment_id>")

@@ -6,7 +6,7 @@ from typing import Any
 
 from engagement.clock import isoformat_z
 from engagement.privacy.service import Person
-from engagement.staff.comment_view import staff_comment
+from engagement.staff.comment_view import staff_comments
 
 
 def person(found: Person) -> dict[str, Any]:
@@ -14,7 +14,7 @@ def person(found: Person) -> dict[str, Any]:
     return {
         "email": found.email,
         "sso_id": found.sso_id,
-        "comments": [staff_comment(comment) for comment in found.comments],
+        "comments": staff_comments(found.comments),
         "subscriptions": [
             {
                 "site": slugs[s.site_id],
