@@ -283,3 +283,32 @@ def test_a_page_of_the_reported_queue_reads_its_reports_in_one_query(client, sta
         assert all(item["reports"]["open"] == 1 for item in answer["items"])
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_deleting_an_author_keeps_placeholders_for_others_replies_in_fixed_statements(client, staff):
+    client.post(
+        "/api/v1/moderation/people/erase", json={"email": "no@example.org", "mode": "delete"}, headers=staff
+    )
+    counts = []
+    for n, email in ((5, "few@example.org"), (20, "many@example.org")):
+        thread = f"delete-{n}"
+        ids = [
+            post(client, body=f"{email} {i}", author_email=email, thread=thread).json["comment"]["id"]
+            for i in range(n)
+        ]
+        own_reply = post(client, body="my own reply", author_email=email, thread=thread, parent_id=ids[0])
+        answer = post(client, body="an answer", thread=thread, parent_id=own_reply.json["comment"]["id"])
+        post(client, body="another answer", thread=thread, parent_id=ids[1])
+        with count_queries() as statements:
+            response = client.post(
+                "/api/v1/moderation/people/erase", json={"email": email, "mode": "delete"}, headers=staff
+            )
+        assert response.status_code == 200 and response.json["comments"] == n + 1
+        counts.append(len(statements))
+        left = {c.id: c.status for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+        # ids[0] keeps the placeholder of its reply (which has an answer); ids[1] its own answer.
+        assert left == {ids[0]: "deleted", ids[1]: "deleted"}
+        assert db.session.get(Comment, answer.json["comment"]["id"]) is not None
+        page = client.get(f"/api/v1/sites/news/comments?thread={thread}").json
+        assert page["thread"]["comment_count"] == 2
+    assert counts[0] == counts[1]

@@ -294,17 +294,19 @@ def delete_comment(*, token: StaffToken, comment_id: int, reason: str = "") -> N
 
 
 def _hard_delete(comment: Comment, *, actor: str, reason: str, audit_rows: list[dict[str, Any]]) -> None:
-    audit_rows.append(
-        audit.entry(
-            actor=actor,
-            action="deleted",
-            site_id=comment.site_id,
-            comment=comment,
-            from_status=comment.status,
-            reason=reason,
-        )
-    )
+    audit_rows.append(_deletion(comment, actor=actor, reason=reason))
     threads.remove_comment(comment)
+
+
+def _deletion(comment: Comment, *, actor: str, reason: str) -> dict[str, Any]:
+    return audit.entry(
+        actor=actor,
+        action="deleted",
+        site_id=comment.site_id,
+        comment=comment,
+        from_status=comment.status,
+        reason=reason,
+    )
 
 
 def bulk_moderate(
@@ -322,6 +324,7 @@ def bulk_moderate(
     deltas: dict[int, int] = defaultdict(int)
     touched_threads: set[int] = set()
     rows: list[dict[str, Any]] = []
+    doomed: list[Comment] = []
     for comment_id in unique_ids:
         comment = comments.get(comment_id)
         if comment is None:
@@ -335,7 +338,8 @@ def bulk_moderate(
             if not token.is_admin:
                 failed[str(comment_id)] = "forbidden"
                 continue
-            _hard_delete(comment, actor=token.label, reason=reason, audit_rows=rows)
+            rows.append(_deletion(comment, actor=token.label, reason=reason))
+            doomed.append(comment)
             updated.append(comment_id)
             continue
         try:
@@ -355,6 +359,7 @@ def bulk_moderate(
         touched_threads.add(comment.thread_id)
         updated.append(comment_id)
     threads.change_many_thread_counts({thread_id: deltas[thread_id] for thread_id in touched_threads})
+    threads.remove_comments(doomed)
     audit.write(rows)
     db.session.commit()
     return updated, failed

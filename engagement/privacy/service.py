@@ -327,16 +327,19 @@ def _erase(
     if mode == "anonymize":
         _anonymize(comments, actor=actor)
     else:
-        # Replies first: a parent removed after its replies leaves no placeholder behind.
-        for comment in sorted(comments, key=lambda c: (-c.depth, c.id)):
-            audit.record(
-                actor=actor,
-                action="privacy_deleted",
-                site_id=comment.site_id,
-                comment=comment,
-                from_status=comment.status,
-            )
-            threads.remove_comment(comment)
+        audit.write(
+            [
+                audit.entry(
+                    actor=actor,
+                    action="privacy_deleted",
+                    site_id=comment.site_id,
+                    comment=comment,
+                    from_status=comment.status,
+                )
+                for comment in comments
+            ]
+        )
+        threads.remove_comments(comments)
     contacts = db.session.execute(
         delete(MailContact)
         .where(MailContact.email == email, _in_sites(MailContact.site_id, site_ids))
