@@ -270,10 +270,19 @@ def seed_demo_command() -> None:
     show_default=True,
     help="WordPress and Disqus: key threads by the post's path, permalink or id.",
 )
-def import_command(format_name: str, path: Path, site_slug: str, dry_run: bool, thread_key: str) -> None:
+@click.option(
+    "--accept-unchecked",
+    is_flag=True,
+    help="JSON: restore an export of version 1, which has no end record to prove it complete.",
+)
+def import_command(
+    format_name: str, path: Path, site_slug: str, dry_run: bool, thread_key: str, accept_unchecked: bool
+) -> None:
     """Import comments: a WordPress WXR, a Disqus XML export, an Isso database or our JSON Lines export."""
     try:
-        source = importers.open_source(format_name=format_name, path=path, thread_key=thread_key)
+        source = importers.open_source(
+            format_name=format_name, path=path, thread_key=thread_key, accept_unchecked=accept_unchecked
+        )
         with click.progressbar(
             length=source.total(),
             label=f"importing {path.name}",

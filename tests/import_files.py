@@ -473,3 +473,17 @@ def run_import(
 def row_counts() -> dict[str, int]:
     """Rows in every table, to show that something wrote nothing."""
     return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+
+
+def sealed(records: list[dict]) -> str:
+    """JSON Lines of ``records`` (any ``end`` record among them dropped) with the end record an export
+    writes after them, for tests that change an export and then restore it."""
+    import collections
+    import hashlib
+    import json
+
+    lines = [json.dumps(record) + "\n" for record in records if record.get("type") != "end"]
+    counts = collections.Counter(record["type"] for record in records if record.get("type") != "end")
+    digest = hashlib.sha256("".join(lines).encode()).hexdigest()
+    end = {"type": "end", "lines": len(lines), "records": dict(counts), "sha256": digest}
+    return "".join(lines) + json.dumps(end) + "\n"

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from engagement.extensions import db
 from engagement.importers import pipeline
 from engagement.models import Comment, OutboxMessage, Site, StaffRole
+from engagement.sites.service import get_site
 from engagement.staff.service import create_token
 from tests.factories import make_site, post, sign_sso
-from tests.import_files import WpComment, WpPost, wxr
+from tests.import_files import WpComment, WpPost, sealed, wxr
 
 READER_A = {"X-Engagement-Reader": "reader-aaaaaaaaaaaaaaaa"}
 READER_B = {"X-Engagement-Reader": "reader-bbbbbbbbbbbbbbbb"}
@@ -158,7 +159,8 @@ def test_export_lines_hold_everything_needed_to_restore(app, client, clock, admi
     records = lines_of(client.get("/api/v1/moderation/sites/news/export", headers=admin).text)
 
     kinds = [r["type"] for r in records]
-    assert kinds[0] == "site" and records[0]["format"] == "engagement-export" and records[0]["version"] == 1
+    assert kinds[0] == "site" and records[0]["format"] == "engagement-export" and records[0]["version"] == 2
+    assert kinds[-1] == "end" and records[-1]["lines"] == len(records) - 1
     assert records[0]["settings"]["max_depth"] == 3 and records[0]["origins"] == ["https://news.example"]
     assert set(kinds) == {
         "site",
@@ -169,6 +171,7 @@ def test_export_lines_hold_everything_needed_to_restore(app, client, clock, admi
         "ban",
         "subscriber",
         "mail_contact",
+        "end",
     }
     contact = next(r for r in records if r["type"] == "mail_contact")
     assert [t["key"] for t in contact["threads"]] == [THREADS[0]]
@@ -250,10 +253,14 @@ def test_an_export_imported_as_another_site_keeps_its_comments_apart(
 def test_a_broken_or_foreign_line_is_refused_with_its_line_number(app, tmp_path, runner):
     path = tmp_path / "bad.jsonl"
     path.write_text(
-        '{"type": "site", "format": "engagement-export", "version": 1, "slug": "news", "name": "News",'
-        ' "created_at": "2026-01-01T00:00:00Z"}\n'
-        '{"type": "comment", "id": 1, "thread": "t", "status": "approved"}\n'
-    )
+        sealed(
+            [
+                {"type": "site", "format": "engagement-export", "version": 2, "slug": "news", "name": "News",
+                 "created_at": "2026-01-01T00:00:00Z"},
+                {"type": "comment", "id": 1, "thread": "t", "status": "approved"},
+            ]
+        )
+    )  # fmt: skip
     result = runner.invoke(args=["engagement", "import", "json", str(path), "--site", "news"])
     assert result.exit_code != 0 and "Line 2 (comment) is not valid" in result.output
     assert "created_at" in result.output
@@ -291,7 +298,7 @@ def test_a_comment_repeated_in_an_export_is_restored_once_and_the_repeat_reporte
 ):
     records = exported_with_a_comment_repeated(client, admin, under=under, naming=naming, **changes)
     path = tmp_path / "repeated.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    path.write_text(sealed(records), encoding="utf-8")
 
     result = runner.invoke(args=["engagement", "import", "json", str(path), "--site", "copy"])
 
@@ -318,7 +325,7 @@ def test_a_source_id_repeated_under_another_comment_id_is_restored_once(
     five = next(r for r in records if r["type"] == "comment")
     records.append({**five, "id": five["id"] + 1000, "body": "An impostor", "html": "<p>An impostor</p>"})
     path = tmp_path / "repeated.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    path.write_text(sealed(records), encoding="utf-8")
     monkeypatch.setattr(pipeline, "BATCH_SIZE", batch_size)
 
     result = runner.invoke(args=["engagement", "import", "json", str(path), "--site", "copy"])
@@ -327,3 +334,81 @@ def test_a_source_id_repeated_under_another_comment_id_is_restored_once(
     assert "skipped 1: duplicate_source_id 1" in result.output
     copied = client.get("/api/v1/sites/copy/comments?thread=/post/").json
     assert [c["html"] for c in copied["comments"]] == ["<p>Five</p>"]
+
+
+# --- an export that was cut is never restored in part -------------------------------------------------
+
+
+def _restore(runner, path, *extra):
+    return runner.invoke(args=["engagement", "import", "json", str(path), "--site", "copy", *extra])
+
+
+def _nothing_restored(client) -> bool:
+    return client.get("/api/v1/sites/copy/comments", query_string={"thread": THREADS[0]}).status_code == 404
+
+
+@pytest.mark.parametrize("cut", ["before the end record", "mid-file", "mid-line", "end record only"])
+def test_a_restore_of_a_cut_export_fails_loudly_and_restores_nothing(
+    app, client, clock, admin, tmp_path, runner, cut
+):
+    build_newsroom(client, clock, admin)
+    text = client.get("/api/v1/moderation/sites/news/export", headers=admin).text
+    lines = text.splitlines(keepends=True)
+    kept = {
+        "before the end record": "".join(lines[:-1]),
+        "mid-file": "".join(lines[: len(lines) // 2]),
+        "mid-line": text[: len(text) - len(lines[-1]) - 17],
+        "end record only": lines[0] + lines[-1],
+    }[cut]
+    path = tmp_path / "cut.jsonl"
+    path.write_text(kept, encoding="utf-8")
+    result = _restore(runner, path)
+    assert result.exit_code != 0
+    assert "Nothing was restored" in result.output and "export again" in result.output
+    assert _nothing_restored(client)
+
+
+def test_an_export_whose_lines_were_changed_is_refused(app, client, clock, admin, tmp_path, runner):
+    build_newsroom(client, clock, admin)
+    lines = client.get("/api/v1/moderation/sites/news/export", headers=admin).text.splitlines(keepends=True)
+    comment = next(n for n, line in enumerate(lines) if line.startswith('{"type":"comment"'))
+    lines[comment] = lines[comment].replace('"status":"approved"', '"status":"pending"', 1)
+    path = tmp_path / "changed.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert _restore(runner, path).exit_code != 0 and _nothing_restored(client)
+
+
+def test_an_export_that_fails_midway_never_writes_its_end_record(
+    app, client, clock, admin, monkeypatch, tmp_path, runner
+):
+    build_newsroom(client, clock, admin)
+    from engagement.portability import export
+
+    def broken(site):
+        raise RuntimeError("the database went away")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(export, "_mail", broken)
+    written: list[str] = []
+    lines = export.export_lines(site=get_site("news"))
+    with pytest.raises(RuntimeError):
+        written.extend(lines)
+    assert written and not any(line.startswith('{"type":"end"') for line in written)
+    path = tmp_path / "partial.jsonl"
+    path.write_text("".join(written), encoding="utf-8")
+    assert _restore(runner, path).exit_code != 0 and _nothing_restored(client)
+
+
+def test_a_version_1_export_is_restored_only_when_told_it_is_whole(
+    app, client, clock, admin, tmp_path, runner
+):
+    build_newsroom(client, clock, admin)
+    records = lines_of(client.get("/api/v1/moderation/sites/news/export", headers=admin).text)[:-1]
+    records[0]["version"] = 1
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    refused = _restore(runner, path)
+    assert refused.exit_code != 0 and "--accept-unchecked" in refused.output and _nothing_restored(client)
+    accepted = _restore(runner, path, "--accept-unchecked")
+    assert accepted.exit_code == 0, accepted.output
+    assert not _nothing_restored(client)

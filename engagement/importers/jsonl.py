@@ -7,9 +7,12 @@ contacts) is restored as it was.
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -20,7 +23,7 @@ from engagement import audit, events
 from engagement.database import insert_ignoring_conflicts, insert_or_update
 from engagement.extensions import db
 from engagement.importers.pipeline import ImportedComment, ImportedThread, ImportPipeline, Record, SourceFile
-from engagement.importers.records import SCHEMAS
+from engagement.importers.records import END, SCHEMAS
 from engagement.importers.xml_stream import MalformedFile
 from engagement.models import (
     Ban,
@@ -44,7 +47,11 @@ class JsonLinesFile(SourceFile):
     limit_depth = False  # a restore keeps replies where they were, even under a since-lowered max_depth
     restores_site = True  # may create the site, from the file's first line
 
+    # Set by ``import json --accept-unchecked``: a version 1 file (no end record) may be restored.
+    accept_unchecked = False
+
     def records(self, progress: Callable[[int], None]) -> Iterator[Record]:
+        self._check_complete()
         readers: list[dict[str, Any]] = []
         for kind, values in self._lines(progress):
             if kind == "counter_reader":
@@ -70,6 +77,8 @@ class JsonLinesFile(SourceFile):
                 except ValueError as error:
                     raise MalformedFile("malformed_json", f"Line {number} is not JSON: {error}.") from None
                 kind = document.get("type") if isinstance(document, dict) else None
+                if kind == "end":
+                    return  # checked first (_check_complete): nothing follows it
                 if kind not in SCHEMAS:
                     raise MalformedFile("malformed_json", f"Line {number} has no known record type.")
                 if (number == 1) != (kind == "site"):
@@ -82,6 +91,77 @@ class JsonLinesFile(SourceFile):
                         "malformed_json", f"Line {number} ({kind}) is not valid: {error.messages}."
                     ) from None
                 yield kind, values
+
+    def _check_complete(self) -> None:
+        """Read the whole file once before anything is restored: the last line must be the ``end`` record
+        and match what precedes it (records.py). A file cut anywhere fails here, having written nothing."""
+        digest = hashlib.sha256()
+        counts: collections.Counter[str] = collections.Counter()
+        lines = 0
+        last = b""
+        with self.path.open("rb") as stream:
+            for line in stream:
+                if last.strip():
+                    digest.update(last)
+                    lines += 1
+                    counts[_kind_of(last)] += 1
+                last = line
+        first_version = _version_of(self.path)
+        end = _end_record(last)
+        if end is None:
+            if first_version == 1 and self.accept_unchecked:
+                return
+            if first_version == 1:
+                raise MalformedFile(
+                    "export_unchecked",
+                    "This export (version 1) has no end record, so nothing can tell whether it is complete. "
+                    "Restore it only if you know it is whole: import json --accept-unchecked.",
+                )
+            raise MalformedFile(
+                "export_incomplete",
+                f"The file ends after {lines + bool(last.strip())} lines without the export's end record: it "
+                "was cut short (a timeout, a full disk, a dropped download). Nothing was restored: export "
+                "again.",
+            )
+        if end["lines"] != lines or end["records"] != dict(counts) or end["sha256"] != digest.hexdigest():
+            raise MalformedFile(
+                "export_incomplete",
+                f"The file's {lines} lines do not match its end record ({end['lines']} lines): it was "
+                "changed, or cut and joined. Nothing was restored: export again.",
+            )
+
+
+def _kind_of(line: bytes) -> str:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return ""
+    kind = document.get("type") if isinstance(document, dict) else None
+    return kind if isinstance(kind, str) else ""
+
+
+def _version_of(path: Path) -> int | None:
+    with path.open("rb") as stream:
+        try:
+            document = json.loads(stream.readline())
+        except ValueError:
+            return None
+    version = document.get("version") if isinstance(document, dict) else None
+    return version if type(version) is int else None
+
+
+def _end_record(line: bytes) -> dict[str, Any] | None:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get("type") != "end":
+        return None
+    try:
+        values: dict[str, Any] = END.load(document)
+    except ValidationError as error:
+        raise MalformedFile("export_incomplete", f"The end record is not valid: {error.messages}.") from None
+    return values
 
 
 def _record(kind: str, values: dict[str, Any]) -> Record:

@@ -1,6 +1,6 @@
 """The JSON Lines export format: one JSON object a line, each with a ``type``.
 
-Version 1, in this order (``import json`` reads them back in the same order):
+Version 2, in this order (``import json`` reads them back in the same order):
 
 - ``site``: first line; format name and version, slug, name, origins and settings.
 - ``thread``, then the ``comment``s of that thread (parents before replies). Comments carry everything
@@ -10,6 +10,12 @@ Version 1, in this order (``import json`` reads them back in the same order):
 - ``ban``.
 - ``subscriber`` (an email subscription to a target) and ``mail_contact`` (an address that asked for reply
   notifications, with the threads it follows).
+- ``end``: last line, written only once every other line was: how many lines came before it, how many of
+  each type, and the SHA-256 of their bytes. A restore refuses a file without it, or whose lines do not
+  match it: a cut export (a timeout, a full disk, a dropped connection) is never restored in part.
+
+Version 1 (before the end record) is still read, but only when the restore is told the file is whole
+(``import json --accept-unchecked``): nothing in it can tell a cut file from a complete one.
 
 Times are ISO 8601 with offset and microseconds, so a restore reproduces the order of equal seconds.
 One schema per record type serves both directions, so what the export writes is what the import checks.
@@ -30,7 +36,7 @@ from engagement.models.mail import EMAIL_LENGTH
 from engagement.sites.schemas import SettingsSchema
 
 FORMAT = "engagement-export"
-VERSION = 1
+VERSION = 2
 STATUSES = [status.value for status in CommentStatus]
 HASH = validate.Length(max=64)
 
@@ -173,6 +179,17 @@ class MailContactRecord(Schema):
     created_at = fields.AwareDateTime(required=True)
     threads = fields.List(fields.Nested(FollowedThreadRecord), load_default=list)
 
+
+class EndRecord(Schema):
+    type = fields.Constant("end")
+    lines = fields.Integer(required=True, validate=validate.Range(min=1))
+    records = fields.Dict(
+        keys=fields.String(), values=fields.Integer(validate=validate.Range(min=0)), required=True
+    )
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+END = EndRecord()
 
 SCHEMAS: dict[str, Schema] = {
     "site": SiteRecord(),

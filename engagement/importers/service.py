@@ -31,13 +31,21 @@ FORMATS: dict[str, type[SourceFile]] = {
 }
 
 
-def open_source(*, format_name: str, path: Path, thread_key: str = "path") -> Source:
-    """The reader of one file; ``thread_key`` (path, permalink, post-id) matters to WordPress and Disqus."""
+def open_source(
+    *, format_name: str, path: Path, thread_key: str = "path", accept_unchecked: bool = False
+) -> Source:
+    """The reader of one file; ``thread_key`` (path, permalink, post-id) matters to WordPress and Disqus;
+    ``accept_unchecked`` lets our JSON export of version 1 (no end record) be restored."""
     if format_name not in FORMATS:
         raise ValidationFailed({"format": [f"Use one of {', '.join(FORMATS)}."]})
     if thread_key not in THREAD_KEYS:
         raise ValidationFailed({"thread_key": [f"Use one of {', '.join(THREAD_KEYS)}."]})
-    return FORMATS[format_name](path, thread_key=thread_key)
+    source = FORMATS[format_name](path, thread_key=thread_key)
+    if accept_unchecked:
+        if not isinstance(source, JsonLinesFile):
+            raise ValidationFailed({"accept_unchecked": ["Only our JSON export has an end record to check."]})
+        source.accept_unchecked = True
+    return source
 
 
 def import_comments(

@@ -6,6 +6,8 @@ with flat memory. The export holds readers' email addresses, so only an admin to
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 from engagement import clock
 from engagement.errors import Forbidden
 from engagement.extensions import db
-from engagement.importers.records import FORMAT, SCHEMAS, VERSION
+from engagement.importers.records import END, FORMAT, SCHEMAS, VERSION
 from engagement.models import (
     Ban,
     Comment,
@@ -50,7 +52,24 @@ def export_for_staff(*, token: StaffToken, slug: str) -> Iterator[str]:
 
 
 def export_lines(*, site: Site) -> Iterator[str]:
-    """Every line of the site's export, each ending in a newline."""
+    """Every line of the site's export, each ending in a newline, the ``end`` record last: it is written
+    only after every other line, so a file cut anywhere lacks it (``records``)."""
+    digest = hashlib.sha256()
+    counts: collections.Counter[str] = collections.Counter()
+    for line in _record_lines(site):
+        digest.update(line.encode())
+        counts[line[9 : line.index('"', 9)]] += 1  # every line starts {"type":"<kind>"
+        yield line
+    yield (
+        END.dumps(
+            {"type": "end", "lines": counts.total(), "records": dict(counts), "sha256": digest.hexdigest()},
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
+
+
+def _record_lines(site: Site) -> Iterator[str]:
     yield _line(
         "site",
         {
