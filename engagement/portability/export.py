@@ -1,7 +1,8 @@
 """Export one site as JSON Lines (see ``records``): for backups, for leaving, for moving between servers.
 
-Lines are produced while rows are read, a batch of threads at a time, so an export of any size streams
-with flat memory. The export holds readers' email addresses, so only an admin token may ask for one.
+Lines are produced while rows are read, a batch of threads at a time and their comments a chunk at a time,
+so an export of any size streams with flat memory. The export holds readers' email addresses, so only an
+admin token may ask for one.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def _record_lines(site: Site) -> Iterator[str]:
 
 
 def _threads_and_comments(site: Site) -> Iterator[str]:
+    """Each thread, then its comments (parents before replies). Comments stream in chunks of
+    ``ROWS_PER_FETCH`` with their likes and report counts: memory stays flat whatever the biggest thread
+    (a batch of threads once held all its comments, a 50,000-comment thread included)."""
     threads_table, comments_table = Thread.__table__, Comment.__table__
     thread_ids = list(
         db.session.scalars(select(Thread.id).where(Thread.site_id == site.id).order_by(Thread.id))
@@ -100,45 +104,57 @@ def _threads_and_comments(site: Site) -> Iterator[str]:
     for start in range(0, len(thread_ids), THREADS_PER_BATCH):
         batch = thread_ids[start : start + THREADS_PER_BATCH]
         # Core rows, not model objects: nothing accumulates in the session however large the site.
-        threads = db.session.execute(
-            select(threads_table).where(threads_table.c.id.in_(batch)).order_by(threads_table.c.id)
-        ).mappings()
-        comments: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for comment in db.session.execute(
+        threads = list(
+            db.session.execute(
+                select(threads_table).where(threads_table.c.id.in_(batch)).order_by(threads_table.c.id)
+            ).mappings()
+        )
+        comments = db.session.execute(
             select(comments_table)
             .where(comments_table.c.thread_id.in_(batch))
-            .order_by(comments_table.c.depth, comments_table.c.id)
-        ).mappings():
-            comments[comment["thread_id"]].append(dict(comment))
-        likes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for comment_id, reader_hash, created_at in db.session.execute(
-            select(CommentLike.comment_id, CommentLike.reader_hash, CommentLike.created_at)
-            .join(Comment, Comment.id == CommentLike.comment_id)
-            .where(Comment.thread_id.in_(batch))
-            .order_by(CommentLike.comment_id, CommentLike.reader_hash)
-        ):
-            likes[comment_id].append({"reader_hash": reader_hash, "created_at": created_at})
-        reports = _report_counts(batch)
-        for thread in threads.all():
-            yield _line("thread", dict(thread))
-            for comment in comments[thread["id"]]:
+            .order_by(comments_table.c.thread_id, comments_table.c.depth, comments_table.c.id)
+            .execution_options(yield_per=ROWS_PER_FETCH)
+        ).mappings()
+        pending = iter(threads)
+        current: dict[str, Any] | None = None
+        for chunk in comments.partitions():
+            rows = [dict(row) for row in chunk]
+            likes = _likes([row["id"] for row in rows])
+            reports = _report_counts([row["id"] for row in rows])
+            for comment in rows:
+                while current is None or current["id"] != comment["thread_id"]:
+                    current = next(pending)
+                    yield _line("thread", dict(current))
                 yield _line(
                     "comment",
                     {
                         **comment,
-                        "thread": thread["key"],
-                        "liked_by": likes[comment["id"]],
+                        "thread": current["key"],
+                        "liked_by": likes.get(comment["id"], []),
                         "reports": reports.get(comment["id"], _NO_REPORTS),
                     },
                 )
+        for rest in pending:
+            yield _line("thread", dict(rest))
+
+
+def _likes(comment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    likes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for comment_id, reader_hash, created_at in db.session.execute(
+        select(CommentLike.comment_id, CommentLike.reader_hash, CommentLike.created_at)
+        .where(CommentLike.comment_id.in_(comment_ids))
+        .order_by(CommentLike.comment_id, CommentLike.reader_hash)
+    ):
+        likes[comment_id].append({"reader_hash": reader_hash, "created_at": created_at})
+    return likes
 
 
 _NO_REPORTS: dict[str, Any] = {"total": 0, "open": 0, "open_by_reason": {}}
 
 
-def _report_counts(thread_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Readers' reports of the comments of ``thread_ids``, as counts only: who reported stays out of the
-    export (a reader id's hash is not the site's to hand on)."""
+def _report_counts(comment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Readers' reports of ``comment_ids``, as counts only: who reported stays out of the export (a reader
+    id's hash is not the site's to hand on)."""
     counts: dict[int, dict[str, Any]] = {}
     for comment_id, reason, settled, count in db.session.execute(
         select(
@@ -147,8 +163,7 @@ def _report_counts(thread_ids: list[int]) -> dict[int, dict[str, Any]]:
             (Report.dismissed_at.is_not(None) | Report.upheld_at.is_not(None)).label("settled"),
             func.count(),
         )
-        .join(Comment, Comment.id == Report.comment_id)
-        .where(Comment.thread_id.in_(thread_ids))
+        .where(Report.comment_id.in_(comment_ids))
         .group_by(Report.comment_id, Report.reason, "settled")
     ):
         entry = counts.setdefault(comment_id, {"total": 0, "open": 0, "open_by_reason": {}})
