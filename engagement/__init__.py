@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.http import NoCookieSessions
     from engagement.mail import init_app as init_mail
     from engagement.moderation import init_app as init_moderation
-    from engagement.portability import routes as portability
+    from engagement.portability import init_app as init_portability
     from engagement.privacy import init_app as init_privacy
     from engagement.reports import init_app as init_reports
     from engagement.sso import init_app as init_sso
@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_reports(app)
     init_webhooks(app)
     init_sso(app)
-    app.register_blueprint(portability.bp)
+    init_portability(app)
     init_console(app)
     app.register_blueprint(web.bp)
     page_headers.init_app(app)

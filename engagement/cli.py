@@ -14,7 +14,9 @@ from marshmallow import ValidationError
 from engagement.console import service as console
 from engagement.counters.schemas import PushCountSchema
 from engagement.counters.service import push_external_count
+from engagement.database import reading
 from engagement.errors import ApiError
+from engagement.extensions import db
 from engagement.importers import service as importers
 from engagement.importers.pipeline import THREAD_KEYS
 from engagement.models import CounterKind, StaffRole
@@ -170,8 +172,8 @@ def send_mail_command(watch: bool, interval: float) -> None:
 )
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between looks when nothing is due.")
 def worker_command(flush: bool, interval: float) -> None:
-    """The background process: mail, webhooks, counter feeds, Akismet's reports and privacy answers,
-    until SIGTERM (`send-mail --watch` is the same process)."""
+    """The background process: mail, webhooks, counter feeds, Akismet's reports, privacy answers and
+    sites' exports, until SIGTERM (`send-mail --watch` is the same process)."""
     from engagement.mailer import outbox, sender
     from engagement.webhooks import delivery
 
@@ -215,6 +217,14 @@ def sync_counters_command(once: bool, site_slug: str | None) -> None:
 
     report = feeds.sync_due(site_slug=site_slug, everything=once, limit=10_000)
     click.echo(f"synced {report.synced}, kept out {report.refused}, failed {report.failed}")
+
+
+@group.command("run-exports")
+def run_exports_command() -> None:
+    """Write the exports admins asked for (the worker does it before each round of mail)."""
+    from engagement.portability import jobs
+
+    click.echo(f"wrote {jobs.run_due()} exports", err=True)
 
 
 @group.command("rotate-secrets")
@@ -309,7 +319,9 @@ def export_command(site_slug: str, output: TextIO) -> None:
         site = sites.get_site(site_slug)
     except ApiError as error:
         _fail(error)
-    output.writelines(export_lines(site=site))
+    db.session.commit()  # the lookup's transaction; the export reads in its own, deferred one
+    with reading():  # SQLite: a deferred transaction, so posts go on while the file is written
+        output.writelines(export_lines(site=site))
 
 
 def register(app: Flask) -> None:

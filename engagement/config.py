@@ -134,6 +134,19 @@ SETTINGS: tuple[Setting, ...] = (
         "service are seen at once (change stamps), this bounds those made behind its back.",
     ),
     Setting(
+        "EXPORT_DIR",
+        str,
+        None,
+        "Where the worker writes sites' exports (they hold readers' emails: keep it private). Default: "
+        "`instance/exports`. Every process that serves downloads must see the worker's files.",
+    ),
+    Setting(
+        "EXPORT_RETENTION_HOURS",
+        float,
+        168.0,
+        "How long a finished export's file is kept for download before the worker removes it.",
+    ),
+    Setting(
         "CHANGE_STAMPS_PATH",
         str,
         None,

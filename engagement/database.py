@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import sqlite3
 import time
+from collections.abc import Iterator
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -118,10 +121,24 @@ def _configure_sqlite(engine: Engine) -> None:
         # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when another
         # writer got in between; taking the write lock up front makes writers queue instead. Reads stay
         # deferred so they never wait for writers (WAL).
-        if has_request_context() and request.method in _READ_METHODS:
+        if _READING.get() or (has_request_context() and request.method in _READ_METHODS):
             connection.exec_driver_sql("BEGIN")
         else:
             _begin_immediate(connection)
+
+
+_READING: contextvars.ContextVar[bool] = contextvars.ContextVar("engagement_reading", default=False)
+
+
+@contextlib.contextmanager
+def reading(only: bool = True) -> Iterator[None]:
+    """Transactions begun inside only read (SQLite: deferred, so a long export outside any request never
+    holds the write lock that every post waits for); ``only=False`` inside it: this one writes."""
+    token = _READING.set(only)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
 
 
 def _begin_immediate(connection: Any) -> None:

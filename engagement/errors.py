@@ -62,6 +62,10 @@ class Conflict(ApiError):
     status = 409
 
 
+class Gone(ApiError):
+    status = 410
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
 

@@ -45,6 +45,7 @@ _ERROR_TEXT = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    410: "Gone",
     413: "Request body too large",
     415: "Not JSON",
     422: "Validation failed",

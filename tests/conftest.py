@@ -113,6 +113,8 @@ def make_app(database_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[
             "CHANGE_STAMPS_PATH": str(tmp_path / "change-stamps"),
             # Likewise the rate-limit counters: no test spends another's budget.
             "RATELIMIT_STORAGE_PATH": str(tmp_path / "rate-limits"),
+            # And the exports the worker writes.
+            "EXPORT_DIR": str(tmp_path / "exports"),
             # Never the real Akismet: a key sent by a fuzzer meets a refused connection on 127.0.0.1
             # (tests/fakes/akismet.py stands in where a test wants answers).
             "AKISMET_URL": "http://127.0.0.1:9",

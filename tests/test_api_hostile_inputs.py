@@ -233,6 +233,7 @@ QUERY_VALUES = {
 # Not a validation failure: the valid request of these is refused for what it asks, after validation.
 ACCEPTED_REFUSALS = {
     "POST /api/v1/moderation/outbox/{message_id}/retry": 409,  # the message is queued, not failed
+    "GET /api/v1/moderation/sites/{site}/exports/{job_id}/file": 409,  # no worker has written it yet
 }
 
 
@@ -250,6 +251,7 @@ class World:
     sso_token: str  # a token the site signed for a reader (valid once)
     sso_session: str  # a signed-in reader's session
     feed_id: int
+    job_id: str  # a queued export
 
     def fill(self, template: str, **override: str) -> str:
         values = {
@@ -261,6 +263,7 @@ class World:
             "endpoint_id": str(self.endpoint_id),
             "kid": SSO_KID,
             "feed_id": str(self.feed_id),
+            "job_id": self.job_id,
             "kind": "fans",
             "digest": "0" * 16,
             "token": "not-a-token",
@@ -316,6 +319,7 @@ def world(app, client: FlaskClient) -> World:
         endpoint_id=endpoint.json["endpoint"]["id"],
         sso_token=sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID),
         feed_id=feed_id,
+        job_id=client.post(f"/api/v1/moderation/sites/{SITE}/exports", headers=admin).json["id"],
         sso_session=client.post(
             f"/api/v1/sites/{SITE}/sso/session",
             json={"token": sign_sso(key.json["secret"], aud=SITE, kid=SSO_KID)},

@@ -17,6 +17,7 @@ from engagement.models.counters import (
     CounterReaderAction,
     CounterSource,
 )
+from engagement.models.exports import EXPORT_ID_LENGTH, ExportJob, ExportStatus
 from engagement.models.mail import (
     MailContact,
     ModeratorAlertWindow,
@@ -57,6 +58,7 @@ def _never_reuse_ids() -> None:
 _never_reuse_ids()
 
 __all__ = [
+    "EXPORT_ID_LENGTH",
     "SSO_ID_LENGTH",
     "AkismetCheck",
     "AkismetReport",
@@ -79,6 +81,8 @@ __all__ = [
     "CounterReaderAction",
     "CounterSource",
     "DeliveryStatus",
+    "ExportJob",
+    "ExportStatus",
     "MailContact",
     "ModeratorAlertWindow",
     "OutboxMessage",
