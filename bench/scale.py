@@ -51,7 +51,7 @@ from engagement.staff.service import create_token
 
 SITES = ("daily", "weekly")
 BIG_THREAD = "politics/the-long-debate"
-PROLIFIC = "Prolific.Author@Example.org"
+PROLIFIC = "Prolific.Author@Example.org"  # asked for in capitals: stored lower-cased, as the service does
 CHUNK = 20_000
 HISTORY_DAYS = 730
 COUNTERS = 91
@@ -217,10 +217,8 @@ class _Plan:
                 roots.append(n)
             author = rng.randrange(self.authors)
             email = f"reader{author}@example.org"
-            if author % 10 == 0:
-                email = f"Reader{author}@Example.org"
             if prolific_left and n % 1_997 == 0:
-                email, prolific_left = PROLIFIC, prolific_left - 1
+                email, prolific_left = PROLIFIC.lower(), prolific_left - 1
             roll = rng.random()
             status = CommentStatus.APPROVED
             if pending_left and site_id == self.site_ids[0] and n > self.total - 200_000 and roll < 0.02:
@@ -377,8 +375,8 @@ def measure(database_url: str, *, runs: int = 5, say: Callable[[str], None] = pr
         ("mod_q_rare", "moderation search, rare word", f"{moderation}?status=all&q={RARE_WORD}"),
         (
             "mod_email",
-            "moderation email= (stored in capitals)",
-            f"{moderation}?status=all&email=reader10@example.org",
+            "moderation email= (asked in capitals)",
+            f"{moderation}?status=all&email=Reader10@Example.org",
         ),
         ("mod_thread", "moderation thread= (biggest thread)", f"{moderation}?status=all&thread={big}"),
         (

@@ -54,11 +54,7 @@ def render_item(type_, obj, autogen_context):
 
 def include_object(obj, name, type_, reflected, compare_to):
     """The full-text search objects live outside the models (engagement.search): never a difference."""
-    if type_ == "table" and name.startswith("comments_fts"):
-        return False
-    if type_ == "column" and name == "search_vector":
-        return False
-    return not (type_ == "index" and name == "ix_comments_search")
+    return not (type_ == "table" and name.startswith(("comments_fts", "comment_search")))
 
 
 def run_migrations_offline():

@@ -81,8 +81,9 @@ class Comment(Base):
             sqlite_where=text("open_reports > 0"),
             postgresql_where=text("open_reports > 0"),
         ),
-        # Flood and duplicate checks, and the staff's email= and privacy lookups, of one site or all: led
-        # by the email (stored lower-cased, as every query compares it), so no site list is needed ...
+        # An author's comments: the flood and duplicate checks, the staff's email= and privacy lookups,
+        # of one site or all, newest first: led by the email, stored lower-cased as every query compares
+        # it ...
         Index("ix_comments_email_site", "author_email", "site_id", "created_at"),
         # ... and the first-time check (an approved comment by this email). Without status in an index
         # led by the email, SQLite took ix_comments_site_queue and read every approved comment of the site.

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import joinedload
 
 from engagement import audit, clock, events, search, threads
+from engagement.database import among
 from engagement.errors import Conflict, Forbidden, NotFound
 from engagement.extensions import db
 from engagement.models import (
@@ -314,7 +315,7 @@ def bulk_moderate(
 ) -> tuple[list[int], dict[str, str]]:
     """Apply one action to many comments in one transaction; failures are reported per id, not raised."""
     unique_ids = list(dict.fromkeys(ids))
-    comments = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(unique_ids)))}
+    comments = {c.id: c for c in db.session.scalars(select(Comment).where(among(Comment.id, unique_ids)))}
     site_by_id = {
         s.id: s
         for s in db.session.scalars(select(Site).where(Site.id.in_({c.site_id for c in comments.values()})))

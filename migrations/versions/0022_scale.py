@@ -41,8 +41,8 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
-        op.drop_index('ix_comments_search', table_name='comments')
-        op.drop_column('comments', 'search_vector')
+        for statement in search.PG_DROP:
+            op.execute(statement)
     else:
         for statement in search.fts_drop():
             op.execute(statement)
