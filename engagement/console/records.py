@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, redirect, request, url_for
+from flask import Response, redirect, request, stream_with_context, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError
 
 from engagement.console import auth
@@ -110,8 +110,8 @@ def export_subscribers(slug: str) -> Response:
     except ValidationError as invalid:
         return subscribers_page_with_errors(site, invalid)
     rows = mail_staff.export_subscribers(token=auth.current_principal(), site=site.slug, **query)
-    # Built whole, as the API's export is: a streamed body would outlive the request's database session.
-    response = Response(subscribers_csv(rows), mimetype="text/csv")
+    # Streamed with the request's context (and so its database session) kept until the last row.
+    response = Response(stream_with_context(subscribers_csv(rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{site.slug}-subscribers.csv"'
     return response
 
