@@ -159,6 +159,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     },
     "PATCH /api/v1/moderation/sites/{site}/threads": {"closed": True, "title": "A new title"},
     "POST /api/v1/moderation/tokens": {"label": "night desk", "role": "moderator", "sites": [SITE]},
+    "POST /api/v1/sites/{site}/counts": {"thread": [THREAD, "2025/05/another-article"]},
     "POST /api/v1/sites/{site}/comments": {
         "thread": THREAD,
         "thread_url": "https://hostile.example/2025/05/hostile-input",
@@ -375,7 +376,7 @@ def _request(
     method, template, spec = operation
     if body is None and "requestBody" in spec:
         body = json.dumps(_valid_body(_name(operation), world)).encode()
-    return client.open(
+    response = client.open(
         path or world.fill(template),
         method=method,
         query_string=query if query is not None else _query_string(_valid_query(spec, world)),
@@ -383,6 +384,8 @@ def _request(
         content_type="application/json" if body is not None else None,
         headers=world.headers(template) | (headers or {}),
     )
+    response.get_data()  # a streamed body (CSV, an export) runs to its end, as a client would read it
+    return response
 
 
 # -- the valid requests the hostile ones start from ------------------------------------------------------

@@ -315,3 +315,19 @@ def test_deleting_an_author_keeps_placeholders_for_others_replies_in_fixed_state
         page = client.get(f"/api/v1/sites/news/comments?thread={thread}").json
         assert page["thread"]["comment_count"] == 2
     assert counts[0] == counts[1]
+
+
+def test_counts_of_a_hundred_long_keys_are_asked_in_a_post_with_the_answer_of_get(client, staff):
+    keys = [THREAD] + [f"news/2026/12/{n:03d}-a-realistic-article-slug-here" for n in range(99)]
+    post(client, body="Counted.")
+    query = "&".join(f"thread={quote(key, safe='/')}" for key in keys)
+    assert len(f"GET /api/v1/sites/news/counts?{query} HTTP/1.1") > 4094  # gunicorn's request line limit
+    posted = client.post("/api/v1/sites/news/counts", json={"thread": keys})
+    assert posted.status_code == 200 and posted.json == client.get(f"/api/v1/sites/news/counts?{query}").json
+    assert posted.json["counts"][THREAD] == 1 and posted.headers["Cache-Control"] == "private, no-cache"
+    again = client.post(
+        "/api/v1/sites/news/counts", json={"thread": keys}, headers={"If-None-Match": posted.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    too_many = client.post("/api/v1/sites/news/counts", json={"thread": [*keys, "one-more"]})
+    assert too_many.status_code == 422 and "thread" in too_many.json["error"]["fields"]

@@ -743,3 +743,25 @@ def test_demo_page_screenshots(scheme: str, service: LiveService, page: Page) ->
     assert screenshot.stat().st_size > 20_000
     expected = "rgb(22, 24, 29)" if scheme == "dark" else "rgb(255, 255, 255)"
     assert widget.evaluate("el => getComputedStyle(el).backgroundColor") == expected
+
+
+def test_count_links_with_a_hundred_long_keys_are_asked_in_one_post(
+    service: LiveService, open_article: Callable[..., Page], page: Page
+) -> None:
+    # 100 keys of 44 characters make a query string past a server's 4 KB request line (gunicorn: 414).
+    service.create_site()
+    service.post_comment("One")
+    keys = [THREAD] + [f"news/2026/12/{n:03d}-a-realistic-article-slug-here" for n in range(99)]
+    asked: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda request: asked.append((request.method, request.url)) if "/counts" in request.url else None,
+    )
+    link = (
+        '<a id="c{}" href="/" data-engagement="count" data-site="' + SITE + '" data-thread="{}">Comments</a>'
+    )
+    open_article("".join(link.format(n, key) for n, key in enumerate(keys)))
+
+    expect(page.locator("#c0")).to_have_text("1 Comment")
+    expect(page.locator("#c99")).to_have_text("0 Comments")
+    assert [method for method, _ in asked] == ["POST"]

@@ -2,7 +2,11 @@
 import { makeApi } from "./api.js";
 import { makeLocale } from "./i18n.js";
 
-// One /counts request per site and 100 threads fills every count link with "N Comments".
+// One /counts request per site and 100 threads fills every count link with "N Comments": a GET (which a
+// cache may keep) while its URL stays short, else the same question as a POST (long keys: a server stops
+// reading a request line at about 4 KB).
+const LONGEST_URL = 2000;
+
 export function fillCounts(origin) {
   const threadsBySite = {};
   for (const link of document.querySelectorAll("a[data-engagement=count][data-site]")) {
@@ -14,7 +18,12 @@ export function fillCounts(origin) {
     const threads = [...links.keys()];
     for (let i = 0; i < threads.length; i += 100) {
       const batch = threads.slice(i, i + 100);
-      makeApi(origin, site)("GET", "/counts", { query: { thread: batch } }).then(({ counts }) => {
+      const api = makeApi(origin, site);
+      const length = batch.reduce((sum, key) => sum + encodeURIComponent(key).length + 8, origin.length + 60);
+      const asked = length <= LONGEST_URL
+        ? api("GET", "/counts", { query: { thread: batch } })
+        : api("POST", "/counts", { body: { thread: batch } });
+      asked.then(({ counts }) => {
         for (const thread of batch) {
           if (!Object.hasOwn(counts, thread)) continue;
           for (const link of links.get(thread)) {
