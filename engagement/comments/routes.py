@@ -270,7 +270,7 @@ def comment_counts(args: dict[str, Any], site: str) -> Response:
 @bp.post("/counts")
 @rate_limit("RATELIMIT_READ")
 @doc(
-    "Comment counts of up to 100 threads named in a JSON body ({\"thread\": [keys]}): GET /counts for key "
+    'Comment counts of up to 100 threads named in a JSON body ({"thread": [keys]}): GET /counts for key '
     "lists too long for a URL (a request line stops at 4,094 bytes: 100 keys of 44 characters pass it)",
     tags=TAGS,
 )
