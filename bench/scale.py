@@ -415,6 +415,13 @@ def measure(database_url: str, *, runs: int = 5, say: Callable[[str], None] = pr
     )
     keys = "&".join(f"thread=news/{n:06d}-an-article-with-a-longer-slug" for n in range(2, 52))
     timed("counts_50", "counts of 50 threads", 20, get(f"{public}/counts?{keys}"))
+    long_keys = [f"news/2026/12/{n:03d}-a-realistic-article-slug-here" for n in range(100)]
+    timed(
+        "counts_100_post",
+        "counts of 100 threads, 44-character keys (POST)",
+        20,
+        lambda: client.post(f"{public}/counts", json={"thread": long_keys}),
+    )
     timed(
         "subscribers_csv",
         "subscribers.csv, 60,000 rows",
