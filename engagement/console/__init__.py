@@ -12,6 +12,7 @@ from engagement.console import (  # noqa: F401 (routes and the page families reg
     authors,
     blueprint,
     counters,
+    exports,
     feeds,
     records,
     routes,

@@ -103,6 +103,7 @@ SITE_PAGES: list[tuple[str, str, bool]] = [
     ("console.feeds_page", "Feeds", True),
     ("console.webhooks_page", "Webhooks", True),
     ("console.sso_page", "Sign-in", True),
+    ("console.exports_page", "Exports", True),
 ]
 
 

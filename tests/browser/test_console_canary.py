@@ -25,6 +25,7 @@ from engagement.models import (
     CounterFeed,
     CounterKind,
     DeliveryStatus,
+    ExportJob,
     OutboxMessage,
     OutboxStatus,
     StaffRole,
@@ -55,7 +56,7 @@ INJECTED = """() => [...document.querySelectorAll(
     'script:not([src]), iframe, [onerror], [onload], [onmouseover]')].map(e => e.outerHTML.slice(0, 80))"""
 SIGNED_OUT = {"console.sign_in_page", "console.link_page"}
 # Files to download, not pages: a browser renders nothing of them.
-DOWNLOADS = {"console.export_subscribers"}
+DOWNLOADS = {"console.export_subscribers", "console.export_file"}
 
 
 def seed_hostile_values(service: LiveService) -> dict[str, Any]:
@@ -180,6 +181,17 @@ def seed_hostile_values(service: LiveService) -> dict[str, Any]:
             updated_at=datetime.now(UTC),
         )
         db.session.add(feed)
+        # An export asked for by the hostile admin that failed with the hostile text (on the exports page).
+        db.session.add(
+            ExportJob(
+                id="canary-export",
+                site_id=site.id,
+                requested_by=CANARY[:200],
+                status="failed",
+                error=CANARY[:400],
+                created_at=datetime.now(UTC),
+            )
+        )
         db.session.commit()
         member = create_member(
             email="mallory.staff@news.example",
