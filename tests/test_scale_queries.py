@@ -331,3 +331,12 @@ def test_counts_of_a_hundred_long_keys_are_asked_in_a_post_with_the_answer_of_ge
     assert again.status_code == 304
     too_many = client.post("/api/v1/sites/news/counts", json={"thread": [*keys, "one-more"]})
     assert too_many.status_code == 422 and "thread" in too_many.json["error"]["fields"]
+
+
+def test_an_email_or_a_part_of_it_finds_the_same_comments_on_both_databases(client, staff):
+    post(client, body="By address.", author_email="ana.lima@example.org")
+    post(client, body="Snake_case and dotted.words in the body.")
+    for query in ("ana.lima@example.org", "lima", "ANA"):
+        assert bodies(queue(client, staff, q=query)) == ["By address."], query
+    assert bodies(queue(client, staff, q="snake_case")) == ["Snake_case and dotted.words in the body."]
+    assert bodies(queue(client, staff, q="words")) == ["Snake_case and dotted.words in the body."]
