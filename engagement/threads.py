@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Update, and_, bindparam, case, exists, func, select, update
+from sqlalchemy import Integer, Update, and_, bindparam, case, exists, func, insert, select, update
 
 from engagement import caching, clock
 from engagement.database import insert_ignoring_conflicts
@@ -216,6 +216,26 @@ def _returning_thread_keys(statement: Update) -> Update:
 def update_thread(thread_id: int, **changes: Any) -> None:
     """Staff change a thread (``closed``, ``title``); readers see it at once (a version bump)."""
     _execute(update(Thread).where(Thread.id == thread_id).values(**changes, version=Thread.version + 1))
+
+
+def write_imported_threads(
+    site_id: int, rows: dict[str, dict[str, Any]], *, existing: dict[str, int]
+) -> dict[str, int]:
+    """An import's threads by key, each with its title, URL, closed state and times: those of
+    ``existing`` (key -> id) updated, the others created (count 0, version 1); returns every key's id.
+    Two statements however many; counts and versions are the import's ``recount``, after its comments,
+    and every one's caches are dropped after commit."""
+    ids = dict(existing)
+    created = [key for key in rows if key not in existing]
+    if created:
+        statement = insert(Thread).returning(Thread.id, sort_by_parameter_order=True)
+        new_ids = db.session.scalars(statement, [{"site_id": site_id, "key": k, **rows[k]} for k in created])
+        ids.update(zip(created, new_ids.all(), strict=True))
+    changed = [{"id": thread_id, **rows[key]} for key, thread_id in existing.items()]
+    if changed:
+        db.session.execute(update(Thread), changed)
+    caching.touch_after_commit(stamp for key in rows for stamp in caching.thread_keys(site_id, key))
+    return ids
 
 
 def recount(

@@ -262,6 +262,27 @@ class _Node:
         self.root_id: int | None = None
 
 
+class _ThreadSlot:
+    """A thread a comment named: its row is written (created or updated) with the next batch of comments,
+    so a file of many small threads costs a few statements a batch, not a few a thread."""
+
+    __slots__ = ("declared", "id", "order")
+
+    def __init__(self, declared: ImportedThread, order: int) -> None:
+        self.declared = declared
+        self.order = order  # how many threads this import had touched before it
+        self.id: int | None = None
+
+
+class _Pending(NamedTuple):
+    """A comment waiting for the next batch, and what was true when it came."""
+
+    comment: ImportedComment
+    thread: _ThreadSlot
+    listing: int  # the thread listing it came in (a per-thread source), 0 (the whole file) otherwise
+    known: int  # threads touched when it came: a row in one of those is this import's already
+
+
 class ImportPipeline:
     """Feeds one source's records into one site (see the module docstring)."""
 
@@ -274,20 +295,26 @@ class ImportPipeline:
         self.limit_depth = limit_depth
         self.actor = actor
         self._declared: dict[str, ImportedThread] = {}  # by source ref
-        self._threads: dict[str, int] = {}  # source ref -> thread id, once a comment needed it
-        self._touched: set[int] = set()
+        self._threads: dict[str, _ThreadSlot] = {}  # source ref -> its thread, once a comment needed it
+        self._unwritten_threads: list[_ThreadSlot] = []  # written with the next batch
+        self._slots = 0
+        self._touched: dict[int, int] = {}  # thread id -> the order it was first touched in
         self._derived_last_comment: set[int] = set()
         self._derived_created: set[int] = set()
-        self._pending: list[tuple[ImportedComment, int]] = []
-        self._pending_keys: set[tuple[str, str]] = set()  # identities in _pending
-        self._nodes: dict[int, list[_Node]] = collections.defaultdict(list)  # by thread id
-        # What the comments in _nodes and _pending claimed (kept and dropped with them): their refs, which
-        # replies point at, and the rows they wrote. A later comment claiming either is a duplicate.
+        self._pending: list[_Pending] = []
+        self._pending_keys: set[tuple[str, str]] = set()  # identities in _pending of the current listing
+        # A per-thread source's listings are numbered; comments wait in _nodes until theirs has ended
+        # (then its trees are rebuilt with the next batch). Other sources have one listing, the file.
+        self._listing = 0
+        self._nodes: dict[tuple[int, int], list[_Node]] = collections.defaultdict(list)  # (listing, thread)
+        # What the comments of the current listing claimed (their refs, which replies point at) and what
+        # every unsettled listing wrote (row ids). A later comment claiming either is a duplicate.
         self._seen_refs: set[str] = set()
-        self._written_ids: set[int] = set()
+        self._written: dict[int, set[int]] = collections.defaultdict(set)  # by listing
         self._listed: set[str] = set()  # thread refs a per-thread source has listed
         self._skipped_thread: str | None = None  # a thread listed again: its comments are skipped
         self._restored_ids = False
+        self._sequence_behind = False  # ids were inserted explicitly since PostgreSQL's sequence moved
 
     # --- feeding ---------------------------------------------------------------------------------------
 
@@ -298,10 +325,7 @@ class ImportPipeline:
                 self._add_comment(record)
             elif isinstance(record, ImportedThread):
                 if self.settle_per_thread:
-                    self._settle()
-                    # Comments belong to the thread they follow; what was said of earlier ones is gone.
-                    self._declared.clear()
-                    self._threads.clear()
+                    self._end_listing()
                     self._skipped_thread = record.ref if record.ref in self._listed else None
                     self._listed.add(record.ref)
                     if self._skipped_thread is not None:
@@ -313,68 +337,88 @@ class ImportPipeline:
             else:
                 self._flush()
                 record.restore(self)
-        self._settle()
+        self._flush(settle_all=True)
         self._recount()
         return self.summary
 
-    def _thread_id(self, ref: str) -> int | None:
-        """The thread a comment belongs to, written by its first comment: a page nobody commented on
-        (Disqus lists every page its embed ever loaded on) does not become a thread."""
-        if ref not in self._threads and ref in self._declared:
-            self._threads[ref] = self._write_thread(self._declared[ref])
-        return self._threads.get(ref)
+    def _end_listing(self) -> None:
+        """Comments belong to the thread they follow; what was said of earlier ones is gone. The ended
+        listing's trees are rebuilt with the next batch (its comments may still be waiting)."""
+        self._declared.clear()
+        self._threads.clear()
+        self._seen_refs, self._pending_keys = set(), set()
+        self._listing += 1
 
-    def _write_thread(self, thread: ImportedThread) -> int:
-        key = thread.key.strip()[:THREAD_KEY_LENGTH]
-        existing = db.session.scalar(select(Thread).where(Thread.site_id == self.site.id, Thread.key == key))
-        title, url = thread.title.strip()[:THREAD_TITLE_LENGTH], thread.url.strip()[:THREAD_URL_LENGTH]
-        if existing is None:
-            existing = Thread(
-                site_id=self.site.id,
-                key=key,
-                title=title,
-                url=url,
-                closed=bool(thread.closed),
-                comment_count=0,
-                version=1,
-                created_at=thread.created_at or clock.now(),
-                opened_at=thread.created_at or clock.now(),  # imported comments are no spam's doing
-                last_comment_at=thread.last_comment_at,
-            )
-            db.session.add(existing)
-            db.session.flush()
-            self.summary.threads_created += 1
-        else:
+    def _thread(self, ref: str) -> _ThreadSlot | None:
+        """The thread a comment belongs to, written with its first comment: a page nobody commented on
+        (Disqus lists every page its embed ever loaded on) does not become a thread."""
+        slot = self._threads.get(ref)
+        if slot is None and ref in self._declared:
+            slot = self._threads[ref] = _ThreadSlot(self._declared[ref], self._slots)
+            self._slots += 1
+            self._unwritten_threads.append(slot)
+        return slot
+
+    def _write_threads(self) -> None:
+        """Create or update the rows of the threads comments named since the last batch, in file order:
+        found by (site, key) in one query, created in one statement, updated in another."""
+        slots, self._unwritten_threads = self._unwritten_threads, []
+        if not slots:
+            return
+        keys = [slot.declared.key.strip()[:THREAD_KEY_LENGTH] for slot in slots]
+        rows: dict[str, dict[str, Any]] = {}  # by key: the row's columns as they will be written
+        ids: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(keys)), BATCH_SIZE):
+            for row in db.session.execute(
+                select(*_THREAD_COLUMNS).where(Thread.site_id == self.site.id, Thread.key.in_(chunk))
+            ).mappings():
+                ids[row["key"]] = row["id"]
+                rows[row["key"]] = {name: row[name] for name in _THREAD_FIELDS}
+        existing = set(ids)
+        for slot, key in zip(slots, keys, strict=True):
+            thread = slot.declared
+            title, url = thread.title.strip()[:THREAD_TITLE_LENGTH], thread.url.strip()[:THREAD_URL_LENGTH]
+            row = rows.get(key)
+            if row is None:
+                rows[key] = {
+                    "title": title,
+                    "url": url,
+                    "closed": bool(thread.closed),
+                    "created_at": thread.created_at or clock.now(),
+                    "opened_at": thread.created_at or clock.now(),  # imported comments are no spam's doing
+                    "last_comment_at": thread.last_comment_at,
+                }
+                continue
             # A source that knows less than we do (no title, no closed state) leaves ours alone.
-            existing.title = title or existing.title
-            existing.url = url or existing.url
+            row["title"] = title or row["title"]
+            row["url"] = url or row["url"]
             if thread.closed is not None:
-                existing.closed = thread.closed
+                row["closed"] = thread.closed
             if thread.created_at is not None:
-                existing.created_at = existing.opened_at = thread.created_at
-            elif existing.opened_at is None:
-                existing.opened_at = existing.created_at
+                row["created_at"] = row["opened_at"] = thread.created_at
+            elif row["opened_at"] is None:
+                row["opened_at"] = row["created_at"]
             if thread.last_comment_at is not None:
-                existing.last_comment_at = thread.last_comment_at
-            db.session.flush()
-        if thread.created_at is None:
-            self._derived_created.add(existing.id)
-        if thread.last_comment_at is None:
-            self._derived_last_comment.add(existing.id)
-        if existing.id not in self._touched:
-            self._touched.add(existing.id)
-            self.summary.threads += 1
-        # Only the id is needed from here on; holding the object would grow the session with the file.
-        db.session.expunge(existing)
-        return existing.id
+                row["last_comment_at"] = thread.last_comment_at
+        ids = threads.write_imported_threads(self.site.id, rows, existing=ids)
+        self.summary.threads_created += len(rows) - len(existing)
+        for slot, key in zip(slots, keys, strict=True):
+            slot.id = thread_id = ids[key]
+            if slot.declared.created_at is None:
+                self._derived_created.add(thread_id)
+            if slot.declared.last_comment_at is None:
+                self._derived_last_comment.add(thread_id)
+            if thread_id not in self._touched:
+                self._touched[thread_id] = slot.order
+                self.summary.threads += 1
 
     def _add_comment(self, comment: ImportedComment) -> None:
         if self._skipped_thread is not None and comment.thread_ref == self._skipped_thread:
             # Its first listing's ids are forgotten, so a comment here could not be told from one there.
             self.summary.skipped[THREAD_LISTED_TWICE] += 1
             return
-        thread_id = self._thread_id(comment.thread_ref)
-        if thread_id is None:
+        thread = self._thread(comment.thread_ref)
+        if thread is None:
             self.summary.skipped["unknown_thread"] += 1
             return
         comment.source_id = _fitting_source_id(comment.source_id)
@@ -388,52 +432,84 @@ class ImportPipeline:
         self._seen_refs.add(comment.ref)
         if identity is not None:
             self._pending_keys.add(identity)
-        self._pending.append((comment, thread_id))
+        self._pending.append(_Pending(comment, thread, self._listing, self._slots))
         if len(self._pending) >= BATCH_SIZE:
             self._flush()
 
     # --- writing comments -----------------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        """Write the pending comments (tree fields empty) and remember each one's place for _settle."""
-        if not self._pending:
-            return
+    def _flush(self, *, settle_all: bool = False) -> None:
+        """Write the threads and comments waiting (tree fields empty), remember each comment's place,
+        and rebuild the trees of every listing that has ended (of all of them: ``settle_all``)."""
+        self._write_threads()
         pending, self._pending, self._pending_keys = self._pending, [], set()
-        matches = self._existing_rows(pending)
-        batch: list[tuple[ImportedComment, int, _Match | None]] = []
-        for index, (comment, thread_id) in enumerate(pending):
-            match = matches.get(index)
-            if match is not None and self._written_by_this_import(match, thread_id):
-                self.summary.skipped[DUPLICATE] += 1
-            else:
-                batch.append((comment, thread_id, match))
-        taken = self._taken_ids([c.restore_id for c, _, _ in batch if c.restore_id is not None])
+        start = 0
+        while start < len(pending):
+            start = self._write_comments(pending, start)
+        self._settle(settle_all=settle_all)
+
+    def _write_comments(self, pending: list[_Pending], start: int) -> int:
+        """Write ``pending`` from ``start`` with a few statements; returns where it stopped.
+
+        The rows the comments update are looked up for all of them at once, as they were before any of
+        them was written. A comment whose lookup an earlier one of this run could have changed (the same
+        key or id, a row already written) starts the next run, looked up again once this one is written:
+        the result is the same as writing the comments one at a time, in file order."""
+        items = pending[start:]
+        matches = self._existing_rows(items)
+        taken = self._taken_ids([item.comment.restore_id for item in items if item.comment.restore_id])
+        keys_written: set[tuple[str | None, str | None]] = set()
+        ids_written: set[int] = set()
+        legacy_written: set[tuple[str | None, int, str | None]] = set()
+        written: list[tuple[_Pending, _Match | None]] = []
         updates: list[dict[str, Any]] = []
         inserts: list[tuple[int, dict[str, Any]]] = []
         ids: dict[int, int] = {}
-        for index, (comment, thread_id, match) in enumerate(batch):
+        end = len(items)
+        for index, item in enumerate(items):
+            comment, thread_id, match = item.comment, item.thread.id, matches.get(index)
+            assert thread_id is not None  # written by _write_threads
+            if (
+                _identity(comment) in keys_written
+                or comment.restore_id in ids_written
+                or (comment.source, thread_id, comment.legacy_source_id) in legacy_written
+                or (match is not None and match.comment_id in ids_written)
+            ):  # (keys with a None in them are never written: they find nothing)
+                end = index
+                break
+            if match is not None and self._written_by_this_import(match, item):
+                self.summary.skipped[DUPLICATE] += 1
+                continue
             row = _row(comment, site_id=self.site.id, thread_id=thread_id)
             if match is not None:
                 # The row keeps the key it is found by next time (a re-keyed legacy row: its new one).
                 row["source"], row["source_id"] = match.source, match.source_id
                 updates.append({"id": match.comment_id, **row})
-                ids[index] = match.comment_id
-                continue
-            if comment.restore_id is not None and comment.restore_id not in taken:
-                row["id"] = comment.restore_id
-                taken.add(comment.restore_id)
-            elif comment.source is None and comment.restore_id is not None:
-                # The id is someone else's: a new id, and a source id by which a re-import finds it.
-                row["source"], row["source_id"] = RESTORED_SOURCE, str(comment.restore_id)
-            inserts.append((index, {"parent_id": None, "root_id": None, "depth": 0, **row}))
+                ids[len(written)] = match.comment_id
+                ids_written.add(match.comment_id)
+            else:
+                if comment.restore_id is not None and comment.restore_id not in taken:
+                    row["id"] = comment.restore_id
+                    taken.add(comment.restore_id)
+                    ids_written.add(comment.restore_id)
+                elif comment.source is None and comment.restore_id is not None:
+                    # The id is someone else's: a new id, and a source id by which a re-import finds it.
+                    row["source"], row["source_id"] = RESTORED_SOURCE, str(comment.restore_id)
+                inserts.append((len(written), {"parent_id": None, "root_id": None, "depth": 0, **row}))
+            if row["source_id"] is not None:
+                keys_written.add((row["source"], row["source_id"]))
+                legacy_written.add((row["source"], thread_id, row["source_id"]))
+            written.append((item, match))
         if updates:
             db.session.execute(update(Comment), updates)
         ids.update(self._insert(inserts))
-        self._written_ids.update(ids.values())
         likes = []
-        for index, (comment, thread_id, match) in enumerate(batch):
+        for index, (item, match) in enumerate(written):
+            comment, thread_id = item.comment, item.thread.id
+            assert thread_id is not None
+            self._written[item.listing].add(ids[index])
             node = _Node(ids[index], comment.ref, comment.parent_ref, comment.status, created=match is None)
-            self._nodes[thread_id].append(node)
+            self._nodes[(item.listing, thread_id)].append(node)
             likes.extend(
                 {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
                 for reader, at in comment.liked_by
@@ -443,40 +519,50 @@ class ImportPipeline:
                 CommentLike.__table__, {}, conflict_columns=["comment_id", "reader_hash"]
             )
             db.session.execute(statement, likes)
+        return start + end
 
-    def _written_by_this_import(self, match: _Match, thread_id: int) -> bool:
-        """Whether the row a comment matched was already written from this file: by an earlier batch of
-        comments still held, or into another thread this import has written (an id repeated across
-        threads, which a per-thread source no longer remembers). Either way it is not this comment's."""
-        if match.comment_id in self._written_ids:
+    def _written_by_this_import(self, match: _Match, item: _Pending) -> bool:
+        """Whether the row a comment matched was already written from this file: by an earlier comment
+        of its listing, or into another thread this import had touched when it came (an id repeated
+        across threads, which a per-thread source no longer remembers). Either way it is not this one's."""
+        if match.comment_id in self._written.get(item.listing, ()):
             return True
-        return self.settle_per_thread and match.thread_id != thread_id and match.thread_id in self._touched
+        if not self.settle_per_thread or match.thread_id == item.thread.id:
+            return False
+        touched = self._touched.get(match.thread_id)
+        return touched is not None and touched < item.known
 
     def _insert(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
-        """Insert rows; those with a restored id apart, as one statement needs one set of columns."""
+        """Insert rows; those with a restored id first, as one statement needs one set of columns (and
+        the ids handed out next must come after them)."""
         ids: dict[int, int] = {}
-        for with_id in (False, True):
+        for with_id in (True, False):
             group = [(index, row) for index, row in inserts if ("id" in row) is with_id]
             if not group:
                 continue
+            if not with_id and self._sequence_behind:
+                realign_id_sequence(Comment.__table__)  # PostgreSQL's sequence knows no explicit id
+                self._sequence_behind = False
             statement = insert(Comment).returning(Comment.id, sort_by_parameter_order=True)
             new_ids = db.session.scalars(statement, [row for _, row in group]).all()
             ids.update({index: new_id for (index, _), new_id in zip(group, new_ids, strict=True)})
             self._restored_ids |= with_id
+            self._sequence_behind |= with_id
         return ids
 
-    def _existing_rows(self, pending: list[tuple[ImportedComment, int]]) -> dict[int, _Match]:
+    def _existing_rows(self, pending: list[_Pending]) -> dict[int, _Match]:
         """Batch index -> the row each comment updates: found by source id (or restored id), or by the
         bare id an older importer stored, in the comment's own thread only."""
         keys: dict[tuple[str, str], int] = {}
         restored: dict[int, int] = {}
-        for index, (comment, _thread_id) in enumerate(pending):
+        for index, item in enumerate(pending):
+            comment = item.comment
             identity = _identity(comment)
             if identity is None:
                 continue
-            keys[identity] = index
+            keys.setdefault(identity, index)
             if comment.source is None and comment.restore_id is not None:
-                restored[comment.restore_id] = index
+                restored.setdefault(comment.restore_id, index)
         found: dict[int, _Match] = {}
         if keys:
             rows = db.session.execute(
@@ -497,20 +583,19 @@ class ImportPipeline:
             )
             for comment_id, thread_id, created_at in rows:
                 index = restored[comment_id]
-                if created_at == pending[index][0].created_at:
+                if created_at == pending[index].comment.created_at:
                     found.setdefault(index, _Match(comment_id, thread_id, None, None))
         found.update(self._legacy_rows(pending, found))
         return found
 
-    def _legacy_rows(
-        self, pending: list[tuple[ImportedComment, int]], found: dict[int, _Match]
-    ) -> dict[int, _Match]:
+    def _legacy_rows(self, pending: list[_Pending], found: dict[int, _Match]) -> dict[int, _Match]:
         """Rows still under the bare source id an older importer stored, each taken over by the comment
         of its own thread only (a bare id says nothing about the post it was in), with the new key."""
         legacy: dict[tuple[str | None, int, str], int] = {}
-        for index, (comment, thread_id) in enumerate(pending):
-            if index not in found and comment.legacy_source_id is not None:
-                legacy[(comment.source, thread_id, comment.legacy_source_id)] = index
+        for index, item in enumerate(pending):
+            comment, thread_id = item.comment, item.thread.id
+            if index not in found and comment.legacy_source_id is not None and thread_id is not None:
+                legacy.setdefault((comment.source, thread_id, comment.legacy_source_id), index)
         if not legacy:
             return {}
         rows = db.session.execute(
@@ -522,50 +607,62 @@ class ImportPipeline:
         taken: dict[int, _Match] = {}
         for comment_id, source, thread_id, source_id in rows:
             index = legacy[(source, thread_id, source_id)]
-            comment = pending[index][0]
+            comment = pending[index].comment
             taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
         return taken
 
     @staticmethod
     def _taken_ids(ids: list[int]) -> set[int]:
-        if not ids:
-            return set()
-        return set(db.session.scalars(select(Comment.id).where(Comment.id.in_(ids))))
+        taken: set[int] = set()
+        for chunk in _chunks(sorted(set(ids)), BATCH_SIZE):
+            taken.update(db.session.scalars(select(Comment.id).where(Comment.id.in_(chunk))))
+        return taken
 
     # --- rebuilding trees ---------------------------------------------------------------------------
 
-    def _settle(self) -> None:
-        """Rebuild the reply trees of every thread with comments written since the last settle."""
-        self._flush()
-        nodes_by_thread, self._nodes = self._nodes, collections.defaultdict(list)
-        self._seen_refs, self._written_ids = set(), set()
+    def _settle(self, *, settle_all: bool) -> None:
+        """Rebuild the reply trees of every listing that has ended (all of them: ``settle_all``), all of
+        the batch's threads at once."""
+        ended = [key for key in self._nodes if settle_all or key[0] < self._listing]
+        if not ended:
+            return
         # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
         deepest_allowed = self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
-        for nodes in nodes_by_thread.values():
-            ordered = self._place(nodes, deepest_allowed)
-            kept, pruned = self._prune(ordered)
-            for start in range(0, len(kept), BATCH_SIZE):  # batches: a huge thread costs no more memory
-                db.session.execute(
-                    update(Comment),
-                    [
-                        {
-                            "id": n.comment_id,
-                            "parent_id": n.parent.comment_id if n.parent else None,
-                            "root_id": n.root_id,
-                            "depth": n.depth,
-                        }
-                        for n in kept[start : start + BATCH_SIZE]
-                    ],
-                )
-            self._delete_placeholders(pruned)
-            for node in kept:
+        kept: list[_Node] = []
+        pruned: list[_Node] = []
+        for key in ended:
+            ordered = self._place(self._nodes.pop(key), deepest_allowed)
+            thread_kept, thread_pruned = self._prune(ordered)
+            kept += thread_kept
+            pruned += thread_pruned
+            for node in thread_kept:
                 self.summary.comments[node.status] += 1
                 if node.created:
                     self.summary.comments_created += 1
                 else:
                     self.summary.comments_updated += 1
-            self.summary.skipped["deleted_without_replies"] += len(pruned)
-            self.summary.notes["placeholder_without_replies_removed"] += sum(not n.created for n in pruned)
+            self.summary.skipped["deleted_without_replies"] += len(thread_pruned)
+            self.summary.notes["placeholder_without_replies_removed"] += sum(
+                not n.created for n in thread_pruned
+            )
+        for listing in {key[0] for key in ended}:
+            self._written.pop(listing, None)
+        # A new top-level comment was written as one (tree fields empty): only the others change.
+        moved = [n for n in kept if not (n.created and n.parent is None)]
+        for start in range(0, len(moved), BATCH_SIZE):  # batches: a huge thread costs no more memory
+            db.session.execute(
+                update(Comment),
+                [
+                    {
+                        "id": n.comment_id,
+                        "parent_id": n.parent.comment_id if n.parent else None,
+                        "root_id": n.root_id,
+                        "depth": n.depth,
+                    }
+                    for n in moved[start : start + BATCH_SIZE]
+                ],
+            )
+        self._delete_placeholders(pruned)
         self.summary.skipped += collections.Counter()  # drop zero counts
         self.summary.notes += collections.Counter()
 
@@ -631,14 +728,19 @@ class ImportPipeline:
 
     @staticmethod
     def _delete_placeholders(pruned: list[_Node]) -> None:
-        """Delete pruned placeholders children first; one a reader replied to here stays."""
+        """Delete pruned placeholders, the deepest first (a pruned one's replies are all pruned, and
+        deeper); one a reader replied to here stays."""
         reply = aliased(Comment)
+        by_depth: dict[int, list[int]] = collections.defaultdict(list)
         for node in pruned:
-            db.session.execute(
-                delete(Comment).where(
-                    Comment.id == node.comment_id, ~exists().where(reply.parent_id == Comment.id)
+            by_depth[node.depth].append(node.comment_id)
+        for depth in sorted(by_depth, reverse=True):
+            for chunk in _chunks(by_depth[depth], BATCH_SIZE):
+                db.session.execute(
+                    delete(Comment).where(
+                        Comment.id.in_(chunk), ~exists().where(reply.parent_id == Comment.id)
+                    )
                 )
-            )
 
     # --- the end ----------------------------------------------------------------------------------------
 
@@ -699,6 +801,10 @@ def _fitting(value: str, limit: int) -> str | None:
     return value if value and len(value) <= limit else None
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+_THREAD_FIELDS = ("title", "url", "closed", "created_at", "opened_at", "last_comment_at")
+_THREAD_COLUMNS = (Thread.id, Thread.key, *(getattr(Thread, name) for name in _THREAD_FIELDS))
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
