@@ -204,6 +204,33 @@ def realign_id_sequence(table: Any) -> None:
     db.session.execute(select(func.setval(sequence, highest)))
 
 
+def reserve_ids(table: Any, count: int) -> list[int]:
+    """``count`` ids for new rows of ``table``, as its next inserts would get them, so that many rows go
+    in one executemany with their ids known: SQLite cannot say which RETURNING row is which input row,
+    so SQLAlchemy would insert them a statement each.
+
+    PostgreSQL: taken from the id sequence. SQLite: after the highest id ever used (AUTOINCREMENT's own
+    rule); only a transaction that writes may ask, and every one holds the write lock from its BEGIN
+    IMMEDIATE (``_configure_sqlite``), so no other writer can take these ids before the insert.
+    """
+    if count <= 0:
+        return []
+    if db.engine.dialect.name == "postgresql":
+        reserved = db.session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')::regclass) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": count},
+        )
+        return list(reserved)
+    used = db.session.scalar(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table.name}
+    )
+    highest = db.session.scalar(select(func.max(table.c.id)))
+    start = max(used or 0, highest or 0) + 1
+    return list(range(start, start + count))
+
+
 def database_is_reachable() -> bool:
     try:
         db.session.execute(text("SELECT 1"))

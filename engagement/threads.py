@@ -228,9 +228,12 @@ def write_imported_threads(
     ids = dict(existing)
     created = [key for key in rows if key not in existing]
     if created:
-        statement = insert(Thread).returning(Thread.id, sort_by_parameter_order=True)
-        new_ids = db.session.scalars(statement, [{"site_id": site_id, "key": k, **rows[k]} for k in created])
-        ids.update(zip(created, new_ids.all(), strict=True))
+        # Core, not the ORM's bulk insert (which splits the rows at every change of which are None), and
+        # each id told by its key: SQLite cannot return them in order but in a statement a row.
+        table = Thread.__table__
+        statement = insert(table).returning(table.c.key, table.c.id)
+        new_rows = [{"site_id": site_id, "key": key, **rows[key]} for key in created]
+        ids.update(db.session.execute(statement, new_rows).tuples().all())
     changed = [{"id": thread_id, **rows[key]} for key, thread_id in existing.items()]
     if changed:
         db.session.execute(update(Thread), changed)

@@ -33,11 +33,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, exists, insert, select, tuple_, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engagement import clock, threads
-from engagement.database import insert_ignoring_conflicts, realign_id_sequence
+from engagement.database import insert_ignoring_conflicts, realign_id_sequence, reserve_ids
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
 from engagement.models.comments import SOURCE_ID_LENGTH
@@ -533,21 +533,23 @@ class ImportPipeline:
         return touched is not None and touched < item.known
 
     def _insert(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
-        """Insert rows; those with a restored id first, as one statement needs one set of columns (and
-        the ids handed out next must come after them)."""
+        """Insert rows, each with its id set beforehand: a restored one's, or one reserved for it after
+        those (so a new id can never be one the file uses), in one executemany each."""
         ids: dict[int, int] = {}
-        for with_id in (True, False):
-            group = [(index, row) for index, row in inserts if ("id" in row) is with_id]
-            if not group:
-                continue
-            if not with_id and self._sequence_behind:
-                realign_id_sequence(Comment.__table__)  # PostgreSQL's sequence knows no explicit id
+        restored = [(index, row) for index, row in inserts if "id" in row]
+        if restored:
+            db.session.execute(insert(_COMMENTS), [row for _, row in restored])
+            ids.update((index, row["id"]) for index, row in restored)
+            self._restored_ids = self._sequence_behind = True
+        new = [(index, row) for index, row in inserts if "id" not in row]
+        if new:
+            if self._sequence_behind:
+                realign_id_sequence(_COMMENTS)  # PostgreSQL's sequence knows no explicit id
                 self._sequence_behind = False
-            statement = insert(Comment).returning(Comment.id, sort_by_parameter_order=True)
-            new_ids = db.session.scalars(statement, [row for _, row in group]).all()
-            ids.update({index: new_id for (index, _), new_id in zip(group, new_ids, strict=True)})
-            self._restored_ids |= with_id
-            self._sequence_behind |= with_id
+            reserved = reserve_ids(_COMMENTS, len(new))
+            rows = [{"id": new_id, **row} for (_, row), new_id in zip(new, reserved, strict=True)]
+            db.session.execute(insert(_COMMENTS), rows)
+            ids.update((index, new_id) for (index, _), new_id in zip(new, reserved, strict=True))
         return ids
 
     def _existing_rows(self, pending: list[_Pending]) -> dict[int, _Match]:
@@ -564,14 +566,9 @@ class ImportPipeline:
             if comment.source is None and comment.restore_id is not None:
                 restored.setdefault(comment.restore_id, index)
         found: dict[int, _Match] = {}
-        if keys:
-            rows = db.session.execute(
-                select(Comment.id, Comment.thread_id, Comment.source, Comment.source_id).where(
-                    Comment.site_id == self.site.id,
-                    tuple_(Comment.source, Comment.source_id).in_(list(keys)),
-                )
-            )
-            for comment_id, thread_id, source, source_id in rows:
+        for source, source_ids in _by_source(keys).items():
+            rows = self._rows_of_source(source, source_ids)
+            for comment_id, thread_id, source_id in rows:
                 found[keys[(source, source_id)]] = _Match(comment_id, thread_id, source, source_id)
         if restored:
             # A comment that was native where it was exported came back under its own id; it is the same
@@ -598,18 +595,23 @@ class ImportPipeline:
                 legacy.setdefault((comment.source, thread_id, comment.legacy_source_id), index)
         if not legacy:
             return {}
-        rows = db.session.execute(
-            select(Comment.id, Comment.source, Comment.thread_id, Comment.source_id).where(
-                Comment.site_id == self.site.id,
-                tuple_(Comment.source, Comment.thread_id, Comment.source_id).in_(list(legacy)),
-            )
-        )
         taken: dict[int, _Match] = {}
-        for comment_id, source, thread_id, source_id in rows:
-            index = legacy[(source, thread_id, source_id)]
-            comment = pending[index].comment
-            taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
+        for source, source_ids in _by_source((key[0], key[2]) for key in legacy).items():
+            rows = self._rows_of_source(source, source_ids)
+            for comment_id, thread_id, source_id in rows:
+                index = legacy.get((source, thread_id, source_id))  # in the comment's own thread only
+                if index is not None:
+                    comment = pending[index].comment
+                    taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
         return taken
+
+    def _rows_of_source(self, source: str, source_ids: list[str]) -> Iterable[tuple[int, int, str]]:
+        """(id, thread id, source id) of the site's comments with these ids of one source."""
+        return db.session.execute(
+            select(Comment.id, Comment.thread_id, Comment.source_id).where(
+                Comment.site_id == self.site.id, Comment.source == source, Comment.source_id.in_(source_ids)
+            )
+        ).tuples()
 
     @staticmethod
     def _taken_ids(ids: list[int]) -> set[int]:
@@ -801,8 +803,19 @@ def _fitting(value: str, limit: int) -> str | None:
     return value if value and len(value) <= limit else None
 
 
+_COMMENTS = Comment.__table__
 _THREAD_FIELDS = ("title", "url", "closed", "created_at", "opened_at", "last_comment_at")
 _THREAD_COLUMNS = (Thread.id, Thread.key, *(getattr(Thread, name) for name in _THREAD_FIELDS))
+
+
+def _by_source(keys: Iterable[tuple[str | None, str]]) -> dict[str, list[str]]:
+    """Source ids grouped by source: a lookup a source, which the (site, source, source_id) index
+    serves (SQLite scans the table for a list of row values)."""
+    grouped: dict[str, set[str]] = collections.defaultdict(set)
+    for source, source_id in keys:
+        if source is not None:  # (NULL, id) finds no row, as the row values it replaces found none
+            grouped[source].add(source_id)
+    return {source: sorted(source_ids) for source, source_ids in grouped.items()}
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
