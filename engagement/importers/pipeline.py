@@ -456,8 +456,7 @@ class ImportPipeline:
         key or id, a row already written) starts the next run, looked up again once this one is written:
         the result is the same as writing the comments one at a time, in file order."""
         items = pending[start:]
-        matches = self._existing_rows(items)
-        taken = self._taken_ids([item.comment.restore_id for item in items if item.comment.restore_id])
+        matches, taken = self._existing_rows(items)
         keys_written: set[tuple[str | None, str | None]] = set()
         ids_written: set[int] = set()
         legacy_written: set[tuple[str | None, int, str | None]] = set()
@@ -552,55 +551,65 @@ class ImportPipeline:
             ids.update((index, new_id) for (index, _), new_id in zip(new, reserved, strict=True))
         return ids
 
-    def _existing_rows(self, pending: list[_Pending]) -> dict[int, _Match]:
+    def _existing_rows(self, pending: list[_Pending]) -> tuple[dict[int, _Match], set[int]]:
         """Batch index -> the row each comment updates: found by source id (or restored id), or by the
-        bare id an older importer stored, in the comment's own thread only."""
-        keys: dict[tuple[str, str], int] = {}
-        restored: dict[int, int] = {}
+        bare id an older importer stored, in the comment's own thread only; and which of the ids the
+        comments bring are taken."""
+        # Every comment with a key gets its row as the run began (a later one of the same key is one a
+        # write of the run may change: _write_comments starts the next run there).
+        keys: dict[tuple[str, str], list[int]] = collections.defaultdict(list)
+        restored: dict[int, list[int]] = collections.defaultdict(list)
         for index, item in enumerate(pending):
             comment = item.comment
             identity = _identity(comment)
             if identity is None:
                 continue
-            keys.setdefault(identity, index)
+            keys[identity].append(index)
             if comment.source is None and comment.restore_id is not None:
-                restored.setdefault(comment.restore_id, index)
+                restored[comment.restore_id].append(index)
         found: dict[int, _Match] = {}
         for source, source_ids in _by_source(keys).items():
             rows = self._rows_of_source(source, source_ids)
             for comment_id, thread_id, source_id in rows:
-                found[keys[(source, source_id)]] = _Match(comment_id, thread_id, source, source_id)
-        if restored:
-            # A comment that was native where it was exported came back under its own id; it is the same
-            # comment only if it is still native here, on this site, with the same creation time.
+                for index in keys[(source, source_id)]:
+                    found[index] = _Match(comment_id, thread_id, source, source_id)
+        # The rows holding the ids the comments bring: taken, so not theirs to insert under; and a comment
+        # that was native where it was exported came back under its own id, the same comment only if it
+        # is still native here, on this site, with the same creation time. (By id alone: SQLite would
+        # read every native comment of the site through the source index for "source IS NULL".)
+        wanted = sorted({item.comment.restore_id for item in pending if item.comment.restore_id is not None})
+        taken: set[int] = set()
+        for chunk in _chunks(wanted, BATCH_SIZE):
             rows = db.session.execute(
-                select(Comment.id, Comment.thread_id, Comment.created_at).where(
-                    Comment.id.in_(list(restored)), Comment.site_id == self.site.id, Comment.source.is_(None)
-                )
+                select(
+                    Comment.id, Comment.site_id, Comment.source, Comment.thread_id, Comment.created_at
+                ).where(Comment.id.in_(chunk))
             )
-            for comment_id, thread_id, created_at in rows:
-                index = restored[comment_id]
-                if created_at == pending[index].comment.created_at:
-                    found.setdefault(index, _Match(comment_id, thread_id, None, None))
+            for comment_id, site_id, source, thread_id, created_at in rows:
+                taken.add(comment_id)
+                if site_id != self.site.id or source is not None:
+                    continue
+                for index in restored.get(comment_id, ()):
+                    if created_at == pending[index].comment.created_at:
+                        found.setdefault(index, _Match(comment_id, thread_id, None, None))
         found.update(self._legacy_rows(pending, found))
-        return found
+        return found, taken
 
     def _legacy_rows(self, pending: list[_Pending], found: dict[int, _Match]) -> dict[int, _Match]:
         """Rows still under the bare source id an older importer stored, each taken over by the comment
         of its own thread only (a bare id says nothing about the post it was in), with the new key."""
-        legacy: dict[tuple[str | None, int, str], int] = {}
+        legacy: dict[tuple[str | None, int, str], list[int]] = collections.defaultdict(list)
         for index, item in enumerate(pending):
             comment, thread_id = item.comment, item.thread.id
             if index not in found and comment.legacy_source_id is not None and thread_id is not None:
-                legacy.setdefault((comment.source, thread_id, comment.legacy_source_id), index)
+                legacy[(comment.source, thread_id, comment.legacy_source_id)].append(index)
         if not legacy:
             return {}
         taken: dict[int, _Match] = {}
         for source, source_ids in _by_source((key[0], key[2]) for key in legacy).items():
             rows = self._rows_of_source(source, source_ids)
             for comment_id, thread_id, source_id in rows:
-                index = legacy.get((source, thread_id, source_id))  # in the comment's own thread only
-                if index is not None:
+                for index in legacy.get((source, thread_id, source_id), ()):  # its own thread's only
                     comment = pending[index].comment
                     taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
         return taken
@@ -612,13 +621,6 @@ class ImportPipeline:
                 Comment.site_id == self.site.id, Comment.source == source, Comment.source_id.in_(source_ids)
             )
         ).tuples()
-
-    @staticmethod
-    def _taken_ids(ids: list[int]) -> set[int]:
-        taken: set[int] = set()
-        for chunk in _chunks(sorted(set(ids)), BATCH_SIZE):
-            taken.update(db.session.scalars(select(Comment.id).where(Comment.id.in_(chunk))))
-        return taken
 
     # --- rebuilding trees ---------------------------------------------------------------------------
 
