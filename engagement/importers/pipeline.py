@@ -246,12 +246,22 @@ class _Node:
         "ref",
         "root_id",
         "status",
+        "stored",
     )
 
     def __init__(
-        self, comment_id: int, ref: str, parent_ref: str | None, status: str, *, created: bool
+        self,
+        comment_id: int,
+        ref: str,
+        parent_ref: str | None,
+        status: str,
+        *,
+        created: bool,
+        stored: tuple[int | None, int | None, int] | None,
     ) -> None:
         self.comment_id = comment_id
+        # (parent_id, root_id, depth) as the row holds them; None: unknown (an earlier import's row)
+        self.stored = stored
         self.created = created  # inserted by this import (else an earlier import's row, updated)
         self.ref = ref
         self.parent_ref = parent_ref
@@ -306,7 +316,8 @@ class ImportPipeline:
         # A per-thread source's listings are numbered; comments wait in _nodes until theirs has ended
         # (then its trees are rebuilt with the next batch). Other sources have one listing, the file.
         self._listing = 0
-        self._nodes: dict[tuple[int, int], list[_Node]] = collections.defaultdict(list)  # (listing, thread)
+        # By (listing, thread id), each by ref.
+        self._nodes: dict[tuple[int, int], dict[str, _Node]] = collections.defaultdict(dict)
         # What the comments of the current listing claimed (their refs, which replies point at) and what
         # every unsettled listing wrote (row ids). A later comment claiming either is a duplicate.
         self._seen_refs: set[str] = set()
@@ -463,6 +474,7 @@ class ImportPipeline:
         written: list[tuple[_Pending, _Match | None]] = []
         updates: list[dict[str, Any]] = []
         inserts: list[tuple[int, dict[str, Any]]] = []
+        inserts_by_index: dict[int, dict[str, Any]] = {}
         ids: dict[int, int] = {}
         end = len(items)
         for index, item in enumerate(items):
@@ -495,24 +507,49 @@ class ImportPipeline:
                     # The id is someone else's: a new id, and a source id by which a re-import finds it.
                     row["source"], row["source_id"] = RESTORED_SOURCE, str(comment.restore_id)
                 inserts.append((len(written), {"parent_id": None, "root_id": None, "depth": 0, **row}))
+                inserts_by_index[len(written)] = inserts[-1][1]
             if row["source_id"] is not None:
                 keys_written.add((row["source"], row["source_id"]))
                 legacy_written.add((row["source"], thread_id, row["source_id"]))
             written.append((item, match))
         if updates:
             db.session.execute(update(Comment), updates)
-        ids.update(self._insert(inserts))
+        ids.update(self._reserve_ids(inserts))
         likes = []
+        deepest_allowed = self._deepest_allowed()
         for index, (item, match) in enumerate(written):
             comment, thread_id = item.comment, item.thread.id
             assert thread_id is not None
             self._written[item.listing].add(ids[index])
-            node = _Node(ids[index], comment.ref, comment.parent_ref, comment.status, created=match is None)
-            self._nodes[(item.listing, thread_id)].append(node)
+            nodes = self._nodes[(item.listing, thread_id)]
+            stored = None
+            if match is None:
+                # Where the row goes as it is inserted: under its parent when that is written already (in
+                # the file's order, parents come first), so the rebuilt tree mostly finds nothing to move.
+                row = inserts_by_index[index]
+                parent = nodes.get(comment.parent_ref) if comment.parent_ref is not None else None
+                if parent is not None and parent.stored is not None and parent.stored[2] < deepest_allowed:
+                    row["parent_id"], row["root_id"] = (
+                        parent.comment_id,
+                        parent.stored[1] or parent.comment_id,
+                    )
+                    row["depth"] = parent.stored[2] + 1
+                stored = (row["parent_id"], row["root_id"], row["depth"])
+            node = _Node(
+                ids[index],
+                comment.ref,
+                comment.parent_ref,
+                comment.status,
+                created=match is None,
+                stored=stored,
+            )
+            nodes[comment.ref] = node
             likes.extend(
                 {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
                 for reader, at in comment.liked_by
             )
+        if inserts:
+            db.session.execute(insert(_COMMENTS), [row for _, row in inserts])
         if likes:
             statement = insert_ignoring_conflicts(
                 CommentLike.__table__, {}, conflict_columns=["comment_id", "reader_hash"]
@@ -531,24 +568,25 @@ class ImportPipeline:
         touched = self._touched.get(match.thread_id)
         return touched is not None and touched < item.known
 
-    def _insert(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
-        """Insert rows, each with its id set beforehand: a restored one's, or one reserved for it after
-        those (so a new id can never be one the file uses), in one executemany each."""
-        ids: dict[int, int] = {}
-        restored = [(index, row) for index, row in inserts if "id" in row]
-        if restored:
-            db.session.execute(insert(_COMMENTS), [row for _, row in restored])
-            ids.update((index, row["id"]) for index, row in restored)
-            self._restored_ids = self._sequence_behind = True
+    def _reserve_ids(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
+        """Give every row to insert its id: a restored one's, or one reserved after the highest id used
+        or about to be (so a new id can never be one the file uses); the rows then go in one executemany,
+        in the file's order, each reply after its parent."""
+        ids = {index: row["id"] for index, row in inserts if "id" in row}
         new = [(index, row) for index, row in inserts if "id" not in row]
+        if ids:
+            self._restored_ids = True
         if new:
-            if self._sequence_behind:
-                realign_id_sequence(_COMMENTS)  # PostgreSQL's sequence knows no explicit id
-                self._sequence_behind = False
-            reserved = reserve_ids(_COMMENTS, len(new))
-            rows = [{"id": new_id, **row} for (_, row), new_id in zip(new, reserved, strict=True)]
-            db.session.execute(insert(_COMMENTS), rows)
-            ids.update((index, new_id) for (index, _), new_id in zip(new, reserved, strict=True))
+            # PostgreSQL's sequence knows no explicit id: moved past them first.
+            behind = self._sequence_behind or bool(ids)
+            reserved = reserve_ids(
+                _COMMENTS, len(new), above=max(ids.values(), default=0) if behind else None
+            )
+            for (index, row), new_id in zip(new, reserved, strict=True):
+                row["id"] = ids[index] = new_id
+            self._sequence_behind = False
+        else:
+            self._sequence_behind |= bool(ids)
         return ids
 
     def _existing_rows(self, pending: list[_Pending]) -> tuple[dict[int, _Match], set[int]]:
@@ -630,12 +668,11 @@ class ImportPipeline:
         ended = [key for key in self._nodes if settle_all or key[0] < self._listing]
         if not ended:
             return
-        # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
-        deepest_allowed = self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
+        deepest_allowed = self._deepest_allowed()
         kept: list[_Node] = []
         pruned: list[_Node] = []
         for key in ended:
-            ordered = self._place(self._nodes.pop(key), deepest_allowed)
+            ordered = self._place(list(self._nodes.pop(key).values()), deepest_allowed)
             thread_kept, thread_pruned = self._prune(ordered)
             kept += thread_kept
             pruned += thread_pruned
@@ -651,24 +688,30 @@ class ImportPipeline:
             )
         for listing in {key[0] for key in ended}:
             self._written.pop(listing, None)
-        # A new top-level comment was written as one (tree fields empty): only the others change.
-        moved = [n for n in kept if not (n.created and n.parent is None)]
+        # Only rows not yet where the tree puts them are moved (pruned ones too: they are deleted deepest
+        # first, as the tree has them).
+        moved = [n for n in (*kept, *pruned) if n.stored != _placement(n)]
         for start in range(0, len(moved), BATCH_SIZE):  # batches: a huge thread costs no more memory
             db.session.execute(
                 update(Comment),
                 [
                     {
                         "id": n.comment_id,
-                        "parent_id": n.parent.comment_id if n.parent else None,
-                        "root_id": n.root_id,
-                        "depth": n.depth,
+                        "parent_id": parent_id,
+                        "root_id": root_id,
+                        "depth": depth,
                     }
                     for n in moved[start : start + BATCH_SIZE]
+                    for parent_id, root_id, depth in [_placement(n)]
                 ],
             )
         self._delete_placeholders(pruned)
         self.summary.skipped += collections.Counter()  # drop zero counts
         self.summary.notes += collections.Counter()
+
+    def _deepest_allowed(self) -> int:
+        # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
+        return self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
 
     def _place(self, nodes: list[_Node], deepest_allowed: int) -> list[_Node]:
         """Link nodes to their parents, parents first; returns them in that (breadth-first) order."""
@@ -759,6 +802,11 @@ class ImportPipeline:
             derive_last_comment=self._derived_last_comment,
             derive_created=self._derived_created,
         )
+
+
+def _placement(node: _Node) -> tuple[int | None, int | None, int]:
+    """(parent_id, root_id, depth) as the rebuilt tree has them."""
+    return (node.parent.comment_id if node.parent else None, node.root_id, node.depth)
 
 
 def _identity(comment: ImportedComment) -> tuple[str, str] | None:
