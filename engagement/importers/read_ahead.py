@@ -19,8 +19,8 @@ from typing import Any
 from engagement.errors import ApiError
 from engagement.importers.pipeline import Record, Source
 
-BATCH = 500
-QUEUED_BATCHES = 8
+BATCH = 50  # records a message: small ones keep both processes' heaps from fragmenting
+QUEUED_BATCHES = 4
 
 
 def read_ahead(source: Source, progress: Callable[[int], None]) -> Iterator[Record]:
