@@ -90,7 +90,7 @@ def _error_from(payload: tuple[str, Any]) -> BaseException:
     kind, value = payload
     if kind == "api":
         error_type, code, message, fields = value
-        return error_type(code, message, fields=fields)  # type: ignore[no-any-return]
+        return error_type(code, message, fields=fields)
     if kind == "error":
-        return value  # type: ignore[no-any-return]
+        return value
     return RuntimeError(f"reading the import file failed: {value}")
