@@ -1,4 +1,4 @@
-"""Rate and peak memory of a JSON restore: a generated export (bench/export_file.py) into a fresh database.
+"""Rate and peak memory of a JSON restore: a generated export (devtools/export_file.py) into a new database.
 
     .venv/bin/python -m bench.import_rate [--comments 100000] [--threads 5000] [--big-thread 10000]
                                           [--authors 20000] [--database-url URL]
@@ -33,7 +33,7 @@ MEMORY_BUDGET_MB = 150  # as bench/import_memory.py's for a 200 MB WordPress fil
 def write_file(path: Path, *, comments: int, threads: int, big_thread: int, authors: int) -> None:
     """The export, written by a child process: a large parent would lend its RSS to the import's child."""
     shape = ["--comments", comments, "--threads", threads, "--big-thread", big_thread, "--authors", authors]
-    command = [sys.executable, "-m", "bench.export_file", str(path), *map(str, shape)]
+    command = [sys.executable, "-m", "devtools.export_file", str(path), *map(str, shape)]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.export_file import ExportShape, write_export
+from devtools.export_file import ExportShape, write_export
 from engagement.extensions import db
 from engagement.importers import pipeline
 from engagement.importers.service import import_comments

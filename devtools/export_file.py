@@ -1,8 +1,8 @@
 """A realistic export file (``flask engagement export``'s JSON Lines) of any size, for restores at scale.
 
-    .venv/bin/python -m bench.export_file out.jsonl --comments 1000000 --threads 25000 --big-thread 50000
+    .venv/bin/python -m devtools.export_file out.jsonl --comments 1000000 --threads 25000 --big-thread 50000
 
-    from bench.export_file import ExportShape, write_export
+    from devtools.export_file import ExportShape, write_export
     written = write_export(path, ExportShape(comments=1_000_000, threads=25_000, big_thread=50_000))
 
 One site: threads with comments and nested replies (a third are replies, up to five levels), one very
@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import random
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -325,9 +326,9 @@ def main() -> None:
     args = vars(parser.parse_args())
     path = args.pop("path")
     written = write_export(path, ExportShape(**args))
-    print(
+    sys.stdout.write(
         f"wrote {written.path}: {written.bytes / 1024 / 1024:.1f} MB, {written.comments:,} comments in "
-        f"{written.threads:,} threads, {written.counters} counters x {written.history_days} days"
+        f"{written.threads:,} threads, {written.counters} counters x {written.history_days} days\n"
     )
 
 
