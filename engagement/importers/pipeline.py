@@ -12,10 +12,12 @@ items. The pipeline
   as long as the comments' tree nodes, one thread at a time for a source that lists a thread's comments
   together (a thread listed a second time is skipped whole, as its first listing is forgotten), the
   whole file for Disqus, which keeps every node until the end anyway;
-- writes comments in batches with their tree fields empty, and rebuilds each thread's reply tree once all
-  of its comments are known (a reply may come before its parent in the file): parents are resolved by
-  the source's ids, replies deeper than the site's ``max_depth`` attach to the deepest allowed ancestor
-  (as new replies do), and a deleted comment stays only as a placeholder for replies it still has;
+- writes comments in batches of ``BATCH_SIZE`` whatever thread they belong to (a few statements a batch,
+  not a few a thread), a reply under its parent when that is written already and top-level otherwise, and
+  rebuilds each thread's reply tree once all of its comments are known (a reply may come before its
+  parent in the file), updating only the rows it moves: parents are resolved by the source's ids,
+  replies deeper than the site's ``max_depth`` attach to the deepest allowed ancestor (as new replies
+  do), and a deleted comment stays only as a placeholder for replies it still has;
 - recounts every touched thread's approved comments in SQL and bumps its ``version`` (the ETag of its
   public reads) at the end.
 
