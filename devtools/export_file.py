@@ -127,7 +127,7 @@ def _thread_sizes(rng: random.Random, shape: ExportShape) -> Iterator[int]:
     """The big thread first, then the rest spread over the other threads (uneven, as real ones are)."""
     others = max(shape.threads - 1, 1)
     rest = max(shape.comments - shape.big_thread, 0)
-    weights = [rng.paretovariate(1.5) for _ in range(others)]
+    weights = [min(rng.paretovariate(1.5), 50.0) for _ in range(others)]  # no second giant
     scale = rest / sum(weights)
     sizes = [int(w * scale) for w in weights]
     for n in range(rest - sum(sizes)):  # what rounding left, one each
