@@ -20,6 +20,7 @@ parent would hide it). Seeded: the same shape gives the same file.
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import json
 import random
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engagement.importers.records import FORMAT, VERSION
 from engagement.rendering import render_comment
@@ -76,26 +77,49 @@ def write_export(path: Path, shape: ExportShape = ExportShape()) -> Written:
     rng = random.Random(shape.seed)
     bodies = _body_pool(rng)
     threads = comments = 0
-    with path.open("w", encoding="utf-8") as out:
-        out.write(_line(_site(shape)))
+    with path.open("wb") as file:
+        out = _Out(file)
+        out.write(_site(shape))
         next_id = shape.first_id
         for thread_number, size in enumerate(_thread_sizes(rng, shape)):
             threads += 1
             key = f"/{2024 + thread_number % 2}/story-{thread_number}"
             records = _thread_comments(rng, shape, bodies, key=key, first_id=next_id, size=size)
-            out.write(_line(_thread(key, thread_number, size)))
+            out.write(_thread(key, thread_number, size))
             for record in records:
-                out.write(_line(record))
+                out.write(record)
             next_id += size
             comments += size
         for number in range(shape.counters):
             counter = _counter(rng, shape, number)
-            out.write(_line(counter))
+            out.write(counter)
             for reader in range(shape.readers_per_counter if counter["kind"] != "subscribers" else 0):
-                out.write(_line(_counter_reader(counter, reader)))
+                out.write(_counter_reader(counter, reader))
         for record in _mail_and_bans(shape):
-            out.write(_line(record))
+            out.write(record)
+        out.end()
     return Written(path, path.stat().st_size, threads, comments, shape.counters, shape.history_days)
+
+
+class _Out:
+    """Lines as the export writes them, and (from format version 2) its ``end`` record: how many lines
+    of each type came before it, and the SHA-256 of their bytes."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = _line(record).encode()
+        self.file.write(line)
+        self.digest.update(line)
+        self.counts[record["type"]] += 1
+
+    def end(self) -> None:
+        if VERSION >= 2:  # the version that ends with the end record
+            end = {"type": "end", "lines": self.counts.total(), "records": dict(self.counts)}
+            self.file.write(_line({**end, "sha256": self.digest.hexdigest()}).encode())
 
 
 def _line(record: dict[str, Any]) -> str:
