@@ -103,13 +103,13 @@ def flask(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
-def peak_rss_of(command: list[str], env: dict[str, str]) -> tuple[int, float, int]:
+def peak_rss_of(command: list[str], env: dict[str, str], *, quiet: bool = False) -> tuple[int, float, int]:
     """(exit status, seconds, peak RSS in bytes) of a child process, from its own rusage.
 
     Linux carries the RSS high-water mark of the forking process into the child at exec, so this
     script must stay small (it writes the WXR a chunk at a time) for the figure to be the import's."""
     started = time.monotonic()
-    child = subprocess.Popen(command, cwd=ROOT, env=env)
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL if quiet else None)
     _pid, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     # Linux reports ru_maxrss in KiB (macOS in bytes).

@@ -149,6 +149,8 @@ def goals(results: dict[str, Any]) -> list[Goal]:
         found += console_goals(results["console"])
     if results.get("scale"):
         found += scale_goals(results["scale"])
+    if results.get("import"):
+        found += import_goals(results["import"])
     return found
 
 
@@ -188,6 +190,29 @@ def scale_goals(scale: dict[str, Any]) -> list[Goal]:
                     + (f", HTTP {timing['status']}" if timing["status"] >= 400 else ""),
                 )
             )
+    return found
+
+
+IMPORT_COMMENTS_PER_SECOND = 5_000
+IMPORT_PEAK_RSS_MB = 150
+
+
+def import_goals(imports: dict[str, Any]) -> list[Goal]:
+    """Issue 20's import goal over bench/import_rate.py's numbers, per database: comments per second of
+    wall time, and the import's peak RSS within the budget bench/import_memory.py holds WXR imports to."""
+    found = []
+    for database, result in sorted(imports.items(), key=lambda item: item[0] != "sqlite"):
+        fast = result["comments_per_second"] >= IMPORT_COMMENTS_PER_SECOND
+        flat = result["peak_rss_mb"] <= IMPORT_PEAK_RSS_MB
+        found.append(
+            Goal(
+                f"[{_db(database)}] import json of {result['comments']:,} comments >= "
+                f"{IMPORT_COMMENTS_PER_SECOND:,}/s, peak RSS <= {IMPORT_PEAK_RSS_MB} MB",
+                "PASS" if fast and flat else "MISS",
+                f"{result['comments_per_second']:,}/s ({result['seconds']:.1f} s), "
+                f"peak RSS {result['peak_rss_mb']:.0f} MB",
+            )
+        )
     return found
 
 

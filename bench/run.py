@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import browser, console, isso, rendering, report, scale
+from bench import browser, console, import_rate, isso, rendering, report, scale
 from bench.databases import databases
 from bench.seed import seed_service
 from bench.wrk import Measurement, Request, measure
@@ -226,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
             for database, url in databases(workdir, "scale"):
                 _say(f"== scale on {database}")
                 results["scale"][database] = scale.run(url, args.scale_comments, say=_say)
+        _say("== JSON import (restore) of 100,000 comments (bench/import_rate.py)")
+        results["import"] = import_rate.run_in_child()
+        for database, result in results["import"].items():
+            _say(f"   {import_rate.line(database, result)}")
         if not args.no_isso:
             results["runs"] += run_isso(workdir, levels, args, run_id, results)
         results["runs"] += run_hello(workdir, levels, args, run_id)

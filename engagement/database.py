@@ -216,9 +216,10 @@ def insert_if_absent(table: Any, values: dict[str, Any], *, conflict_columns: li
     return db.session.execute(statement.returning(first_key)).first() is not None
 
 
-def realign_id_sequence(table: Any) -> None:
-    """After rows were inserted with explicit ids, move PostgreSQL's id sequence past them, never back:
-    an id handed out once (and perhaps deleted since) must not be handed out again.
+def realign_id_sequence(table: Any, *, at_least: int = 1) -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequence past them (and past
+    ``at_least``, ids about to be inserted), never back: an id handed out once (and perhaps deleted
+    since) must not be handed out again.
 
     SQLite needs nothing: with AUTOINCREMENT (every table with an id, see models) it keeps the highest
     id ever used, explicit ones included.
@@ -227,8 +228,39 @@ def realign_id_sequence(table: Any) -> None:
         return
     sequence = func.pg_get_serial_sequence(table.name, "id")
     used = func.coalesce(func.pg_sequence_last_value(sequence.cast(postgresql.REGCLASS)), 1)
-    highest = select(func.greatest(func.coalesce(func.max(table.c.id), 1), used)).scalar_subquery()
+    highest = select(func.greatest(func.coalesce(func.max(table.c.id), 1), used, at_least)).scalar_subquery()
     db.session.execute(select(func.setval(sequence, highest)))
+
+
+def reserve_ids(table: Any, count: int, *, above: int | None = None) -> list[int]:
+    """``count`` ids for new rows of ``table``, as its next inserts would get them, so that many rows go
+    in one executemany with their ids known: SQLite cannot say which RETURNING row is which input row,
+    so SQLAlchemy would insert them a statement each. ``above``: rows were inserted with explicit ids
+    (or are about to be, up to that id, in the same statement).
+
+    PostgreSQL: taken from the id sequence (moved past ``above`` and every explicit id first). SQLite:
+    after the highest id ever used (AUTOINCREMENT's own rule); only a transaction that writes may ask,
+    and every one holds the write lock from its BEGIN IMMEDIATE (``_configure_sqlite``), so no other
+    writer can take these ids before the insert.
+    """
+    if count <= 0:
+        return []
+    if db.engine.dialect.name == "postgresql":
+        if above is not None:
+            realign_id_sequence(table, at_least=max(above, 1))
+        reserved = db.session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')::regclass) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": count},
+        )
+        return list(reserved)
+    used = db.session.scalar(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table.name}
+    )
+    highest = db.session.scalar(select(func.max(table.c.id)))
+    start = max(used or 0, highest or 0, above or 0) + 1
+    return list(range(start, start + count))
 
 
 def database_is_reachable() -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Update, and_, bindparam, case, delete, exists, func, select, update
+from sqlalchemy import Integer, Update, and_, bindparam, case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engagement import caching, clock
@@ -300,6 +300,29 @@ def _returning_thread_keys(statement: Update) -> Update:
 def update_thread(thread_id: int, **changes: Any) -> None:
     """Staff change a thread (``closed``, ``title``); readers see it at once (a version bump)."""
     _execute(update(Thread).where(Thread.id == thread_id).values(**changes, version=Thread.version + 1))
+
+
+def write_imported_threads(
+    site_id: int, rows: dict[str, dict[str, Any]], *, existing: dict[str, int]
+) -> dict[str, int]:
+    """An import's threads by key, each with its title, URL, closed state and times: those of
+    ``existing`` (key -> id) updated, the others created (count 0, version 1); returns every key's id.
+    Two statements however many; counts and versions are the import's ``recount``, after its comments,
+    and every one's caches are dropped after commit."""
+    ids = dict(existing)
+    created = [key for key in rows if key not in existing]
+    if created:
+        # Core, not the ORM's bulk insert (which splits the rows at every change of which are None), and
+        # each id told by its key: SQLite cannot return them in order but in a statement a row.
+        table = Thread.__table__
+        statement = insert(table).returning(table.c.key, table.c.id)
+        new_rows = [{"site_id": site_id, "key": key, **rows[key]} for key in created]
+        ids.update(db.session.execute(statement, new_rows).tuples().all())
+    changed = [{"id": thread_id, **rows[key]} for key, thread_id in existing.items()]
+    if changed:
+        db.session.execute(update(Thread), changed)
+    caching.touch_after_commit(stamp for key in rows for stamp in caching.thread_keys(site_id, key))
+    return ids
 
 
 def recount(

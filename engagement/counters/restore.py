@@ -25,24 +25,19 @@ from engagement.models import (
 def restore_counter(*, site: SiteRef, counter: dict[str, Any]) -> None:
     """The counter's native count, its sources (external = their sum, as always) and its history."""
     counter_id = ensure_counter(site, counter["target"], CounterKind(counter["kind"]), clock.now())
-    for source in counter["sources"]:
-        db.session.execute(
-            insert_or_update(
-                CounterSource.__table__,
-                {"counter_id": counter_id, **source},
-                conflict_columns=["counter_id", "source"],
-                update_columns=["count", "observed_at"],
-            )
-        )
-    for day in counter["history"]:
-        db.session.execute(
-            insert_or_update(
-                CounterHistory.__table__,
-                {"counter_id": counter_id, **day},
-                conflict_columns=["counter_id", "day"],
-                update_columns=["count", "native", "external"],
-            )
-        )
+    # One statement each for the sources and the whole history (730 days for two years), not one a row.
+    _upsert_rows(
+        CounterSource.__table__,
+        [{"counter_id": counter_id, **source} for source in counter["sources"]],
+        conflict_columns=["counter_id", "source"],
+        update_columns=["count", "observed_at"],
+    )
+    _upsert_rows(
+        CounterHistory.__table__,
+        [{"counter_id": counter_id, **day} for day in counter["history"]],
+        conflict_columns=["counter_id", "day"],
+        update_columns=["count", "native", "external"],
+    )
     external = (
         select(func.coalesce(func.sum(CounterSource.count), 0))
         .where(CounterSource.counter_id == counter_id)
@@ -57,6 +52,18 @@ def restore_counter(*, site: SiteRef, counter: dict[str, Any]) -> None:
         .execution_options(synchronize_session=False)
     )
     caching.touch_after_commit([caching.counter_key(site.slug, counter["target"], counter["kind"])])
+
+
+def _upsert_rows(
+    table: Any, rows: list[dict[str, Any]], *, conflict_columns: list[str], update_columns: list[str]
+) -> None:
+    """``INSERT ... ON CONFLICT DO UPDATE`` of many rows in one executemany: the statement is compiled
+    once, and the drivers send the rows in batches (psycopg's pipeline, sqlite3's executemany)."""
+    if rows:
+        statement = insert_or_update(
+            table, {}, conflict_columns=conflict_columns, update_columns=update_columns
+        )
+        db.session.execute(statement, rows)
 
 
 def restore_readers(*, site: SiteRef, readers: list[dict[str, Any]]) -> None:

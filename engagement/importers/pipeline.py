@@ -12,10 +12,12 @@ items. The pipeline
   as long as the comments' tree nodes, one thread at a time for a source that lists a thread's comments
   together (a thread listed a second time is skipped whole, as its first listing is forgotten), the
   whole file for Disqus, which keeps every node until the end anyway;
-- writes comments in batches with their tree fields empty, and rebuilds each thread's reply tree once all
-  of its comments are known (a reply may come before its parent in the file): parents are resolved by
-  the source's ids, replies deeper than the site's ``max_depth`` attach to the deepest allowed ancestor
-  (as new replies do), and a deleted comment stays only as a placeholder for replies it still has;
+- writes comments in batches of ``BATCH_SIZE`` whatever thread they belong to (a few statements a batch,
+  not a few a thread), a reply under its parent when that is written already and top-level otherwise, and
+  rebuilds each thread's reply tree once all of its comments are known (a reply may come before its
+  parent in the file), updating only the rows it moves: parents are resolved by the source's ids,
+  replies deeper than the site's ``max_depth`` attach to the deepest allowed ancestor (as new replies
+  do), and a deleted comment stays only as a placeholder for replies it still has;
 - recounts every touched thread's approved comments in SQL and bumps its ``version`` (the ETag of its
   public reads) at the end.
 
@@ -33,11 +35,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, exists, insert, select, tuple_, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engagement import clock, threads
-from engagement.database import insert_ignoring_conflicts, realign_id_sequence
+from engagement.database import insert_ignoring_conflicts, realign_id_sequence, reserve_ids
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
 from engagement.models.comments import SOURCE_ID_LENGTH
@@ -246,12 +248,22 @@ class _Node:
         "ref",
         "root_id",
         "status",
+        "stored",
     )
 
     def __init__(
-        self, comment_id: int, ref: str, parent_ref: str | None, status: str, *, created: bool
+        self,
+        comment_id: int,
+        ref: str,
+        parent_ref: str | None,
+        status: str,
+        *,
+        created: bool,
+        stored: tuple[int | None, int | None, int] | None,
     ) -> None:
         self.comment_id = comment_id
+        # (parent_id, root_id, depth) as the row holds them; None: unknown (an earlier import's row)
+        self.stored = stored
         self.created = created  # inserted by this import (else an earlier import's row, updated)
         self.ref = ref
         self.parent_ref = parent_ref
@@ -260,6 +272,27 @@ class _Node:
         self.children: list[_Node] = []
         self.depth = 0
         self.root_id: int | None = None
+
+
+class _ThreadSlot:
+    """A thread a comment named: its row is written (created or updated) with the next batch of comments,
+    so a file of many small threads costs a few statements a batch, not a few a thread."""
+
+    __slots__ = ("declared", "id", "order")
+
+    def __init__(self, declared: ImportedThread, order: int) -> None:
+        self.declared = declared
+        self.order = order  # how many threads this import had touched before it
+        self.id: int | None = None
+
+
+class _Pending(NamedTuple):
+    """A comment waiting for the next batch, and what was true when it came."""
+
+    comment: ImportedComment
+    thread: _ThreadSlot
+    listing: int  # the thread listing it came in (a per-thread source), 0 (the whole file) otherwise
+    known: int  # threads touched when it came: a row in one of those is this import's already
 
 
 class ImportPipeline:
@@ -274,20 +307,27 @@ class ImportPipeline:
         self.limit_depth = limit_depth
         self.actor = actor
         self._declared: dict[str, ImportedThread] = {}  # by source ref
-        self._threads: dict[str, int] = {}  # source ref -> thread id, once a comment needed it
-        self._touched: set[int] = set()
+        self._threads: dict[str, _ThreadSlot] = {}  # source ref -> its thread, once a comment needed it
+        self._unwritten_threads: list[_ThreadSlot] = []  # written with the next batch
+        self._slots = 0
+        self._touched: dict[int, int] = {}  # thread id -> the order it was first touched in
         self._derived_last_comment: set[int] = set()
         self._derived_created: set[int] = set()
-        self._pending: list[tuple[ImportedComment, int]] = []
-        self._pending_keys: set[tuple[str, str]] = set()  # identities in _pending
-        self._nodes: dict[int, list[_Node]] = collections.defaultdict(list)  # by thread id
-        # What the comments in _nodes and _pending claimed (kept and dropped with them): their refs, which
-        # replies point at, and the rows they wrote. A later comment claiming either is a duplicate.
+        self._pending: list[_Pending] = []
+        self._pending_keys: set[tuple[str, str]] = set()  # identities in _pending of the current listing
+        # A per-thread source's listings are numbered; comments wait in _nodes until theirs has ended
+        # (then its trees are rebuilt with the next batch). Other sources have one listing, the file.
+        self._listing = 0
+        # By (listing, thread id), each by ref.
+        self._nodes: dict[tuple[int, int], dict[str, _Node]] = collections.defaultdict(dict)
+        # What the comments of the current listing claimed (their refs, which replies point at) and what
+        # every unsettled listing wrote (row ids). A later comment claiming either is a duplicate.
         self._seen_refs: set[str] = set()
-        self._written_ids: set[int] = set()
+        self._written: dict[int, set[int]] = collections.defaultdict(set)  # by listing
         self._listed: set[str] = set()  # thread refs a per-thread source has listed
         self._skipped_thread: str | None = None  # a thread listed again: its comments are skipped
         self._restored_ids = False
+        self._sequence_behind = False  # ids were inserted explicitly since PostgreSQL's sequence moved
 
     # --- feeding ---------------------------------------------------------------------------------------
 
@@ -298,10 +338,7 @@ class ImportPipeline:
                 self._add_comment(record)
             elif isinstance(record, ImportedThread):
                 if self.settle_per_thread:
-                    self._settle()
-                    # Comments belong to the thread they follow; what was said of earlier ones is gone.
-                    self._declared.clear()
-                    self._threads.clear()
+                    self._end_listing()
                     self._skipped_thread = record.ref if record.ref in self._listed else None
                     self._listed.add(record.ref)
                     if self._skipped_thread is not None:
@@ -313,68 +350,88 @@ class ImportPipeline:
             else:
                 self._flush()
                 record.restore(self)
-        self._settle()
+        self._flush(settle_all=True)
         self._recount()
         return self.summary
 
-    def _thread_id(self, ref: str) -> int | None:
-        """The thread a comment belongs to, written by its first comment: a page nobody commented on
-        (Disqus lists every page its embed ever loaded on) does not become a thread."""
-        if ref not in self._threads and ref in self._declared:
-            self._threads[ref] = self._write_thread(self._declared[ref])
-        return self._threads.get(ref)
+    def _end_listing(self) -> None:
+        """Comments belong to the thread they follow; what was said of earlier ones is gone. The ended
+        listing's trees are rebuilt with the next batch (its comments may still be waiting)."""
+        self._declared.clear()
+        self._threads.clear()
+        self._seen_refs, self._pending_keys = set(), set()
+        self._listing += 1
 
-    def _write_thread(self, thread: ImportedThread) -> int:
-        key = thread.key.strip()[:THREAD_KEY_LENGTH]
-        existing = db.session.scalar(select(Thread).where(Thread.site_id == self.site.id, Thread.key == key))
-        title, url = thread.title.strip()[:THREAD_TITLE_LENGTH], thread.url.strip()[:THREAD_URL_LENGTH]
-        if existing is None:
-            existing = Thread(
-                site_id=self.site.id,
-                key=key,
-                title=title,
-                url=url,
-                closed=bool(thread.closed),
-                comment_count=0,
-                version=1,
-                created_at=thread.created_at or clock.now(),
-                opened_at=thread.created_at or clock.now(),  # imported comments are no spam's doing
-                last_comment_at=thread.last_comment_at,
-            )
-            db.session.add(existing)
-            db.session.flush()
-            self.summary.threads_created += 1
-        else:
+    def _thread(self, ref: str) -> _ThreadSlot | None:
+        """The thread a comment belongs to, written with its first comment: a page nobody commented on
+        (Disqus lists every page its embed ever loaded on) does not become a thread."""
+        slot = self._threads.get(ref)
+        if slot is None and ref in self._declared:
+            slot = self._threads[ref] = _ThreadSlot(self._declared[ref], self._slots)
+            self._slots += 1
+            self._unwritten_threads.append(slot)
+        return slot
+
+    def _write_threads(self) -> None:
+        """Create or update the rows of the threads comments named since the last batch, in file order:
+        found by (site, key) in one query, created in one statement, updated in another."""
+        slots, self._unwritten_threads = self._unwritten_threads, []
+        if not slots:
+            return
+        keys = [slot.declared.key.strip()[:THREAD_KEY_LENGTH] for slot in slots]
+        rows: dict[str, dict[str, Any]] = {}  # by key: the row's columns as they will be written
+        ids: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(keys)), BATCH_SIZE):
+            for row in db.session.execute(
+                select(*_THREAD_COLUMNS).where(Thread.site_id == self.site.id, Thread.key.in_(chunk))
+            ).mappings():
+                ids[row["key"]] = row["id"]
+                rows[row["key"]] = {name: row[name] for name in _THREAD_FIELDS}
+        existing = set(ids)
+        for slot, key in zip(slots, keys, strict=True):
+            thread = slot.declared
+            title, url = thread.title.strip()[:THREAD_TITLE_LENGTH], thread.url.strip()[:THREAD_URL_LENGTH]
+            row = rows.get(key)
+            if row is None:
+                rows[key] = {
+                    "title": title,
+                    "url": url,
+                    "closed": bool(thread.closed),
+                    "created_at": thread.created_at or clock.now(),
+                    "opened_at": thread.created_at or clock.now(),  # imported comments are no spam's doing
+                    "last_comment_at": thread.last_comment_at,
+                }
+                continue
             # A source that knows less than we do (no title, no closed state) leaves ours alone.
-            existing.title = title or existing.title
-            existing.url = url or existing.url
+            row["title"] = title or row["title"]
+            row["url"] = url or row["url"]
             if thread.closed is not None:
-                existing.closed = thread.closed
+                row["closed"] = thread.closed
             if thread.created_at is not None:
-                existing.created_at = existing.opened_at = thread.created_at
-            elif existing.opened_at is None:
-                existing.opened_at = existing.created_at
+                row["created_at"] = row["opened_at"] = thread.created_at
+            elif row["opened_at"] is None:
+                row["opened_at"] = row["created_at"]
             if thread.last_comment_at is not None:
-                existing.last_comment_at = thread.last_comment_at
-            db.session.flush()
-        if thread.created_at is None:
-            self._derived_created.add(existing.id)
-        if thread.last_comment_at is None:
-            self._derived_last_comment.add(existing.id)
-        if existing.id not in self._touched:
-            self._touched.add(existing.id)
-            self.summary.threads += 1
-        # Only the id is needed from here on; holding the object would grow the session with the file.
-        db.session.expunge(existing)
-        return existing.id
+                row["last_comment_at"] = thread.last_comment_at
+        ids = threads.write_imported_threads(self.site.id, rows, existing=ids)
+        self.summary.threads_created += len(rows) - len(existing)
+        for slot, key in zip(slots, keys, strict=True):
+            slot.id = thread_id = ids[key]
+            if slot.declared.created_at is None:
+                self._derived_created.add(thread_id)
+            if slot.declared.last_comment_at is None:
+                self._derived_last_comment.add(thread_id)
+            if thread_id not in self._touched:
+                self._touched[thread_id] = slot.order
+                self.summary.threads += 1
 
     def _add_comment(self, comment: ImportedComment) -> None:
         if self._skipped_thread is not None and comment.thread_ref == self._skipped_thread:
             # Its first listing's ids are forgotten, so a comment here could not be told from one there.
             self.summary.skipped[THREAD_LISTED_TWICE] += 1
             return
-        thread_id = self._thread_id(comment.thread_ref)
-        if thread_id is None:
+        thread = self._thread(comment.thread_ref)
+        if thread is None:
             self.summary.skipped["unknown_thread"] += 1
             return
         comment.source_id = _fitting_source_id(comment.source_id)
@@ -388,186 +445,275 @@ class ImportPipeline:
         self._seen_refs.add(comment.ref)
         if identity is not None:
             self._pending_keys.add(identity)
-        self._pending.append((comment, thread_id))
+        self._pending.append(_Pending(comment, thread, self._listing, self._slots))
         if len(self._pending) >= BATCH_SIZE:
             self._flush()
 
     # --- writing comments -----------------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        """Write the pending comments (tree fields empty) and remember each one's place for _settle."""
-        if not self._pending:
-            return
+    def _flush(self, *, settle_all: bool = False) -> None:
+        """Write the threads and comments waiting (tree fields empty), remember each comment's place,
+        and rebuild the trees of every listing that has ended (of all of them: ``settle_all``)."""
+        self._write_threads()
         pending, self._pending, self._pending_keys = self._pending, [], set()
-        matches = self._existing_rows(pending)
-        batch: list[tuple[ImportedComment, int, _Match | None]] = []
-        for index, (comment, thread_id) in enumerate(pending):
-            match = matches.get(index)
-            if match is not None and self._written_by_this_import(match, thread_id):
-                self.summary.skipped[DUPLICATE] += 1
-            else:
-                batch.append((comment, thread_id, match))
-        taken = self._taken_ids([c.restore_id for c, _, _ in batch if c.restore_id is not None])
+        start = 0
+        while start < len(pending):
+            start = self._write_comments(pending, start)
+        self._settle(settle_all=settle_all)
+
+    def _write_comments(self, pending: list[_Pending], start: int) -> int:
+        """Write ``pending`` from ``start`` with a few statements; returns where it stopped.
+
+        The rows the comments update are looked up for all of them at once, as they were before any of
+        them was written. A comment whose lookup an earlier one of this run could have changed (the same
+        key or id, a row already written) starts the next run, looked up again once this one is written:
+        the result is the same as writing the comments one at a time, in file order."""
+        items = pending[start:]
+        matches, taken = self._existing_rows(items)
+        keys_written: set[tuple[str | None, str | None]] = set()
+        ids_written: set[int] = set()
+        legacy_written: set[tuple[str | None, int, str | None]] = set()
+        written: list[tuple[_Pending, _Match | None]] = []
         updates: list[dict[str, Any]] = []
         inserts: list[tuple[int, dict[str, Any]]] = []
+        inserts_by_index: dict[int, dict[str, Any]] = {}
         ids: dict[int, int] = {}
-        for index, (comment, thread_id, match) in enumerate(batch):
+        end = len(items)
+        for index, item in enumerate(items):
+            comment, thread_id, match = item.comment, item.thread.id, matches.get(index)
+            assert thread_id is not None  # written by _write_threads
+            if (
+                _identity(comment) in keys_written
+                or comment.restore_id in ids_written
+                or (comment.source, thread_id, comment.legacy_source_id) in legacy_written
+                or (match is not None and match.comment_id in ids_written)
+            ):  # (keys with a None in them are never written: they find nothing)
+                end = index
+                break
+            if match is not None and self._written_by_this_import(match, item):
+                self.summary.skipped[DUPLICATE] += 1
+                continue
             row = _row(comment, site_id=self.site.id, thread_id=thread_id)
             if match is not None:
                 # The row keeps the key it is found by next time (a re-keyed legacy row: its new one).
                 row["source"], row["source_id"] = match.source, match.source_id
                 updates.append({"id": match.comment_id, **row})
-                ids[index] = match.comment_id
-                continue
-            if comment.restore_id is not None and comment.restore_id not in taken:
-                row["id"] = comment.restore_id
-                taken.add(comment.restore_id)
-            elif comment.source is None and comment.restore_id is not None:
-                # The id is someone else's: a new id, and a source id by which a re-import finds it.
-                row["source"], row["source_id"] = RESTORED_SOURCE, str(comment.restore_id)
-            inserts.append((index, {"parent_id": None, "root_id": None, "depth": 0, **row}))
+                ids[len(written)] = match.comment_id
+                ids_written.add(match.comment_id)
+            else:
+                if comment.restore_id is not None and comment.restore_id not in taken:
+                    row["id"] = comment.restore_id
+                    taken.add(comment.restore_id)
+                    ids_written.add(comment.restore_id)
+                elif comment.source is None and comment.restore_id is not None:
+                    # The id is someone else's: a new id, and a source id by which a re-import finds it.
+                    row["source"], row["source_id"] = RESTORED_SOURCE, str(comment.restore_id)
+                inserts.append((len(written), {"parent_id": None, "root_id": None, "depth": 0, **row}))
+                inserts_by_index[len(written)] = inserts[-1][1]
+            if row["source_id"] is not None:
+                keys_written.add((row["source"], row["source_id"]))
+                legacy_written.add((row["source"], thread_id, row["source_id"]))
+            written.append((item, match))
         if updates:
             db.session.execute(update(Comment), updates)
-        ids.update(self._insert(inserts))
-        self._written_ids.update(ids.values())
+        ids.update(self._reserve_ids(inserts))
         likes = []
-        for index, (comment, thread_id, match) in enumerate(batch):
-            node = _Node(ids[index], comment.ref, comment.parent_ref, comment.status, created=match is None)
-            self._nodes[thread_id].append(node)
+        deepest_allowed = self._deepest_allowed()
+        for index, (item, match) in enumerate(written):
+            comment, thread_id = item.comment, item.thread.id
+            assert thread_id is not None
+            self._written[item.listing].add(ids[index])
+            nodes = self._nodes[(item.listing, thread_id)]
+            stored = None
+            if match is None:
+                # Where the row goes as it is inserted: under its parent when that is written already (in
+                # the file's order, parents come first), so the rebuilt tree mostly finds nothing to move.
+                row = inserts_by_index[index]
+                parent = nodes.get(comment.parent_ref) if comment.parent_ref is not None else None
+                if parent is not None and parent.stored is not None and parent.stored[2] < deepest_allowed:
+                    row["parent_id"], row["root_id"] = (
+                        parent.comment_id,
+                        parent.stored[1] or parent.comment_id,
+                    )
+                    row["depth"] = parent.stored[2] + 1
+                stored = (row["parent_id"], row["root_id"], row["depth"])
+            node = _Node(
+                ids[index],
+                comment.ref,
+                comment.parent_ref,
+                comment.status,
+                created=match is None,
+                stored=stored,
+            )
+            nodes[comment.ref] = node
             likes.extend(
                 {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
                 for reader, at in comment.liked_by
             )
+        if inserts:
+            db.session.execute(insert(_COMMENTS), [row for _, row in inserts])
         if likes:
             statement = insert_ignoring_conflicts(
                 CommentLike.__table__, {}, conflict_columns=["comment_id", "reader_hash"]
             )
             db.session.execute(statement, likes)
+        return start + end
 
-    def _written_by_this_import(self, match: _Match, thread_id: int) -> bool:
-        """Whether the row a comment matched was already written from this file: by an earlier batch of
-        comments still held, or into another thread this import has written (an id repeated across
-        threads, which a per-thread source no longer remembers). Either way it is not this comment's."""
-        if match.comment_id in self._written_ids:
+    def _written_by_this_import(self, match: _Match, item: _Pending) -> bool:
+        """Whether the row a comment matched was already written from this file: by an earlier comment
+        of its listing, or into another thread this import had touched when it came (an id repeated
+        across threads, which a per-thread source no longer remembers). Either way it is not this one's."""
+        if match.comment_id in self._written.get(item.listing, ()):
             return True
-        return self.settle_per_thread and match.thread_id != thread_id and match.thread_id in self._touched
+        if not self.settle_per_thread or match.thread_id == item.thread.id:
+            return False
+        touched = self._touched.get(match.thread_id)
+        return touched is not None and touched < item.known
 
-    def _insert(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
-        """Insert rows; those with a restored id apart, as one statement needs one set of columns."""
-        ids: dict[int, int] = {}
-        for with_id in (False, True):
-            group = [(index, row) for index, row in inserts if ("id" in row) is with_id]
-            if not group:
-                continue
-            statement = insert(Comment).returning(Comment.id, sort_by_parameter_order=True)
-            new_ids = db.session.scalars(statement, [row for _, row in group]).all()
-            ids.update({index: new_id for (index, _), new_id in zip(group, new_ids, strict=True)})
-            self._restored_ids |= with_id
+    def _reserve_ids(self, inserts: list[tuple[int, dict[str, Any]]]) -> dict[int, int]:
+        """Give every row to insert its id: a restored one's, or one reserved after the highest id used
+        or about to be (so a new id can never be one the file uses); the rows then go in one executemany,
+        in the file's order, each reply after its parent."""
+        ids = {index: row["id"] for index, row in inserts if "id" in row}
+        new = [(index, row) for index, row in inserts if "id" not in row]
+        if ids:
+            self._restored_ids = True
+        if new:
+            # PostgreSQL's sequence knows no explicit id: moved past them first.
+            behind = self._sequence_behind or bool(ids)
+            reserved = reserve_ids(
+                _COMMENTS, len(new), above=max(ids.values(), default=0) if behind else None
+            )
+            for (index, row), new_id in zip(new, reserved, strict=True):
+                row["id"] = ids[index] = new_id
+            self._sequence_behind = False
+        else:
+            self._sequence_behind |= bool(ids)
         return ids
 
-    def _existing_rows(self, pending: list[tuple[ImportedComment, int]]) -> dict[int, _Match]:
+    def _existing_rows(self, pending: list[_Pending]) -> tuple[dict[int, _Match], set[int]]:
         """Batch index -> the row each comment updates: found by source id (or restored id), or by the
-        bare id an older importer stored, in the comment's own thread only."""
-        keys: dict[tuple[str, str], int] = {}
-        restored: dict[int, int] = {}
-        for index, (comment, _thread_id) in enumerate(pending):
+        bare id an older importer stored, in the comment's own thread only; and which of the ids the
+        comments bring are taken."""
+        # Every comment with a key gets its row as the run began (a later one of the same key is one a
+        # write of the run may change: _write_comments starts the next run there).
+        keys: dict[tuple[str, str], list[int]] = collections.defaultdict(list)
+        restored: dict[int, list[int]] = collections.defaultdict(list)
+        for index, item in enumerate(pending):
+            comment = item.comment
             identity = _identity(comment)
             if identity is None:
                 continue
-            keys[identity] = index
+            keys[identity].append(index)
             if comment.source is None and comment.restore_id is not None:
-                restored[comment.restore_id] = index
+                restored[comment.restore_id].append(index)
         found: dict[int, _Match] = {}
-        if keys:
+        for source, source_ids in _by_source(keys).items():
+            rows = self._rows_of_source(source, source_ids)
+            for comment_id, thread_id, source_id in rows:
+                for index in keys[(source, source_id)]:
+                    found[index] = _Match(comment_id, thread_id, source, source_id)
+        # The rows holding the ids the comments bring: taken, so not theirs to insert under; and a comment
+        # that was native where it was exported came back under its own id, the same comment only if it
+        # is still native here, on this site, with the same creation time. (By id alone: SQLite would
+        # read every native comment of the site through the source index for "source IS NULL".)
+        wanted = sorted({item.comment.restore_id for item in pending if item.comment.restore_id is not None})
+        taken: set[int] = set()
+        for chunk in _chunks(wanted, BATCH_SIZE):
             rows = db.session.execute(
-                select(Comment.id, Comment.thread_id, Comment.source, Comment.source_id).where(
-                    Comment.site_id == self.site.id,
-                    tuple_(Comment.source, Comment.source_id).in_(list(keys)),
-                )
+                select(
+                    Comment.id, Comment.site_id, Comment.source, Comment.thread_id, Comment.created_at
+                ).where(Comment.id.in_(chunk))
             )
-            for comment_id, thread_id, source, source_id in rows:
-                found[keys[(source, source_id)]] = _Match(comment_id, thread_id, source, source_id)
-        if restored:
-            # A comment that was native where it was exported came back under its own id; it is the same
-            # comment only if it is still native here, on this site, with the same creation time.
-            rows = db.session.execute(
-                select(Comment.id, Comment.thread_id, Comment.created_at).where(
-                    Comment.id.in_(list(restored)), Comment.site_id == self.site.id, Comment.source.is_(None)
-                )
-            )
-            for comment_id, thread_id, created_at in rows:
-                index = restored[comment_id]
-                if created_at == pending[index][0].created_at:
-                    found.setdefault(index, _Match(comment_id, thread_id, None, None))
+            for comment_id, site_id, source, thread_id, created_at in rows:
+                taken.add(comment_id)
+                if site_id != self.site.id or source is not None:
+                    continue
+                for index in restored.get(comment_id, ()):
+                    if created_at == pending[index].comment.created_at:
+                        found.setdefault(index, _Match(comment_id, thread_id, None, None))
         found.update(self._legacy_rows(pending, found))
-        return found
+        return found, taken
 
-    def _legacy_rows(
-        self, pending: list[tuple[ImportedComment, int]], found: dict[int, _Match]
-    ) -> dict[int, _Match]:
+    def _legacy_rows(self, pending: list[_Pending], found: dict[int, _Match]) -> dict[int, _Match]:
         """Rows still under the bare source id an older importer stored, each taken over by the comment
         of its own thread only (a bare id says nothing about the post it was in), with the new key."""
-        legacy: dict[tuple[str | None, int, str], int] = {}
-        for index, (comment, thread_id) in enumerate(pending):
-            if index not in found and comment.legacy_source_id is not None:
-                legacy[(comment.source, thread_id, comment.legacy_source_id)] = index
+        legacy: dict[tuple[str | None, int, str], list[int]] = collections.defaultdict(list)
+        for index, item in enumerate(pending):
+            comment, thread_id = item.comment, item.thread.id
+            if index not in found and comment.legacy_source_id is not None and thread_id is not None:
+                legacy[(comment.source, thread_id, comment.legacy_source_id)].append(index)
         if not legacy:
             return {}
-        rows = db.session.execute(
-            select(Comment.id, Comment.source, Comment.thread_id, Comment.source_id).where(
-                Comment.site_id == self.site.id,
-                tuple_(Comment.source, Comment.thread_id, Comment.source_id).in_(list(legacy)),
-            )
-        )
         taken: dict[int, _Match] = {}
-        for comment_id, source, thread_id, source_id in rows:
-            index = legacy[(source, thread_id, source_id)]
-            comment = pending[index][0]
-            taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
+        for source, source_ids in _by_source((key[0], key[2]) for key in legacy).items():
+            rows = self._rows_of_source(source, source_ids)
+            for comment_id, thread_id, source_id in rows:
+                for index in legacy.get((source, thread_id, source_id), ()):  # its own thread's only
+                    comment = pending[index].comment
+                    taken[index] = _Match(comment_id, thread_id, comment.source, comment.source_id)
         return taken
 
-    @staticmethod
-    def _taken_ids(ids: list[int]) -> set[int]:
-        if not ids:
-            return set()
-        return set(db.session.scalars(select(Comment.id).where(Comment.id.in_(ids))))
+    def _rows_of_source(self, source: str, source_ids: list[str]) -> Iterable[tuple[int, int, str]]:
+        """(id, thread id, source id) of the site's comments with these ids of one source."""
+        return db.session.execute(
+            select(Comment.id, Comment.thread_id, Comment.source_id).where(
+                Comment.site_id == self.site.id, Comment.source == source, Comment.source_id.in_(source_ids)
+            )
+        ).tuples()
 
     # --- rebuilding trees ---------------------------------------------------------------------------
 
-    def _settle(self) -> None:
-        """Rebuild the reply trees of every thread with comments written since the last settle."""
-        self._flush()
-        nodes_by_thread, self._nodes = self._nodes, collections.defaultdict(list)
-        self._seen_refs, self._written_ids = set(), set()
-        # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
-        deepest_allowed = self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
-        for nodes in nodes_by_thread.values():
-            ordered = self._place(nodes, deepest_allowed)
-            kept, pruned = self._prune(ordered)
-            for start in range(0, len(kept), BATCH_SIZE):  # batches: a huge thread costs no more memory
-                db.session.execute(
-                    update(Comment),
-                    [
-                        {
-                            "id": n.comment_id,
-                            "parent_id": n.parent.comment_id if n.parent else None,
-                            "root_id": n.root_id,
-                            "depth": n.depth,
-                        }
-                        for n in kept[start : start + BATCH_SIZE]
-                    ],
-                )
-            self._delete_placeholders(pruned)
-            for node in kept:
+    def _settle(self, *, settle_all: bool) -> None:
+        """Rebuild the reply trees of every listing that has ended (all of them: ``settle_all``), all of
+        the batch's threads at once."""
+        ended = [key for key in self._nodes if settle_all or key[0] < self._listing]
+        if not ended:
+            return
+        deepest_allowed = self._deepest_allowed()
+        kept: list[_Node] = []
+        pruned: list[_Node] = []
+        for key in ended:
+            ordered = self._place(list(self._nodes.pop(key).values()), deepest_allowed)
+            thread_kept, thread_pruned = self._prune(ordered)
+            kept += thread_kept
+            pruned += thread_pruned
+            for node in thread_kept:
                 self.summary.comments[node.status] += 1
                 if node.created:
                     self.summary.comments_created += 1
                 else:
                     self.summary.comments_updated += 1
-            self.summary.skipped["deleted_without_replies"] += len(pruned)
-            self.summary.notes["placeholder_without_replies_removed"] += sum(not n.created for n in pruned)
+            self.summary.skipped["deleted_without_replies"] += len(thread_pruned)
+            self.summary.notes["placeholder_without_replies_removed"] += sum(
+                not n.created for n in thread_pruned
+            )
+        for listing in {key[0] for key in ended}:
+            self._written.pop(listing, None)
+        # Only rows not yet where the tree puts them are moved (pruned ones too: they are deleted deepest
+        # first, as the tree has them).
+        moved = [n for n in (*kept, *pruned) if n.stored != _placement(n)]
+        for start in range(0, len(moved), BATCH_SIZE):  # batches: a huge thread costs no more memory
+            db.session.execute(
+                update(Comment),
+                [
+                    {
+                        "id": n.comment_id,
+                        "parent_id": parent_id,
+                        "root_id": root_id,
+                        "depth": depth,
+                    }
+                    for n in moved[start : start + BATCH_SIZE]
+                    for parent_id, root_id, depth in [_placement(n)]
+                ],
+            )
+        self._delete_placeholders(pruned)
         self.summary.skipped += collections.Counter()  # drop zero counts
         self.summary.notes += collections.Counter()
+
+    def _deepest_allowed(self) -> int:
+        # Without a limit (a restore), replies stay where they were even if max_depth was lowered since.
+        return self.site.settings.max_depth - 1 if self.limit_depth else 1 << 30
 
     def _place(self, nodes: list[_Node], deepest_allowed: int) -> list[_Node]:
         """Link nodes to their parents, parents first; returns them in that (breadth-first) order."""
@@ -631,14 +777,19 @@ class ImportPipeline:
 
     @staticmethod
     def _delete_placeholders(pruned: list[_Node]) -> None:
-        """Delete pruned placeholders children first; one a reader replied to here stays."""
+        """Delete pruned placeholders, the deepest first (a pruned one's replies are all pruned, and
+        deeper); one a reader replied to here stays."""
         reply = aliased(Comment)
+        by_depth: dict[int, list[int]] = collections.defaultdict(list)
         for node in pruned:
-            db.session.execute(
-                delete(Comment).where(
-                    Comment.id == node.comment_id, ~exists().where(reply.parent_id == Comment.id)
+            by_depth[node.depth].append(node.comment_id)
+        for depth in sorted(by_depth, reverse=True):
+            for chunk in _chunks(by_depth[depth], BATCH_SIZE):
+                db.session.execute(
+                    delete(Comment).where(
+                        Comment.id.in_(chunk), ~exists().where(reply.parent_id == Comment.id)
+                    )
                 )
-            )
 
     # --- the end ----------------------------------------------------------------------------------------
 
@@ -653,6 +804,11 @@ class ImportPipeline:
             derive_last_comment=self._derived_last_comment,
             derive_created=self._derived_created,
         )
+
+
+def _placement(node: _Node) -> tuple[int | None, int | None, int]:
+    """(parent_id, root_id, depth) as the rebuilt tree has them."""
+    return (node.parent.comment_id if node.parent else None, node.root_id, node.depth)
 
 
 def _identity(comment: ImportedComment) -> tuple[str, str] | None:
@@ -699,6 +855,21 @@ def _fitting(value: str, limit: int) -> str | None:
     return value if value and len(value) <= limit else None
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+_COMMENTS = Comment.__table__
+_THREAD_FIELDS = ("title", "url", "closed", "created_at", "opened_at", "last_comment_at")
+_THREAD_COLUMNS = (Thread.id, Thread.key, *(getattr(Thread, name) for name in _THREAD_FIELDS))
+
+
+def _by_source(keys: Iterable[tuple[str | None, str]]) -> dict[str, list[str]]:
+    """Source ids grouped by source: a lookup a source, which the (site, source, source_id) index
+    serves (SQLite scans the table for a list of row values)."""
+    grouped: dict[str, set[str]] = collections.defaultdict(set)
+    for source, source_id in keys:
+        if source is not None:  # (NULL, id) finds no row, as the row values it replaces found none
+            grouped[source].add(source_id)
+    return {source: sorted(source_ids) for source, source_ids in grouped.items()}
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -2,7 +2,8 @@
 
 The whole import is one transaction, written in batches as the file streams by: a file that turns out
 hostile or broken halfway (an entity declaration, a bad line) rolls everything back, so nothing is ever
-half-imported; a dry run does all the work and rolls back as well.
+half-imported; a dry run does all the work and rolls back as well. The file is read by a second process
+(``read_ahead``) while this one writes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from engagement.importers.disqus import DisqusFile
 from engagement.importers.isso import IssoDatabase
 from engagement.importers.jsonl import JsonLinesFile
 from engagement.importers.pipeline import THREAD_KEYS, ImportPipeline, ImportSummary, Source, SourceFile
+from engagement.importers.read_ahead import read_ahead
 from engagement.importers.wordpress import WordPressFile
 from engagement.models import Site, SiteSettings
 from engagement.sites.service import get_site
@@ -70,7 +72,7 @@ def import_comments(
             limit_depth=source.limit_depth,
             actor=actor,
         )
-        pipeline.feed(source.records(progress or (lambda _n: None)))
+        pipeline.feed(read_ahead(source, progress or (lambda _n: None)))
         audit.record(actor=actor, action="imported", site_id=site.id, details=summary.as_dict())
         if dry_run:
             db.session.rollback()
