@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,14 @@ class JsonLinesFile(SourceFile):
             )
 
 
+_TYPE_FIRST = re.compile(rb'\{\s*"type"\s*:\s*"([a-z_]+)"')
+
+
 def _kind_of(line: bytes) -> str:
+    """A line's record type: read from its start, as every export writes it first (a million lines parsed
+    whole cost the check ten seconds); any other line is parsed."""
+    if found := _TYPE_FIRST.match(line):
+        return found.group(1).decode()
     try:
         document = json.loads(line)
     except ValueError:
