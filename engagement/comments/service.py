@@ -31,6 +31,7 @@ from engagement.comments.spam import (
     duplicate_parameters,
     flood_wait,
     judge,
+    lock_out_duplicates,
 )
 from engagement.database import insert_if_absent
 from engagement.errors import Forbidden, NotFound, ValidationFailed
@@ -152,8 +153,10 @@ def post_comment(
 
     # WordPress's order: a duplicate is refused before a flood. The duplicate rule is a condition of
     # the INSERT; the flood rule reads what came before the inserted row, and a 429 rolls it back.
+    unless_duplicate = duplicate_parameters(submission, thread_id=thread.id)
+    lock_out_duplicates(unless_duplicate)
     comment = _insert_comment(
-        unless_duplicate=duplicate_parameters(submission, thread_id=thread.id),
+        unless_duplicate=unless_duplicate,
         site_id=site.id,
         thread_id=thread.id,
         parent_id=parent.id if parent else None,

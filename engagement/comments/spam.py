@@ -186,6 +186,18 @@ def duplicate_parameters(submission: Submission, *, thread_id: int) -> dict[str,
     }
 
 
+def lock_out_duplicates(parameters: dict[str, Any]) -> None:
+    """PostgreSQL, READ COMMITTED: two identical posts at once would each find no duplicate and both land.
+    A transaction lock on what the rule compares makes the second wait for the first to commit; its
+    INSERT, a statement of its own and so a new snapshot, then sees the first and refuses. Identical posts
+    only ever wait for each other (or, on a rare hash collision, two unrelated ones for a moment). SQLite's
+    single writer already takes posts one at a time."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = "duplicate:" + "\x1f".join(str(parameters[name]) for name in sorted(parameters))
+    db.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 def duplicate_comment() -> Conflict:
     """409 ``duplicate_comment``, WordPress's words."""
     return Conflict(
