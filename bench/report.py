@@ -1,4 +1,4 @@
-"""The bench's output: one table, the goals from issues 9 and 13 as PASS/MISS, and a PNG chart."""
+"""The bench's output: one table, the goals from issues 9, 13 and 20 as PASS/MISS, and a PNG chart."""
 
 from __future__ import annotations
 
@@ -96,7 +96,9 @@ def goals(results: dict[str, Any]) -> list[Goal]:
             return index.get((ISSO, "sqlite", scenario, GOAL_LEVEL))
 
         tag = f"[{_db(database)}] "
-        for scenario, times in (("read_full_200", 20.0), ("post_comment", 1.5)):
+        # Issue 20: posting at least 3x Isso on SQLite, 2x on PostgreSQL (Isso runs on SQLite).
+        post_times = 3.0 if database == "sqlite" else 2.0
+        for scenario, times in (("read_full_200", 20.0), ("post_comment", 1.5), ("post_comment", post_times)):
             mine, theirs = ours(scenario), isso(scenario)
             ratio = _ratio(mine["rps"] if mine else None, theirs["rps"] if theirs else None)
             found.append(
@@ -108,12 +110,17 @@ def goals(results: dict[str, Any]) -> list[Goal]:
                     else f"{mine['rps']:,.0f} vs {theirs['rps']:,.0f} req/s = {ratio:.1f}x",
                 )
             )
-        for scenario, level in (
-            ("counts_50", GOAL_LEVEL),
-            ("badge_svg", GOAL_LEVEL),
-            ("read_304", GOAL_LEVEL),
-            ("live_poll_304", GOAL_LEVEL),
-            ("live_poll_304", 64),  # every open article polls: many readers at once
+        for scenario, level, goal in (
+            ("counts_50", GOAL_LEVEL, 0.6),
+            ("badge_svg", GOAL_LEVEL, 0.6),
+            ("read_304", GOAL_LEVEL, 0.6),
+            ("live_poll_304", GOAL_LEVEL, 0.6),
+            ("live_poll_304", 64, 0.6),  # every open article polls: many readers at once
+            # Issue 20: what every article view pays besides the thread, and the first page's live poll.
+            ("live_first_page_304", 64, 0.6),
+            ("engagement_read", GOAL_LEVEL, 0.6),
+            ("engagement_304", GOAL_LEVEL, 0.6),
+            ("follow", GOAL_LEVEL, 0.25),
         ):
             mine = index.get((OURS, database, scenario, level))
             ceiling = index.get((HELLO, None, HELLO, level))
@@ -125,8 +132,8 @@ def goals(results: dict[str, Any]) -> list[Goal]:
             found.append(
                 Goal(
                     f"{tag}{scenario}{'' if level == GOAL_LEVEL else f' at {level} connections'}: "
-                    ">= 60% of the hello ceiling",
-                    "n/a" if share is None else ("PASS" if share >= 0.6 else "MISS"),
+                    f">= {goal:.0%} of the hello ceiling",
+                    "n/a" if share is None else ("PASS" if share >= goal else "MISS"),
                     "not measured"
                     if share is None
                     else f"{mine['rps']:,.0f} vs {ceiling['rps']:,.0f} req/s = {share:.0%}"

@@ -2,6 +2,7 @@
 and first the rendering of hostile comment bodies (bench/rendering.py).
 
     .venv/bin/python -m bench.run [--seconds 5] [--levels 1,16,64] [--no-isso] [--no-browser]
+                                  [--only engagement_read,follow]
 
 The service runs under gunicorn.conf.py (2 sync workers) on SQLite and, when
 ENGAGEMENT_BENCH_DATABASE_URL names a PostgreSQL server, on a fresh database created there (and dropped
@@ -85,6 +86,15 @@ SCENARIOS = (
             headers=(("If-None-Match", ETAG_PLACEHOLDER),),
         ),
     ),
+    # What live updates of the first page will cost (issue 20): the widget's first page, revalidated.
+    Scenario(
+        "live_first_page_304",
+        "live poll of the first page answered 304",
+        Request(
+            f"{API}/comments?thread={THREAD_200}&sort=oldest",
+            headers=(("If-None-Match", ETAG_PLACEHOLDER),),
+        ),
+    ),
     Scenario(
         "read_page_20",
         "thread read, 20-comment page",
@@ -139,10 +149,22 @@ SCENARIOS = (
         ),
     ),
     Scenario("badge_svg", "badge SVG", Request("/badges/demo/followers.svg")),
+    # The Stay Connected block of every page view: the shared counts (the widget asks the reader's own
+    # state apart, and only of a reader who may have one), then the same revalidated by its ETag.
     Scenario(
         "engagement_read",
-        "engagement counters read",
-        Request(f"{API}/engagement?target=site", headers=(READER,)),
+        "Stay Connected counts read",
+        Request(f"{API}/engagement?target=site"),
+    ),
+    Scenario(
+        "engagement_304",
+        "Stay Connected counts answered 304",
+        Request(f"{API}/engagement?target=site", headers=(("If-None-Match", ETAG_PLACEHOLDER),)),
+    ),
+    Scenario(
+        "engagement_reader",
+        "Stay Connected, the reader's own state",
+        Request(f"{API}/engagement/reader?target=site", headers=(READER,)),
     ),
     Scenario(
         "follow",
@@ -170,22 +192,34 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="comments in the scale scenario (bench/scale.py); 0 skips it",
     )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated scenario names: only those (and the ceiling), without rendering, console, "
+        "scale and import",
+    )
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
+    only = {name for name in args.only.split(",") if name}
+    unknown = only - {s.name for s in SCENARIOS}
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    scenarios = [s for s in SCENARIOS if not only or s.name in only]
 
     started = datetime.now(UTC)
     results: dict[str, Any] = {
         "started_at": started.isoformat().replace("+00:00", "Z"),
         "machine": machine(),
         "settings": {"seconds": args.seconds, "levels": levels, "workers": WORKERS, "rate_limits": "off"},
-        "scenarios": [{"name": s.name, "label": s.label, "isso": s.isso is not None} for s in SCENARIOS],
+        "scenarios": [{"name": s.name, "label": s.label, "isso": s.isso is not None} for s in scenarios],
         "runs": [],
         "isso": {"version": isso.REQUIREMENTS[0].split("==")[1], "error": None},
         "widget": {},
         "browser": {},
     }
-    _say("== rendering the most expensive comment bodies (median CPU ms of 5 runs, in this process)")
-    results["rendering"] = rendering.measure(runs=5, say=_say)
+    if not only:
+        _say("== rendering the most expensive comment bodies (median CPU ms of 5 runs, in this process)")
+        results["rendering"] = rendering.measure(runs=5, say=_say)
     run_id = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="engagement-bench-") as scratch:
         workdir = Path(scratch)
@@ -201,37 +235,39 @@ def main(argv: list[str] | None = None) -> int:
                 RATELIMIT_ENABLED="false",
             )
             try:
-                etag = _etag(server.port, SCENARIOS[0].ours.path)
-                for scenario in SCENARIOS:
-                    request = _with_etag(scenario.ours, etag)
+                for scenario in scenarios:
+                    request = _with_etag(scenario.ours, server.port)
                     results["runs"] += _drive(
                         server, request, "engagement", database, scenario, levels, args, run_id
                     )
-                if database == "sqlite":
+                if database == "sqlite" and not only:
                     results["widget"] = widget_sizes(server.port)
                     if not args.no_browser:
                         results["browser"] = first_comment(server.url)
             finally:
                 server.stop()
-        _say("== the staff console at 100,000 comments (bench/console.py)")
-        results["console"] = {
-            "timings": {
-                database: console.measure(url, say=_say) for database, url in databases(workdir, "console")
-            },
-            "assets": console.assets_size(),
-        }
-        if args.scale_comments:
+        if not only:
+            _say("== the staff console at 100,000 comments (bench/console.py)")
+            results["console"] = {
+                "timings": {
+                    database: console.measure(url, say=_say)
+                    for database, url in databases(workdir, "console")
+                },
+                "assets": console.assets_size(),
+            }
+        if args.scale_comments and not only:
             _say(f"== a newsroom's real size: {args.scale_comments:,} comments (bench/scale.py)")
             results["scale"] = {}
             for database, url in databases(workdir, "scale"):
                 _say(f"== scale on {database}")
                 results["scale"][database] = scale.run(url, args.scale_comments, say=_say)
-        _say("== JSON import (restore) of 100,000 comments (bench/import_rate.py)")
-        results["import"] = import_rate.run_in_child()
-        for database, result in results["import"].items():
-            _say(f"   {import_rate.line(database, result)}")
+        if not only:
+            _say("== JSON import (restore) of 100,000 comments (bench/import_rate.py)")
+            results["import"] = import_rate.run_in_child()
+            for database, result in results["import"].items():
+                _say(f"   {import_rate.line(database, result)}")
         if not args.no_isso:
-            results["runs"] += run_isso(workdir, levels, args, run_id, results)
+            results["runs"] += run_isso(workdir, levels, args, run_id, results, scenarios)
         results["runs"] += run_hello(workdir, levels, args, run_id)
 
     results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
@@ -351,17 +387,28 @@ def _etag(port: int, path: str) -> str:
         connection.close()
 
 
-def _with_etag(request: Request, etag: str) -> Request:
+def _with_etag(request: Request, port: int) -> Request:
+    """``request`` with the ETag its own path answers now in place of the placeholder."""
+    if all(value != ETAG_PLACEHOLDER for _, value in request.headers):
+        return request
+    etag = _etag(port, request.path)
     headers = tuple((name, etag if value == ETAG_PLACEHOLDER else value) for name, value in request.headers)
     return Request(request.path, request.method, request.body, headers)
 
 
 def run_isso(
-    workdir: Path, levels: list[int], args: argparse.Namespace, run_id: str, results: dict[str, Any]
+    workdir: Path,
+    levels: list[int],
+    args: argparse.Namespace,
+    run_id: str,
+    results: dict[str, Any],
+    scenarios: list[Scenario],
 ) -> list[dict[str, Any]]:
     """Isso's scenarios, or nothing (with the reason in the results) when it cannot run here."""
-    _say("== Isso 0.14: installing (once), seeding")
     rows: list[dict[str, Any]] = []
+    if not any(scenario.isso is not None for scenario in scenarios):
+        return rows
+    _say("== Isso 0.14: installing (once), seeding")
     try:
         isso.ensure_installed()
         embed = isso.embed_script()
@@ -377,7 +424,7 @@ def run_isso(
         _say(f"   Isso unavailable, compared with nothing: {error}")
         return rows
     try:
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             if scenario.isso is not None:
                 rows += _drive(server, scenario.isso, "isso", "sqlite", scenario, levels, args, run_id)
     finally:

@@ -437,15 +437,24 @@ class DependentCache(_BoundedEntries[_DependentEntry[V]]):
     """Values built from several stamped things (the counts of fifty threads), each trusted while every
     one of its keys' stamps holds, without redoing the work of finding those keys."""
 
-    def get(self, key: Hashable, depends_on: Callable[[], Sequence[str]], build: Callable[[], V]) -> V:
+    def get(
+        self,
+        key: Hashable,
+        depends_on: Callable[[], Sequence[str]],
+        build: Callable[[], V],
+        *,
+        still_valid: Callable[[V], bool] | None = None,
+    ) -> V:
         """The value for ``key``: from this process while the stamps of what it was built from hold, else
         ``build()``. ``depends_on()`` names those stamped keys; it runs first, so their stamps are read
-        before ``build`` reads the database (a write in between can only cost a miss)."""
+        before ``build`` reads the database (a write in between can only cost a miss). ``still_valid``
+        tells whether a value that also depends on the time (a count that goes stale) still holds."""
         entry = self._entries.get(key)
         # Stored stamps are never None, so an unknown stamp (Redis down) never matches.
         if (
             entry is not None
             and entry.expires_at > self._monotonic()
+            and (still_valid is None or still_valid(entry.value))
             and tuple(self._stamps.read(entry.keys)) == entry.stamps
         ):
             return entry.value

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlparse
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from limits import parse_many
 from limits.storage import MemoryStorage, Storage
 from redis.exceptions import RedisError
@@ -241,7 +241,21 @@ def init_app(app: Flask) -> None:
         config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or (
             storage_uri(path) if path else "memory://"
         )
+    # Registered before the limiter's own hook, so it runs after it (Flask runs them last in, first out).
+    app.after_request(_retry_after_only_when_refused)
     limiter.init_app(app)
+
+
+# Answers that ask the client to come back later; on any other, Retry-After would tell it to wait for nothing.
+_RETRY_STATUSES = frozenset({429, 503})
+
+
+def _retry_after_only_when_refused(response: Response) -> Response:
+    """Flask-Limiter puts ``Retry-After`` (the end of the window) on every answer of a limited view beside
+    its X-RateLimit-* headers; it belongs on a 429 or a 503 only (RFC 9110), never on a 200."""
+    if response.status_code not in _RETRY_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def within_limit(setting: str, *, scope: str, key: str) -> bool:

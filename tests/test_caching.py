@@ -968,7 +968,7 @@ def test_every_public_read_tells_shared_caches_what_they_may_keep(client, site):
         f"{API}/comments?thread={THREAD}": "public, no-cache",
         f"{API}/counts?thread={THREAD}": "public, no-cache",
         f"{API}/feed.atom": "public, no-cache",
-        f"{API}/engagement": "private, no-cache",  # the reader's own likes and follows are in it
+        f"{API}/engagement": "public, no-cache",  # the counts alone; the reader's state is at /reader
         "/badges/news/followers.svg": "public, max-age=300",
         "/api/v1/openapi.json": "public, max-age=300",
     }

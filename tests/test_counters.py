@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engagement.caching import dependent_cache
 from engagement.clock import isoformat_z
 from engagement.extensions import db
 from engagement.models import Counter, CounterHistory, StaffRole
@@ -83,6 +84,67 @@ def test_the_reader_part_is_present_only_when_the_header_is_sent(client, site):
     theirs = client.get(API, headers=as_reader(BOB)).json["reader"]
     assert mine == {"fans": False, "followers": True}
     assert theirs == {"fans": False, "followers": False}
+
+
+def test_the_reader_state_has_its_own_private_url(client, site):
+    follow(client, ANN)
+
+    mine = client.get(f"{API}/reader", headers=as_reader(ANN))
+    theirs = client.get(f"{API}/reader", headers=as_reader(BOB), query_string={"target": "section:world"})
+    missing = client.get(f"{API}/reader")
+
+    assert mine.json == {"target": "site", "reader": {"fans": False, "followers": True}}
+    assert mine.headers["Cache-Control"] == "private, no-cache"
+    assert theirs.json == {"target": "section:world", "reader": {"fans": False, "followers": False}}
+    assert (missing.status_code, missing.json["error"]["code"]) == (400, "missing_reader")
+
+
+def test_the_shared_counts_are_public_and_revalidate_with_their_etag(client, site):
+    first = client.get(API)
+    etag = first.headers["ETag"]
+
+    again = client.get(API, headers={"If-None-Match": etag})
+
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    assert "X-Engagement-Reader" in first.headers["Vary"]
+    assert "Retry-After" not in first.headers
+    assert again.status_code == 304 and again.headers["ETag"] == etag and not again.data
+
+
+def test_a_follow_changes_the_shared_answer_and_its_etag_at_once(client, site):
+    etag = client.get(API).headers["ETag"]
+
+    follow(client, ANN)
+    changed = client.get(API, headers={"If-None-Match": etag})
+
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.json["counters"]["followers"]["count"] == 1
+
+
+def test_the_old_shape_with_the_reader_header_still_answers_privately(client, site):
+    follow(client, ANN, kind="fans")
+
+    response = client.get(API, headers=as_reader(ANN))
+
+    assert response.json["reader"] == {"fans": True, "followers": False}
+    assert response.json["counters"]["fans"]["count"] == 1
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert "X-Engagement-Reader" in response.headers["Vary"]
+
+
+def test_a_kept_answer_turns_stale_when_its_source_does_without_a_write(client, admin, clock):
+    push(client, admin, count=1234)
+    for _ in range(2):  # the first also looks the site up, in the transaction: served, not kept
+        db.session.remove()  # as the end of its own app context would: the next one keeps what it reads
+        fresh = client.get(API)
+    db.session.remove()
+    assert len(dependent_cache("engagement_answers")._entries) == 1
+    clock.advance(hours=49)
+
+    later = client.get(API, headers={"If-None-Match": fresh.headers["ETag"]})
+
+    assert fresh.json["counters"]["followers"]["stale"] is False
+    assert later.status_code == 200 and later.json["counters"]["followers"]["stale"] is True
 
 
 def test_unknown_site_is_404_site_not_found(client, site):

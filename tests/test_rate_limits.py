@@ -68,6 +68,21 @@ def test_two_apps_of_one_host_share_one_budget_for_comment_posts(make_app):
     assert post(second.test_client(), ip="198.51.100.2").status_code == 201  # another client's own budget
 
 
+def test_retry_after_is_sent_with_a_429_and_never_with_an_answer_that_was_served(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_POST_COMMENT="1 per minute")
+    with app.app_context():
+        make_site("news")
+    client = app.test_client()
+
+    posted, limited = post(client), post(client)
+    read = client.get("/api/v1/sites/news/comments?thread=2025/05/a")
+
+    assert posted.status_code == 201 and "X-RateLimit-Remaining" in posted.headers
+    assert "Retry-After" not in posted.headers
+    assert read.status_code == 200 and "Retry-After" not in read.headers
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
 def test_two_apps_of_one_host_mail_an_address_within_one_address_limit(make_app, clock):
     settings = {
         "RATELIMIT_ENABLED": True,

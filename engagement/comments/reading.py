@@ -11,7 +11,6 @@ so a cache entry can never be stale, only unused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import defaultdict
@@ -32,6 +31,7 @@ from engagement.comments.schemas import CommentPageSchema, RepliesPageSchema
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.hashing import avatar_hash
+from engagement.http import content_etag
 from engagement.models import Comment, CommentStatus, SiteRef, Thread
 from engagement.pagination import decode_cursor, encode_cursor, keyset_after
 from engagement.threads import VISIBLE
@@ -404,11 +404,6 @@ def counts_answer(*, site: SiteRef, query: bytes, thread_keys: list[str]) -> Pag
     answers = caching.dependent_cache("counts_answers")
     etag, body = answers.get((site.id, query), depends_on, build)
     return PageResult(etag=etag, body=body)
-
-
-def content_etag(body: bytes) -> str:
-    """A strong ETag of an answer's bytes: the same on every host for the same answer."""
-    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def comment_counts(*, site: SiteRef, keys: list[str]) -> dict[str, int]:

@@ -23,6 +23,7 @@ from engagement.counters.schemas import (
     HistorySchema,
     PushCountSchema,
     PushedCountSchema,
+    ReaderEngagementSchema,
     TargetHtmlQuery,
     TargetQuery,
     parse_kind,
@@ -60,17 +61,51 @@ def _read_limit() -> Any:
 @public.get("")
 @_read_limit()
 @doc(
-    "Fans, followers and subscribers of a target (and the reader's own state)",
+    "Fans, followers and subscribers of a target: the same for every reader, so public and revalidated "
+    "by its ETag. Sent with X-Engagement-Reader, the reader's own state is added (private; the widget "
+    "asks /engagement/reader for it instead, so this answer stays shared)",
     tags=TAGS,
     headers=_READER_DOC,
     errors=(400, 404),
 )
 @arguments(TargetQuery, location="query")
 @response(200, EngagementSchema)
-def get_engagement(args: dict[str, Any], site: str) -> tuple[service.Engagement, int, dict[str, str]]:
-    state = service.get_engagement(site=current_site(), target=args["target"], reader=optional_reader())
-    # The reader's own likes and follows are part of it: no shared cache may keep it for others.
-    return state, 200, {"Cache-Control": "private, no-cache"}
+@alt_response(304)
+def get_engagement(
+    args: dict[str, Any], site: str
+) -> Response | tuple[service.Engagement, int, dict[str, str]]:
+    snapshot, target, reader = current_site(), args["target"], optional_reader()
+    shared = service.shared_engagement(site=snapshot, target=target)
+    if reader is not None:
+        # The shape embeds made before the split still get, their reader's state in it: for them only.
+        state = service.Engagement(
+            target=target,
+            counters=shared.counters,
+            reader=service.reader_state(site=snapshot, target=target, reader=reader),
+        )
+        return state, 200, {"Cache-Control": "private, no-cache", "Vary": READER_HEADER}
+    answer = conditional(
+        shared.etag, shared.body, mimetype="application/json", cache_control="public, no-cache"
+    )
+    answer.headers["Vary"] = READER_HEADER  # a cache must not give this answer to a request that names one
+    return answer
+
+
+@public.get("/reader")
+@_read_limit()
+@doc(
+    "Which of a target's counters the reader has joined (liked, followed): the private half of the "
+    "Stay Connected block",
+    tags=TAGS,
+    headers=_READER_REQUIRED,
+    errors=(400, 404),
+)
+@arguments(TargetQuery, location="query")
+@response(200, ReaderEngagementSchema)
+def get_reader_engagement(args: dict[str, Any], site: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    snapshot, target = current_site(), args["target"]
+    state = service.reader_state(site=snapshot, target=target, reader=required_reader())
+    return {"target": target, "reader": state}, 200, {"Cache-Control": "private, no-cache"}
 
 
 @fragments.get("/engagement.html")

@@ -124,6 +124,11 @@ class EngagementSchema(Schema):
         return data
 
 
+class ReaderEngagementSchema(Schema):
+    target = fields.String()
+    reader = fields.Nested(ReaderStateSchema)
+
+
 class PushedCountSchema(Schema):
     target = fields.String()
     kind = fields.String()

@@ -21,9 +21,11 @@ from sqlalchemy import Row, and_, delete, func, select, update
 from engagement import caching, clock, events
 from engagement.clock import isoformat_z
 from engagement.counters.numbers import compact
+from engagement.counters.schemas import EngagementSchema
 from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
+from engagement.http import content_etag
 from engagement.models import (
     Counter,
     CounterHistory,
@@ -103,11 +105,71 @@ DEFAULT_BADGE_LABELS = {
 }
 DEFAULT_BADGE_COLOR = "blue"
 _EMPTY = CounterState(native=0, external=0, sources=[], updated_at=None, stale=False)
+_ENGAGEMENT_SCHEMA = EngagementSchema()
 
 
 def get_engagement(*, site: SiteRef, target: str, reader: str | None) -> Engagement:
     """Every kind's counter for ``target``, and which of them ``reader`` (a reader hash) has joined."""
-    now = clock.now()
+    counters = _read_counters(site, target, clock.now())[0]
+    return Engagement(
+        target=target,
+        counters=counters,
+        reader=None if reader is None else reader_state(site=site, target=target, reader=reader),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SharedEngagement:
+    """What every reader of a target sees (no reader's own state), encoded once."""
+
+    etag: str  # from the bytes, so every process and host answers the same one
+    body: bytes
+    counters: dict[str, CounterState]
+    # When a source's value goes stale and so the answer changes without a write; None: never.
+    fresh_until: datetime | None
+
+
+def shared_engagement(*, site: SiteRef, target: str) -> SharedEngagement:
+    """The Stay Connected answer without the reader's part, which every page view asks for: kept in this
+    process while the target's counters' change stamps hold (every counter write touches them, see
+    ``engagement.caching``) and no source has gone stale since, so a repeat costs a stamp read."""
+    window = _stale_window(site)
+
+    def depends_on() -> list[str]:
+        return [caching.counter_key(site.slug, target, kind.value) for kind in CounterKind]
+
+    def build() -> SharedEngagement:
+        counters, fresh_until = _read_counters(site, target, clock.now())
+        body = _ENGAGEMENT_SCHEMA.dumps(Engagement(target=target, counters=counters, reader=None))
+        encoded = f"{body}\n".encode()
+        return SharedEngagement(content_etag(encoded), encoded, counters, fresh_until)
+
+    def still_valid(answer: SharedEngagement) -> bool:
+        return answer.fresh_until is None or clock.now() < answer.fresh_until
+
+    answers = caching.dependent_cache("engagement_answers")
+    # The site's id and its stale window: a site made again, or its window changed, answers anew.
+    return answers.get((site.id, site.slug, window, target), depends_on, build, still_valid=still_valid)
+
+
+def reader_state(*, site: SiteRef, target: str, reader: str) -> dict[str, bool]:
+    """Which of ``target``'s counters ``reader`` (a reader hash) has joined: one indexed query."""
+    joined = set(
+        db.session.scalars(
+            select(Counter.kind)
+            .join(CounterReaderAction, CounterReaderAction.counter_id == Counter.id)
+            .where(Counter.site_id == site.id, Counter.target == target)
+            .where(CounterReaderAction.reader_hash == reader)
+        )
+    )
+    return {kind.value: kind in joined for kind in READER_ACTION_KINDS}
+
+
+def _read_counters(
+    site: SiteRef, target: str, now: datetime
+) -> tuple[dict[str, CounterState], datetime | None]:
+    """Every kind's counter of ``target`` (zeros for one without a row) and when the next of its sources
+    goes stale (None: none will without a write)."""
     counters = {c.kind: c for c in db.session.scalars(_counters_of(site, target))}
     sources: dict[int, list[CounterSource]] = {}
     if counters:
@@ -121,18 +183,13 @@ def get_engagement(*, site: SiteRef, target: str, reader: str | None) -> Engagem
         else _EMPTY
         for kind in CounterKind
     }
-    reader_state = None
-    if reader is not None:
-        joined = set(
-            db.session.scalars(
-                select(Counter.kind)
-                .join(CounterReaderAction, CounterReaderAction.counter_id == Counter.id)
-                .where(Counter.site_id == site.id, Counter.target == target)
-                .where(CounterReaderAction.reader_hash == reader)
-            )
-        )
-        reader_state = {kind.value: kind in joined for kind in READER_ACTION_KINDS}
-    return Engagement(target=target, counters=states, reader=reader_state)
+    turns_stale = [
+        source.observed_at + window
+        for found in sources.values()
+        for source in found
+        if window is not None and source.observed_at + window >= now
+    ]
+    return states, min(turns_stale, default=None)
 
 
 def set_reader_action(

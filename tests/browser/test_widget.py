@@ -14,7 +14,7 @@ from engagement.demo import seed_demo
 from engagement.extensions import db
 from engagement.models.mail import MailContact, OutboxMessage, ReplySubscription, Subscriber
 from tests.browser.conftest import ARTIFACTS, SITE, THREAD, LiveService, new_page
-from tests.browser.playwright_api import Browser, Locator, Page, expect
+from tests.browser.playwright_api import Browser, Locator, Page, Request, expect
 
 pytestmark = pytest.mark.browser
 
@@ -300,6 +300,40 @@ def test_follow_and_unfollow_update_the_followers_count(
         follow.click()
     expect(follow).to_have_attribute("aria-pressed", "false")
     expect(followers).to_have_text("0")
+
+
+def test_the_counts_are_one_shared_request_and_the_readers_state_is_asked_only_while_it_may_hold_one(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    service.create_site()
+    asked: list[tuple[str, str | None]] = []
+
+    def note(request: Request) -> None:
+        if "/engagement" in request.url and request.method == "GET":
+            asked.append(
+                (request.url.split("?")[0].rsplit("/", 1)[1], request.headers.get("x-engagement-reader"))
+            )
+
+    page = open_article(COUNTERS_MARKUP)
+    page.on("request", note)
+    counters = page.locator("[data-engagement=counters]")
+    follow = counters.get_by_role("button", name="Follow")
+    expect(follow).to_be_enabled()
+    page.reload()
+    expect(follow).to_be_enabled()
+    seen_before_following = list(asked)
+
+    with page.expect_response(lambda response: "/engagement/followers" in response.url and response.ok):
+        follow.click()
+    asked.clear()
+    page.reload()
+    expect(follow).to_have_attribute("aria-pressed", "true")
+
+    # The counts never carry the reader (a shared answer); a reader who has joined nothing is not asked again.
+    assert [where for where, reader in seen_before_following if reader] == []
+    assert [where for where, _ in seen_before_following] == ["engagement"]
+    assert sorted(where for where, _ in asked) == ["engagement", "reader"]
+    assert [reader is not None for where, reader in asked if where == "reader"] == [True]
 
 
 def test_subscribe_asks_for_an_email_and_the_service_mails_a_confirmation(

@@ -2,7 +2,7 @@
 // is still this script.
 import { makeApi } from "./api.js";
 import { fillCounts } from "./counts.js";
-import { mountCounters } from "./counters.js";
+import { mountCounters, readCounts, readReaderState } from "./counters.js";
 import { makeLocale } from "./i18n.js";
 import { forgetSession, signIn } from "./sso.js";
 import { mountThread } from "./thread.js";
@@ -30,8 +30,12 @@ function environmentFor(container) {
 const firstThreadPage = (container, env) =>
   !container.querySelector(":scope > section.w[data-etag]") &&
   env.call("GET", "/comments", { query: { thread: env.thread, sort: "oldest", limit: container.dataset.limit } });
-const firstCounters = (container, env) =>
-  env.call("GET", "/engagement", { query: { target: container.dataset.target || "site" }, asReader: true });
+const firstCounters = (container, env) => {
+  const target = container.dataset.target || "site";
+  env.firstReader = readReaderState(env, target);
+  env.firstReader.catch(() => {}); // the mount reports it
+  return readCounts(env, target);
+};
 
 // The site's own sign-in (docs/sso.md): data-sso-token on a comments container, or the page calls
 // Engagement.login(token) when its reader signs in and Engagement.logout() when they sign out. Each resolves

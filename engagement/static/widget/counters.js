@@ -2,6 +2,21 @@
 import { describeError, toggleOptimistically } from "./api.js";
 import { attachSection, button, h } from "./dom.js";
 import { createForm } from "./form.js";
+import { readStore, writeStore } from "./store.js";
+
+// The counts are the same for every reader (one shared answer, revalidated by its ETag); the reader's own likes
+// and follows are a private answer of their own, asked only of a browser that has had one on this target (or
+// has not been asked yet): most page views then make one cacheable request.
+const joinedKey = (env, target) => `joined:${env.site}:${target}`;
+
+export function readCounts(env, target) {
+  return env.call("GET", "/engagement", { query: { target }, revalidate: true });
+}
+
+export function readReaderState(env, target) {
+  if (readStore(joinedKey(env, target), true) === false) return Promise.resolve({ reader: {} });
+  return env.call("GET", "/engagement/reader", { query: { target }, asReader: true });
+}
 
 export function mountCounters(container, env) {
   const { t, call } = env;
@@ -9,7 +24,7 @@ export function mountCounters(container, env) {
   const heading = h("h2", {}, t("stay"));
   const counts = {};
   const buttons = {};
-  let state;
+  const state = { counters: null, reader: null };
   // Counts the server rendered into the page (engagement.html) show at once, until the reader's own state comes.
   const rendered = JSON.parse(container.querySelector(":scope > section[data-counts]")?.dataset.counts || "{}");
   const item = (kind, label, action) => {
@@ -17,13 +32,17 @@ export function mountCounters(container, env) {
     buttons[kind] = button(action, null, { "aria-pressed": "false", disabled: true });
     return h("li", {}, counts[kind], h("span", {}, label), buttons[kind]);
   };
+  // Either answer, or both in one (a like's answer): the buttons wait for the counts and the reader's state.
   const show = (data) => {
-    state = data;
-    state.reader ||= {};
-    for (const kind in counts) counts[kind].textContent = env.num(data.counters[kind].count);
+    if (data.counters) state.counters = data.counters;
+    if (data.reader) {
+      state.reader = data.reader;
+      writeStore(joinedKey(env, target), Object.values(data.reader).some(Boolean));
+    }
+    if (state.counters) for (const kind in counts) counts[kind].textContent = env.num(state.counters[kind].count);
     for (const kind of ["fans", "followers"]) {
-      buttons[kind].setAttribute("aria-pressed", !!data.reader[kind]);
-      buttons[kind].disabled = false;
+      buttons[kind].setAttribute("aria-pressed", !!state.reader?.[kind]);
+      buttons[kind].disabled = !state.counters || !state.reader;
     }
   };
   const list = h(
@@ -54,9 +73,9 @@ export function mountCounters(container, env) {
   attachSection(container, env, heading, heading, list, subscribe);
   container.replaceChildren();
   // Asked for while the language loaded (boot.js).
-  (env.first || call("GET", "/engagement", { query: { target }, asReader: true })).then(show, (error) =>
-    env.say(describeError(t, error)),
-  );
+  const failed = (error) => env.say(describeError(t, error));
+  (env.first || readCounts(env, target)).then(show, failed);
+  (env.firstReader || readReaderState(env, target)).then(show, failed);
 }
 
 function subscribeForm(env, target, opener) {
