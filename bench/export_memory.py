@@ -7,9 +7,10 @@
     .venv/bin/python -m bench.export_memory --database-url sqlite:///big.db --site bench
 
 The export runs as ``flask engagement export`` (the same generator the worker's export jobs and the
-streamed HTTP export use); subscribers.csv is read to its last byte through the app's test client. Each
-prints its time, size and peak RSS (``wait4``): memory must not grow with the biggest thread or the
-number of subscribers. Not a test: a 600,000-comment site takes minutes to build.
+streamed HTTP export use); subscribers.csv is read to its last byte through the app's WSGI callable,
+as a server reads it (the test client would gather the body whole). Each prints its time, size and
+peak RSS (``wait4``): memory must not grow with the biggest thread or the number of subscribers.
+Not a test: a 600,000-comment site takes minutes to build.
 """
 
 from __future__ import annotations
@@ -36,21 +37,27 @@ def _env(database_url: str) -> dict[str, str]:
 
 def _subscribers_csv_child(site: str, output: Path) -> None:
     """In the child: read the site's subscribers.csv as an admin would, a chunk at a time, into ``output``."""
+    from werkzeug.test import EnvironBuilder
+
     from engagement.models import StaffRole
     from engagement.staff.service import create_token
     from wsgi import app
 
     with app.app_context():
         _token, secret = create_token(role=StaffRole.ADMIN, site_slugs=[], label="bench-export-memory")
-    client = app.test_client()
+    # Straight through WSGI: the test client gathers a whole body in memory, which is not what a server does.
     url = f"/api/v1/moderation/sites/{site}/subscribers.csv"
-    response = client.get(url, headers={"Authorization": f"Bearer {secret}"}, buffered=False)
-    if response.status_code != 200:
-        raise SystemExit(f"subscribers.csv answered {response.status_code}")
-    with output.open("wb") as file:
-        for chunk in response.response:
-            file.write(chunk if isinstance(chunk, bytes) else chunk.encode())
-    response.close()
+    environ = EnvironBuilder(path=url, headers={"Authorization": f"Bearer {secret}"}).get_environ()
+    answered: list[str] = []
+    body = app(environ, lambda status, headers, exc_info=None: answered.append(status))
+    try:
+        with output.open("wb") as file:
+            for chunk in body:
+                file.write(chunk)
+    finally:
+        getattr(body, "close", lambda: None)()
+    if not answered[0].startswith("200"):
+        raise SystemExit(f"subscribers.csv answered {answered[0]}")
 
 
 def main() -> int:
