@@ -412,3 +412,25 @@ def test_a_version_1_export_is_restored_only_when_told_it_is_whole(
     accepted = _restore(runner, path, "--accept-unchecked")
     assert accepted.exit_code == 0, accepted.output
     assert not _nothing_restored(client)
+
+
+@pytest.mark.parametrize("forgery", ["counts made to match a cut", "no counts", "not a checksum", "bare"])
+def test_a_forged_or_short_end_record_is_refused(app, client, clock, admin, tmp_path, runner, forgery):
+    build_newsroom(client, clock, admin)
+    lines = client.get("/api/v1/moderation/sites/news/export", headers=admin).text.splitlines(keepends=True)
+    end = json.loads(lines[-1])
+    kept = lines[: len(lines) // 2]
+    if forgery == "counts made to match a cut":  # a cut file given an end record that fits its lines
+        kinds = [json.loads(line)["type"] for line in kept]
+        end |= {"lines": len(kept), "records": {kind: kinds.count(kind) for kind in set(kinds)}}
+    elif forgery == "no counts":
+        kept, end = lines[:-1], {"type": "end", "lines": end["lines"], "sha256": end["sha256"]}
+    elif forgery == "not a checksum":
+        kept, end = lines[:-1], end | {"sha256": "whole"}
+    else:
+        kept, end = lines[:-1], {"type": "end"}
+    path = tmp_path / "forged.jsonl"
+    path.write_text("".join(kept) + json.dumps(end) + "\n", encoding="utf-8")
+    result = _restore(runner, path)
+    assert result.exit_code != 0 and "export_incomplete" in result.output, result.output
+    assert _nothing_restored(client)

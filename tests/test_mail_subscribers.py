@@ -241,3 +241,23 @@ def test_links_use_the_public_url_when_one_is_set(make_app, smtp):
     message = smtp.one_to("ada@example.org")
     assert "https://comments.example/mail/confirm/" in text_of(message)
     assert message["List-Unsubscribe"].startswith("<https://comments.example/mail/unsubscribe/")
+
+
+def test_subscribers_csv_is_the_same_whatever_the_chunk_and_fetch_sizes(client, smtp, monkeypatch):
+    emails = [f"reader{n}@example.org" for n in range(5)]
+    for email in emails:
+        subscribe(client, email)
+    deliver_due_messages()
+    for email in emails:
+        client.post(link_path(smtp.one_to(email), "/mail/confirm/"))
+    _token, secret = create_token(role=StaffRole.MODERATOR, site_slugs=["news"], label="mod")
+    url, headers = "/api/v1/moderation/sites/news/subscribers.csv", {"Authorization": f"Bearer {secret}"}
+    whole = client.get(url, headers=headers).get_data(as_text=True)
+
+    from engagement.mail import routes, staff
+
+    monkeypatch.setattr(routes, "CSV_CHUNK_ROWS", 2)
+    monkeypatch.setattr(staff, "EXPORT_ROWS", 2)
+    chunked = client.get(url, headers=headers).get_data(as_text=True)
+    assert chunked == whole
+    assert sorted(line.split(",")[0] for line in whole.splitlines()[1:]) == sorted(emails)
