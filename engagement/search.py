@@ -46,8 +46,9 @@ MAX_MATCHES = 20_000
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as both indexes cut the text
 
 PG_DDL = (
-    "CREATE TABLE comment_search (comment_id INTEGER PRIMARY KEY REFERENCES comments (id) ON DELETE CASCADE, "
-    "document TSVECTOR NOT NULL)",
+    # ON UPDATE too: a comment's id changed by hand or by a restore takes its search entry along.
+    "CREATE TABLE comment_search (comment_id INTEGER PRIMARY KEY REFERENCES comments (id) "
+    "ON DELETE CASCADE ON UPDATE CASCADE, document TSVECTOR NOT NULL)",
     "CREATE INDEX ix_comment_search_document ON comment_search USING gin (document)",
     "CREATE FUNCTION comment_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "INSERT INTO comment_search (comment_id, document) VALUES (NEW.id, "
