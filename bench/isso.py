@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from devtools import servers
@@ -34,15 +35,17 @@ def _run(command: list[str], *, check: bool = True) -> subprocess.CompletedProce
     return subprocess.run(command, capture_output=True, text=True, check=check, cwd=servers.ROOT)
 
 
-def settings_file(directory: Path, port: int) -> Path:
-    """Isso's ini settings: one website, no spam guard (it would refuse a load test), no moderation."""
+def settings_file(directory: Path, port: int, *, pages: Sequence[str] = ()) -> Path:
+    """Isso's ini settings: one website, no spam guard (it would refuse a load test), no moderation.
+    ``pages``: further origins of pages that embed it (Isso answers their CORS requests)."""
     path = directory / "isso.cfg"
     path.write_text(
         "\n".join(
             [
                 "[general]",
                 f"dbpath = {directory / 'isso.db'}",
-                f"host = http://127.0.0.1:{port}/",
+                "host =",
+                *(f"    {origin}/" for origin in (f"http://127.0.0.1:{port}", *pages)),
                 "[moderation]",
                 "enabled = false",
                 "[guard]",

@@ -17,10 +17,12 @@ from isso.db import SQLite3
 from isso.utils import Bloomfilter
 
 from devtools.conversations import (
+    BROWSER_THREAD,
     COUNT_THREADS,
     POST_THREAD,
     THREAD_10K,
     THREAD_200,
+    browser_conversation,
     conversation,
     thread_key,
 )
@@ -39,6 +41,7 @@ def main(settings_path: str) -> None:
     threads = [
         (THREAD_200, conversation(200, seed=200)),
         (POST_THREAD, conversation(1, seed=3)),
+        (BROWSER_THREAD, browser_conversation()),
         (THREAD_10K, conversation(10_000, reply_share=0.2, seed=10_000)),
         *((thread_key(n), conversation(1 + n % 5, seed=n)) for n in range(COUNT_THREADS)),
     ]

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 THREAD_200 = "2025/05/xi-putin-moscow"  # the demo article's thread, so the demo page shows it
 THREAD_10K = "bench/long-running-live-blog"
 POST_THREAD = "bench/post-here"
+# The reader's-browser comparison (bench/browser_compare.py): 200 comments, 50 top-level and 150 replies,
+# as the outside measurement of issue 20 had it.
+BROWSER_THREAD = "bench/browser-200"
 COUNT_THREADS = 1000
 COUNTS_PER_REQUEST = 50
 
@@ -60,3 +63,8 @@ def conversation(size: int, *, reply_share: float = 0.25, seed: int = 1) -> list
             )
         )
     return comments
+
+
+def browser_conversation() -> list[SeedComment]:
+    """The 200 comments of ``BROWSER_THREAD``: 50 top-level, 150 replies (seed 15 gives exactly that)."""
+    return conversation(200, reply_share=0.75, seed=15)

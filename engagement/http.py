@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -190,12 +191,44 @@ def content_etag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
-def conditional(etag: str, body: bytes | str | None, *, mimetype: str, cache_control: str) -> Response:
+# Answers shorter than this go as they are: gzip would save less than a packet.
+GZIP_MIN_BYTES = 1400
+GZIP_SUFFIX = "-gz"
+
+
+def gzipped(body: bytes) -> bytes | None:
+    """``body`` gzipped for ``conditional`` (level 6, no timestamp: the same bytes on every call), or
+    None when it is too short to be worth it. Callers that cache an answer cache this beside it, so a
+    reader's browser gets a thread page at a fifth of its size for no CPU per request."""
+    return gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
+
+
+def conditional(
+    etag: str,
+    body: bytes | str | None,
+    *,
+    mimetype: str,
+    cache_control: str,
+    compressed: bytes | None = None,
+) -> Response:
     """Every answer that clients and shared caches revalidate: 304 when the client has ``etag`` (or
     ``body`` is None: the caller found so before building it), else 200 with ``body``; both carry the
-    ETag and ``cache_control``."""
-    modified = body is not None and not client_has(etag)
-    response = Response(body, mimetype=mimetype) if modified else Response(status=304)
-    response.headers["ETag"] = f'"{etag}"'  # set_etag's quoting without its check: ours hold no quote
+    ETag and ``cache_control``.
+
+    ``compressed``: ``body`` gzipped (``gzipped``), sent to a client that accepts gzip, with its own
+    ETag (``etag`` + ``-gz``: another representation, RFC 9110 8.8.3) and ``Vary: Accept-Encoding``; a
+    client holding either representation gets its 304."""
+    wants_gzip = compressed is not None and request.accept_encodings["gzip"] > 0
+    tag = etag + GZIP_SUFFIX if wants_gzip else etag
+    current = client_has(etag) or (compressed is not None and client_has(etag + GZIP_SUFFIX))
+    modified = body is not None and not current
+    response = (
+        Response(compressed if wants_gzip else body, mimetype=mimetype) if modified else Response(status=304)
+    )
+    response.headers["ETag"] = f'"{tag}"'  # set_etag's quoting without its check: ours hold no quote
     response.headers["Cache-Control"] = cache_control
+    if compressed is not None:
+        response.headers["Vary"] = "Accept-Encoding"
+        if wants_gzip and modified:
+            response.headers["Content-Encoding"] = "gzip"
     return response

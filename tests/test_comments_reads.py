@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from engagement import rendering
@@ -77,3 +79,48 @@ def test_posting_answers_without_reloading_what_it_just_wrote(client, site):
         assert post(client).status_code == 201
     reloads = [s for s in statements if s.lstrip().startswith("SELECT") and "WHERE comments.id =" in s]
     assert reloads == [], reloads
+
+
+def test_a_long_page_goes_gzipped_to_a_client_that_accepts_it(client, site):
+    """A browser asks for gzip on every view: a thread page goes at a fraction of its size, with an ETag
+    of its own and Vary, and a client holding either representation gets its 304."""
+    _fill(client, top_level=12, replies_each=2)
+    query = {"thread": THREAD}
+    plain = client.get(f"{API}/comments", query_string=query)
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    packed = client.get(f"{API}/comments", query_string=query, headers={"Accept-Encoding": "br, gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 3
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + '-gz"'
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    for etag in (plain.headers["ETag"], packed.headers["ETag"]):
+        for encoding in ("gzip", "identity"):
+            again = client.get(
+                f"{API}/comments",
+                query_string=query,
+                headers={"If-None-Match": etag, "Accept-Encoding": encoding},
+            )
+            assert again.status_code == 304
+            assert not again.data
+            assert "Content-Encoding" not in again.headers
+
+
+@pytest.mark.parametrize("refusal", ["gzip;q=0", "identity", "br", "*;q=0", ""])
+def test_a_client_that_refuses_gzip_gets_the_page_as_it_is(client, site, refusal):
+    _fill(client, top_level=12, replies_each=0)
+    response = client.get(
+        f"{API}/comments", query_string={"thread": THREAD}, headers={"Accept-Encoding": refusal}
+    )
+    assert "Content-Encoding" not in response.headers
+    assert len(response.json["comments"]) == 12
+
+
+def test_a_short_page_is_not_compressed(client, site):
+    post(client)
+    response = client.get(
+        f"{API}/comments", query_string={"thread": THREAD}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert "Content-Encoding" not in response.headers
+    assert response.json["comments"]

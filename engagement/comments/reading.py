@@ -31,7 +31,7 @@ from engagement.comments.schemas import CommentPageSchema, RepliesPageSchema
 from engagement.errors import NotFound
 from engagement.extensions import db
 from engagement.hashing import avatar_hash
-from engagement.http import content_etag
+from engagement.http import content_etag, gzipped
 from engagement.models import Comment, CommentStatus, SiteRef, Thread
 from engagement.pagination import decode_cursor, encode_cursor, keyset_after
 from engagement.threads import VISIBLE
@@ -67,6 +67,7 @@ ClientHas = Callable[[str], bool]
 class PageResult:
     etag: str
     body: bytes | None  # None: the client's copy is current (304)
+    compressed: bytes | None = None  # body gzipped, for clients that accept it (http.gzipped)
 
 
 def public_settings(site: SiteRef) -> dict[str, Any]:
@@ -134,18 +135,20 @@ def read_page(*, site: SiteRef, thread_key: str, sort: str, limit: int, cursor: 
     settings = public_settings(site)
     fingerprint = _fingerprint(settings)
 
-    def build() -> tuple[str, bytes]:
+    def build() -> tuple[str, bytes, bytes | None]:
         thread = thread_states(site, [thread_key])[thread_key]
         etag = f"{thread.id}.{thread.version}.{fingerprint}" if thread else f"0.0.{fingerprint}"
-        return etag, _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
+        body = _render_page(site, thread, thread_key, settings, sort=sort, limit=limit, cursor=cursor)
+        # Compressed once with the page it is kept beside: a reader's browser asks for gzip on every view.
+        return etag, body, gzipped(body)
 
     # The thread's key, not its id: a thread not made yet has none, and its page names its key.
     key = (site.id, fingerprint, thread_key, sort, limit, cursor)
     pages = caching.dependent_cache(
         "pages", max_bytes=PAGE_CACHE_BYTES, max_entries=PAGE_CACHE_ENTRIES, lru=True
     )
-    etag, body = pages.get(key, lambda: [caching.thread_key(site.id, thread_key)], build)
-    return PageResult(etag=etag, body=body)
+    etag, body, compressed = pages.get(key, lambda: [caching.thread_key(site.id, thread_key)], build)
+    return PageResult(etag=etag, body=body, compressed=compressed)
 
 
 def read_replies(

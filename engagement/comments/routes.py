@@ -84,7 +84,9 @@ def list_replies(args: dict[str, Any], site: str, comment_id: int) -> Response:
 def _revalidated(page: reading.PageResult, *, mimetype: str = "application/json") -> Response:
     """Every answer about a thread's comments (pages, replies, counts, the feed): a shared cache (a CDN,
     nginx) may keep it but must revalidate it, so a new comment shows at once; a 304 costs it little."""
-    return conditional(page.etag, page.body, mimetype=mimetype, cache_control="public, no-cache")
+    return conditional(
+        page.etag, page.body, mimetype=mimetype, cache_control="public, no-cache", compressed=page.compressed
+    )
 
 
 @bp.post("/comments")

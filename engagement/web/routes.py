@@ -6,7 +6,7 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
 from engagement.config import public_base_url
 from engagement.demo import DEMO_SLUG
@@ -39,16 +39,13 @@ def widget_script() -> WidgetScript:
 
 
 def _script_response(script: WidgetScript, cache_control: str) -> Response:
-    wants_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     response = conditional(
-        script.digest + ("-gz" if wants_gzip else ""),
-        script.gzipped if wants_gzip else script.source,
+        script.digest,
+        script.source,
         mimetype="text/javascript",
         cache_control=cache_control,
+        compressed=script.gzipped,
     )
-    if wants_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
     # Pages on any origin load the widget; it is public code.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
