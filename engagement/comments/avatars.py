@@ -6,7 +6,11 @@ before" without the address, or a plain hash of it, ever reaching the page.
 
 import colorsys
 import hashlib
+import re
 import string
+from functools import lru_cache
+
+from markupsafe import Markup
 
 GRID_SIZE = 5
 _CELL = 6
@@ -17,6 +21,8 @@ _BACKGROUND = "#f0f0f0"
 # near-black page (#121212), 3.9:1 against the light tile the pattern sits on and 4.5:1 against white.
 _LUMINANCE_RANGE = (0.13, 0.18)
 _HEX = frozenset(string.hexdigits)
+# What reading.avatar_path writes; the widget's avatar.js reads the digest out of it the same way.
+_AVATAR_PATH = re.compile(r"/api/v1/sites/[^/]+/avatars/([0-9a-fA-F]{16,64})\.svg")
 
 
 def identicon_svg(digest_hex: str) -> str:
@@ -37,6 +43,29 @@ def identicon_svg(digest_hex: str) -> str:
         f'viewBox="0 0 {_VIEWBOX} {_VIEWBOX}" aria-hidden="true">'
         f'<rect width="{_VIEWBOX}" height="{_VIEWBOX}" fill="{_BACKGROUND}"/>'
         f'<g fill="{color}">{squares}</g></svg>'
+    )
+
+
+def inline_identicon(avatar_path: str | None) -> Markup | None:
+    """The identicon at one of the service's avatar paths as inline SVG for a server-rendered thread, or
+    None for any other path. The markup is the one the widget's avatar.js draws (one path for the tile,
+    one for the pattern): a thread in the article's HTML costs no request per avatar, with or without
+    JavaScript, and the widget taking it over draws the same pictures."""
+    match = _AVATAR_PATH.fullmatch(avatar_path or "")
+    return _inline(match.group(1).lower()) if match else None
+
+
+@lru_cache(maxsize=4096)
+def _inline(digest_hex: str) -> Markup:
+    material = _material(digest_hex)
+    pattern = "".join(
+        f"M{_MARGIN + column * _CELL} {_MARGIN + row * _CELL}h{_CELL}v{_CELL}h-{_CELL}z"
+        for row, column in _filled_cells(material)
+    )
+    return Markup(  # noqa: S704 (numbers and a colour computed here, nothing from outside)
+        f'<svg class="av" viewBox="0 0 {_VIEWBOX} {_VIEWBOX}" aria-hidden="true">'
+        f'<path fill="{_BACKGROUND}" d="M0 0h{_VIEWBOX}v{_VIEWBOX}H0z"></path>'
+        f'<path fill="{_color(material)}" d="{pattern}"></path></svg>'
     )
 
 

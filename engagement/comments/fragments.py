@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from engagement.comments import reading
+from engagement.comments.avatars import inline_identicon
 from engagement.fragments import fragment_etag, json_ld, render_fragment
 from engagement.models import SiteRef
 
@@ -70,6 +71,7 @@ def thread_fragment(
             structured=json_ld(_structured(data, thread_url)) if settings.html_json_ld else None,
             action=action,
             api_origin=api_origin,
+            avatar_svg=inline_identicon,
         )
 
     return ThreadFragment(etag=etag, render=render)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engagement.comments.avatars import inline_identicon
 from engagement.demo import seed_demo
 from engagement.extensions import db
 from engagement.models.mail import MailContact, OutboxMessage, ReplySubscription, Subscriber
@@ -131,11 +132,45 @@ def test_thread_shows_comments_with_nested_replies_avatars_and_times(
         "datetime", first["comment"]["created_at"]
     )
     expect(top_level.first.locator("time").first).to_have_text(re.compile(r"now|seconds? ago"))
-    avatar = top_level.first.locator("img.av").first
-    expect(avatar).to_have_attribute(
-        "src", re.compile(re.escape(f"{service.url}/api/v1/sites/{SITE}/avatars/"))
+    # The identicon is drawn in the page (avatar.js), hidden from assistive technology like an alt="" image.
+    avatar = top_level.first.locator("svg.av").first
+    expect(avatar).to_have_attribute("aria-hidden", "true")
+    expect(avatar.locator("path")).to_have_count(2)
+
+
+def test_a_long_thread_is_drawn_whole_and_in_order_with_its_avatars_drawn_in_the_page(
+    service: LiveService, open_article: Callable[..., Page], page: Page
+) -> None:
+    """A page is drawn a screenful first, then in chunks between frames: every comment arrives, in the
+    page's order, each with the service's identicon drawn in the page, and no avatar is requested."""
+    service.create_site()
+    for number in range(40):
+        posted = service.post_comment(f"Comment number {number}", author_email=f"reader{number}@example.org")
+        if number % 4 == 0:
+            service.post_comment(
+                f"A reply to {number}",
+                parent_id=posted["comment"]["id"],
+                author_email=f"r{number}@example.org",
+            )
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    widget = thread_widget(open_article(THREAD_MARKUP))
+    top_level = widget.locator("ol.list > li")
+    expect(top_level).to_have_count(40)
+    expect(widget.locator("li.c")).to_have_count(50)
+    texts = top_level.evaluate_all(
+        "items => items.map(li => li.querySelector(':scope > .row .text').textContent)"
     )
-    expect(avatar).to_have_attribute("alt", "")
+    assert texts == [f"Comment number {number}" for number in range(40)]
+    assert [url for url in asked if "/avatars/" in url] == []
+
+    listed = service.app.test_client().get(f"/api/v1/sites/{SITE}/comments", query_string={"thread": THREAD})
+    served = [str(inline_identicon(comment["author"]["avatar"])) for comment in listed.json["comments"]]
+    drawn = top_level.evaluate_all(
+        "items => items.map(li => li.querySelector(':scope > .row > svg.av').outerHTML)"
+    )
+    assert drawn == served
+    assert len(set(drawn)) == 40  # forty addresses, forty pictures
 
 
 def test_posting_a_comment_shows_it_in_the_thread_and_counts_it(

@@ -66,7 +66,10 @@ function boot() {
       if (start === mountThread) signInFromPage(container, env);
       env.first = firstRequest(container, env) || null;
       env.first?.catch(() => {}); // the mount reports it; not an unhandled rejection meanwhile
-      env.ready.then(() => start(container, env));
+      env.warm();
+      // In a task of its own, not the one that evaluated this script: a thread the server rendered is on
+      // screen already, and taking it over is work enough for one task.
+      env.ready.then(() => setTimeout(() => start(container, env)));
     }
   };
   mount("#engagement-comments, [data-engagement=comments]", mountThread, firstThreadPage);

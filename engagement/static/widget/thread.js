@@ -2,6 +2,7 @@
 // reader's own comments (edit/delete while the edit token lives, the pending notice until approved);
 // every other approved comment can be reported (report.js).
 import { describeError, toggleOptimistically } from "./api.js";
+import { avatarElement } from "./avatar.js";
 import { attachSection, button, h, isWebUrl, setSafeHtml } from "./dom.js";
 import { createForm } from "./form.js";
 import { startLive } from "./live.js";
@@ -10,6 +11,12 @@ import { onSessionChange, readSession } from "./sso.js";
 import { readStore, writeStore } from "./store.js";
 
 const PENDING_KEEP_MS = 7 * 864e5;
+// A page is drawn a screenful first (top-level comments with their replies until this many comments are
+// drawn), then the rest a chunk at a time, each chunk's script at most CHUNK_MS, between frames: a
+// 200-comment page built in one task held the main thread for a quarter of a second before it painted.
+const FIRST_CHUNK = 5;
+const CHUNK_MS = 8;
+const size = (comment) => (comment.replies || []).reduce((n, reply) => n + size(reply), 1);
 
 // The first page the server rendered into the article (comments.html), read back from its data- attributes:
 // the same page GET /comments answers, so the widget draws it without asking for it again.
@@ -75,6 +82,9 @@ export function mountThread(container, env) {
   const liveSlot = h("div", { class: "live" });
   let live = null;
   const list = h("ol", { class: "list" });
+  // Top-level comments of the pages read that are not drawn yet, in order (see FIRST_CHUNK).
+  let queued = [];
+  let drawing = false;
   const more = button(t("more"), () => load(false), { class: "more", hidden: true });
   attachSection(
     container,
@@ -110,6 +120,7 @@ export function mountThread(container, env) {
   // What live updates found, shown when the reader asks: new top-level comments where the sort puts them
   // (at the end only once every page is loaded), replies under their parents; focus goes to the first.
   function showArrived(arrived) {
+    drawAll();
     const placed = arrived
       .slice()
       .reverse()
@@ -119,6 +130,28 @@ export function mountThread(container, env) {
       .map(place);
     if (placed[0]) focus(sort === "newest" ? placed.at(-1) : placed[0]);
   }
+
+  // Draws queued comments (each with its replies) until `budget` ms have gone (Infinity: all of them) or
+  // `count` comments are drawn; answers the top-level ones drawn.
+  function drawQueued(budget, count = Infinity) {
+    const start = performance.now();
+    const drawn = [];
+    for (let n = 0; queued.length && n < count && performance.now() - start < budget; n += size(queued.shift())) {
+      drawn.push(list.appendChild(renderComment(queued[0])));
+    }
+    if (queued.length && !drawing) {
+      drawing = true;
+      const step = () => ((drawing = false), drawQueued(CHUNK_MS));
+      // After the next frame is painted, so each chunk's layout is its own; a hidden tab has no frames.
+      if (document.hidden) setTimeout(step);
+      else requestAnimationFrame(() => setTimeout(step));
+    }
+    return drawn;
+  }
+
+  // Whatever needs every comment of the pages read in place (a new one placed after them, a re-sort, a
+  // live update asking what is shown) draws the rest first.
+  const drawAll = () => drawQueued(Infinity);
 
   function renderComment(comment) {
     nodes.get(comment.id)?.li.remove();
@@ -183,9 +216,7 @@ export function mountThread(container, env) {
     return h(
       "div",
       { class: "row" },
-      !gone && /^\/[^/]/.test(author.avatar || "")
-        ? h("img", { class: "av", src: env.origin + author.avatar, alt: "", loading: "lazy", width: 40, height: 40 })
-        : h("span", { class: "av" }),
+      avatar(gone ? null : author.avatar),
       h(
         "div",
         { class: "main" },
@@ -207,6 +238,13 @@ export function mountThread(container, env) {
         actions,
       ),
     );
+  }
+
+  // The service's identicons are drawn in the page (avatar.js); any other path of the service is an image
+  // (loading set before src, or the browser fetches it at once).
+  function avatar(path) {
+    if (!/^\/[^/]/.test(path || "")) return h("span", { class: "av" });
+    return avatarElement(path) || h("img", { class: "av", loading: "lazy", src: env.origin + path, alt: "", width: 40, height: 40 });
   }
 
   function likeButton(comment) {
@@ -232,6 +270,7 @@ export function mountThread(container, env) {
   }
 
   function place(comment) {
+    drawAll();
     const li = renderComment(comment);
     const parent = nodes.get(comment.parent_id);
     if (parent) parent.replies.append(li);
@@ -376,16 +415,22 @@ export function mountThread(container, env) {
     env.settings = page.settings;
     closed = page.thread.closed;
     setTotal(page.thread.comment_count);
-    if (reset) list.replaceChildren(), nodes.clear(), (waiting.length = 0);
-    const items = page.comments.map(renderComment);
-    list.append(...items);
+    if (reset) list.replaceChildren(), nodes.clear(), (waiting.length = 0), (queued = []);
+    drawAll();
+    queued = page.comments.slice();
+    const items = drawQueued(Infinity, FIRST_CHUNK);
+    const listed = new Map();
+    const walk = (comments) => comments.forEach((c) => (listed.set(c.id, c.status), walk(c.replies || [])));
+    walk(page.comments);
     for (const entry of Object.values(own)) {
-      if ((nodes.get(entry.pending?.id)?.comment.status || "pending") !== "pending") entry.pending = null;
+      if ((listed.get(entry.pending?.id) || nodes.get(entry.pending?.id)?.comment.status || "pending") !== "pending") {
+        entry.pending = null;
+      }
     }
     // Listings are shared and cached, so the reader's own pending comments come from localStorage.
     for (const entry of reset ? Object.values(own) : []) {
       const { pending } = entry;
-      if (pending && (!pending.parent_id || nodes.has(pending.parent_id))) place(pending);
+      if (pending && (!pending.parent_id || listed.has(pending.parent_id) || nodes.has(pending.parent_id))) place(pending);
     }
     saveOwn();
     cursor = page.next_cursor;
@@ -394,7 +439,7 @@ export function mountThread(container, env) {
       startLive(env, {
         limit: container.dataset.limit,
         known: page.etag,
-        isShown: (id) => nodes.has(id),
+        isShown: (id) => (drawAll(), nodes.has(id)),
         onCount: setTotal,
         onShow: showArrived,
       }),
