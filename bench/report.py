@@ -156,6 +156,8 @@ def goals(results: dict[str, Any]) -> list[Goal]:
         found += console_goals(results["console"])
     if results.get("scale"):
         found += scale_goals(results["scale"])
+    if results.get("reader_browser"):
+        found += browser_goals(results["reader_browser"])
     if results.get("import"):
         found += import_goals(results["import"])
     return found
@@ -197,6 +199,49 @@ def scale_goals(scale: dict[str, Any]) -> list[Goal]:
                     + (f", HTTP {timing['status']}" if timing["status"] >= 400 else ""),
                 )
             )
+    return found
+
+
+LONGEST_TASK_MS = 50
+
+
+def browser_goals(ways: dict[str, Any]) -> list[Goal]:
+    """Issue 20's goals in the reader's browser (bench/browser_compare.py), ours and the server-rendered
+    page each against Isso on the same host page: the first comment on screen in at most half of Isso's
+    time, at most Isso's bytes, no task on the main thread longer than 50 ms."""
+    if "error" in ways:
+        return [Goal("reader's browser against Isso", "n/a", ways["error"])]
+    theirs = ways.get("isso")
+    found = []
+    for way, label in (("ours", "widget"), ("ours_ssr", "server-rendered thread + widget")):
+        mine = ways.get(way)
+        if mine is None:
+            continue
+        if theirs is not None:
+            found.append(
+                Goal(
+                    f"browser, {label}: first comment on screen <= half of Isso's",
+                    "PASS" if mine["first_comment_ms"] <= theirs["first_comment_ms"] / 2 else "MISS",
+                    f"median {mine['first_comment_ms']:.0f} vs {theirs['first_comment_ms']:.0f} ms",
+                )
+            )
+            found.append(
+                Goal(
+                    f"browser, {label}: bytes <= Isso's",
+                    "PASS" if mine["bytes"] <= theirs["bytes"] else "MISS",
+                    f"{mine['bytes']:,} in {mine['requests']} requests vs {theirs['bytes']:,} in "
+                    f"{theirs['requests']}",
+                )
+            )
+        longest = max(load["longest_task_ms"] for load in mine["loads"])
+        found.append(
+            Goal(
+                f"browser, {label}: no main-thread task over {LONGEST_TASK_MS} ms",
+                "PASS" if longest <= LONGEST_TASK_MS else "MISS",
+                f"longest {longest:.0f} ms over {len(mine['loads'])} loads (median of loads "
+                f"{mine['longest_task_ms']:.0f} ms, blocking {mine['blocking_ms']:.0f} ms)",
+            )
+        )
     return found
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench import browser, console, import_rate, isso, rendering, report, scale
+from bench import browser, browser_compare, console, import_rate, isso, rendering, report, scale
 from bench.databases import databases
 from bench.seed import seed_service
 from bench.wrk import Measurement, Request, measure
@@ -266,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             results["import"] = import_rate.run_in_child()
             for database, result in results["import"].items():
                 _say(f"   {import_rate.line(database, result)}")
+        if not args.no_browser and not only:
+            results["reader_browser"] = reader_browser(workdir, with_isso=not args.no_isso)
         if not args.no_isso:
             results["runs"] += run_isso(workdir, levels, args, run_id, results, scenarios)
         results["runs"] += run_hello(workdir, levels, args, run_id)
@@ -468,6 +470,18 @@ def first_comment(url: str) -> dict[str, Any]:
         return {"error": str(error)}
     _say(f"   median {timing.median_ms:.0f} ms over {timing.runs_ms}")
     return asdict(timing)
+
+
+def reader_browser(workdir: Path, *, with_isso: bool) -> dict[str, Any]:
+    _say(
+        "== the reader's browser against Isso: 200 comments, a host page of another origin (browser_compare)"
+    )
+    ways = browser_compare.WAYS if with_isso else tuple(w for w in browser_compare.WAYS if w != "isso")
+    try:
+        return browser_compare.run(workdir / "reader-browser", ways=ways, say=_say)
+    except Exception as error:  # a missing browser or Isso must not lose the other numbers
+        _say(f"   not measured: {error}")
+        return {"error": str(error)}
 
 
 def machine() -> dict[str, Any]:
