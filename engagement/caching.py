@@ -399,13 +399,23 @@ class _BoundedEntries(Generic[E]):
 class StampedCache(_BoundedEntries[_Entry[V]]):
     """A process's copies of values, each trusted while its key's stamp holds and its TTL runs."""
 
-    def get(self, key: str, load: Callable[[], V]) -> V:
-        """The value of ``key``, from this process when trustworthy, else ``load()`` (and kept)."""
-        return self.get_many([key], lambda _missing: {key: load()})[key]
+    def get(self, key: str, load: Callable[[], V], *, reads_committed: bool = False) -> V:
+        """The value of ``key``, from this process when trustworthy, else ``load()`` (and kept).
 
-    def get_many(self, keys: Sequence[str], load: Callable[[list[str]], dict[str, V]]) -> dict[str, V]:
+        ``reads_committed``: ``load`` reads on a connection of its own (``committed_read``), so what it
+        loads is never older than the stamp read before it, even when the caller is in the middle of a
+        transaction: the value is kept then too (the rule below otherwise serves it without keeping it)."""
+        return self.get_many([key], lambda _missing: {key: load()}, reads_committed=reads_committed)[key]
+
+    def get_many(
+        self,
+        keys: Sequence[str],
+        load: Callable[[list[str]], dict[str, V]],
+        *,
+        reads_committed: bool = False,
+    ) -> dict[str, V]:
         """Values of ``keys``; ``load(missing)`` must answer every key it is asked, in one go."""
-        storable = not _snapshot_may_predate_stamps()
+        storable = reads_committed or not _snapshot_may_predate_stamps()
         stamps = self._stamps.read(keys)
         now = self._monotonic()
         found: dict[str, V] = {}

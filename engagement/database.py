@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import ARRAY, Engine, Integer, any_, event, false, func, literal, select, text
+from sqlalchemy import ARRAY, Connection, Engine, Integer, any_, event, false, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlalchemy.sql.dml import Insert
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -139,6 +140,21 @@ def reading(only: bool = True) -> Iterator[None]:
         yield
     finally:
         _READING.reset(token)
+
+
+def separate_connections() -> bool:
+    """Whether a connection of one's own can be had beside the session's (not with in-memory SQLite, whose
+    pool is one connection): see ``committed_read``."""
+    return not isinstance(db.engine.pool, SingletonThreadPool | StaticPool)
+
+
+@contextlib.contextmanager
+def committed_read() -> Iterator[Connection]:
+    """A pooled connection of its own for a short read of what is committed now, beside the session's
+    transaction (SQLite: a deferred one, which never waits for the writer the session may be). Only where
+    ``separate_connections()``."""
+    with reading(), db.engine.connect() as connection:
+        yield connection
 
 
 def _begin_immediate(connection: Any) -> None:

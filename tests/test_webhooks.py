@@ -24,6 +24,7 @@ from engagement.staff.members import create_member
 from engagement.staff.service import create_token
 from engagement.webhooks import delivery
 from tests.factories import make_site, post
+from tests.sql import count_queries
 
 API = "/api/v1/moderation/sites/news/webhooks"
 
@@ -467,3 +468,23 @@ def test_worker_flush_makes_what_waits_for_a_retry_due_then_watches(
     assert watched == [5.0]
     assert _deliveries()[0].next_attempt_at == clock()
     assert db.session.get(OutboxMessage, message.id).next_attempt_at == clock()
+
+
+def test_a_post_reads_the_sites_endpoints_once_per_change_not_once_per_post(client, admin, receiver):
+    """Every post asks which endpoints want it, in the middle of its write: the answer is read on a
+    connection of its own, so the process keeps it, and an endpoint registered or disabled afterwards is
+    seen by the very next post."""
+    post(client, body="Warms the cache.")
+    with count_queries() as statements:
+        post(client, body="Finds no endpoint, without asking.")
+    assert not [s for s in statements if "webhook_endpoints" in s]
+    assert _deliveries() == []
+
+    endpoint = _register(client, admin, receiver.url, events=["comment.created"])
+    post(client, body="Delivered to the new endpoint.")
+    assert [d.event_type for d in _deliveries()] == ["comment.created"]
+
+    disabled = client.patch(f"{API}/{endpoint['endpoint']['id']}", json={"enabled": False}, headers=admin)
+    assert disabled.status_code == 200, disabled.get_json()
+    post(client, body="Nobody wants this one.")
+    assert len(_deliveries()) == 1
