@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from flask import Response, current_app
@@ -52,6 +52,9 @@ class Answer:
     description: str | None
     # The instance a value is dumped with (None unless the content is a schema).
     dumper: Schema | None
+    # The view answers the schema's shape already (a presenter built it to the last string): encoded as it
+    # is, not dumped again. The schema still declares it; a test holds the two equal.
+    presented: bool = False
 
 
 @dataclass
@@ -77,7 +80,9 @@ class Declaration:
         declared = self.responses.get(status)  # type: ignore[arg-type]
         if declared is None:
             raise LookupError(f"status {status} is not declared (declared: {sorted(self.responses)})")
-        if declared.dumper is not None:
+        if declared.presented:
+            response = current_app.json.response(result)
+        elif declared.dumper is not None:
             response = current_app.json.response(declared.dumper.dump(result))
         elif isinstance(declared.content, str):
             response = Response(result, mimetype=declared.content)
@@ -147,13 +152,16 @@ def arguments(schema: type[Schema], *, location: Location = "json") -> Callable[
     return lambda view: _declared(view, lambda declaration: declaration.arguments.insert(0, argument))
 
 
-def response(status: int, content: Content = None, *, description: str | None = None) -> Callable[[F], F]:
+def response(
+    status: int, content: Content = None, *, description: str | None = None, presented: bool = False
+) -> Callable[[F], F]:
     """The answer to a plain value the view returns: dumped with ``content`` (a schema), as that media
-    type's body, or empty (None)."""
+    type's body, or empty (None). ``presented``: the value is the schema's dump already (a big answer whose
+    presenter builds every string; dumping it again cost more than reading it), sent as it is."""
 
     def record(declaration: Declaration) -> None:
         declaration.status = status
-        declaration.responses[status] = _answer(content, description)
+        declaration.responses[status] = replace(_answer(content, description), presented=presented)
 
     return lambda view: _declared(view, record)
 

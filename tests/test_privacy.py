@@ -21,6 +21,7 @@ from engagement.models import (
     Subscriber,
     Thread,
 )
+from engagement.privacy.schemas import PersonSchema
 from engagement.staff.service import create_token
 from tests.factories import make_site, post
 from tests.sql import count_queries
@@ -103,6 +104,36 @@ def test_staff_find_every_comment_subscription_and_opt_in_of_an_address_case_bli
     assert found["comments"][0]["author"]["email"] == PERSON
     assert [(s["site"], s["target"]) for s in found["subscriptions"]] == [("news", "site")]
     assert [(r["site"], r["threads"]) for r in found["reply_notifications"]] == [("news", [THREAD])]
+
+
+def test_the_lookup_is_answered_exactly_as_its_schema_dumps_it(app, client, world):
+    """The staff lookup is sent as its presenter built it (dumping 500 comments again cost more than
+    reading them): it must be, to the last string, what PersonSchema would have dumped, reports included."""
+    for n in range(2):
+        reported = client.post(
+            f"/api/v1/sites/news/comments/{world['leaf']}/reports",
+            json={"reason": "abuse", "note": f"note {n}"},
+            headers={"X-Engagement-Reader": f"reader-{n:012d}"},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"},
+        )
+        assert reported.status_code == 200, reported.json
+    client.patch(f"/api/v1/moderation/comments/{world['sport']}", json={"status": "spam"}, headers=bearer())
+
+    answer = client.get(f"/api/v1/moderation/people?email={PERSON}", headers=bearer())
+
+    assert answer.status_code == 200
+    found = answer.json
+    # Everything but the comments is strings already, as the schema dumps it.
+    rest = {key: value for key, value in found.items() if key != "comments"}
+    assert PersonSchema(exclude=("comments",)).dump(found) == rest
+    leaf = next(c for c in found["comments"] if c["id"] == world["leaf"])
+    assert leaf["reports"]["open"] == 2
+    assert all(isinstance(r["created_at"], str) for r in leaf["reports"]["reports"])
+    # The same comment as the moderation queue shows it (dumped there): the two views cannot drift.
+    queue = client.get(f"/api/v1/moderation/comments?status=all&email={PERSON}", headers=bearer()).json
+    listed = {c["id"]: c for c in queue["items"]}
+    for comment in found["comments"]:
+        assert comment == listed[comment["id"]]
 
 
 def test_a_moderator_finds_only_what_is_in_its_sites(app, client, world):

@@ -41,7 +41,7 @@ def authenticate() -> None:
     errors=(403, 404),
 )
 @arguments(schemas.PersonQuery, location="query")
-@response(200, schemas.PersonSchema)
+@response(200, schemas.PersonSchema, presented=True)
 def find_person(args: dict[str, Any]) -> dict[str, Any]:
     return presenters.person(service.find_person(token=current_staff(), **args))
 

@@ -266,7 +266,8 @@ def _comments_of(email: str, site_ids: list[int] | None, sso_id: str | None = No
         return []
     query = (
         select(Comment)
-        .options(joinedload(Comment.thread).joinedload(Thread.site))
+        # The site once (its JSON columns decoded once), not joined to each of hundreds of rows.
+        .options(joinedload(Comment.thread).selectinload(Thread.site))
         .where(or_(*authored))
         .order_by(Comment.created_at, Comment.id)
     )
