@@ -61,7 +61,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from engagement.database import host_file_path
+from engagement.database import host_file_path, snapshot_is_current
 from engagement.extensions import db
 from engagement.models import Ban, Site, SsoKey, Thread, WebhookEndpoint
 
@@ -399,23 +399,13 @@ class _BoundedEntries(Generic[E]):
 class StampedCache(_BoundedEntries[_Entry[V]]):
     """A process's copies of values, each trusted while its key's stamp holds and its TTL runs."""
 
-    def get(self, key: str, load: Callable[[], V], *, reads_committed: bool = False) -> V:
-        """The value of ``key``, from this process when trustworthy, else ``load()`` (and kept).
+    def get(self, key: str, load: Callable[[], V]) -> V:
+        """The value of ``key``, from this process when trustworthy, else ``load()`` (and kept)."""
+        return self.get_many([key], lambda _missing: {key: load()})[key]
 
-        ``reads_committed``: ``load`` reads on a connection of its own (``committed_read``), so what it
-        loads is never older than the stamp read before it, even when the caller is in the middle of a
-        transaction: the value is kept then too (the rule below otherwise serves it without keeping it)."""
-        return self.get_many([key], lambda _missing: {key: load()}, reads_committed=reads_committed)[key]
-
-    def get_many(
-        self,
-        keys: Sequence[str],
-        load: Callable[[list[str]], dict[str, V]],
-        *,
-        reads_committed: bool = False,
-    ) -> dict[str, V]:
+    def get_many(self, keys: Sequence[str], load: Callable[[list[str]], dict[str, V]]) -> dict[str, V]:
         """Values of ``keys``; ``load(missing)`` must answer every key it is asked, in one go."""
-        storable = reads_committed or not _snapshot_may_predate_stamps()
+        storable = not _snapshot_may_predate_stamps()
         stamps = self._stamps.read(keys)
         now = self._monotonic()
         found: dict[str, V] = {}
@@ -478,14 +468,19 @@ class DependentCache(_BoundedEntries[_DependentEntry[V]]):
 
 
 def _snapshot_may_predate_stamps() -> bool:
-    """True when the app's session has a transaction open already. On SQLite its snapshot was taken by
-    its first query, so it may not hold a write whose touch came before the stamps read now: what it
-    loads would be stored under a newer stamp than its data. Such a value is served but not kept (at
-    most one more miss). PostgreSQL's READ COMMITTED snapshots each statement; the rule holds for both."""
+    """True when the app's session has a transaction open whose snapshot may be older than the stamps
+    read now: a SQLite read transaction, whose snapshot was taken by its first query, may not hold a write
+    whose touch came before the stamps read now, so what it loads would be stored under a newer stamp
+    than its data. Such a value is served but not kept (at most one more miss).
+
+    Not so for a SQLite transaction that holds the write lock (it saw every commit before it began, and
+    none can commit until it ends) nor on PostgreSQL (READ COMMITTED: each statement sees what was
+    committed before it began, so after the stamps were read): what they load is kept. Writes ask for
+    cached values in the middle of their transaction (a post asks which webhook endpoints want it)."""
     if not has_app_context():
         return False
     registry = db.session.registry
-    return registry.has() and registry().in_transaction()
+    return registry.has() and registry().in_transaction() and not snapshot_is_current()
 
 
 class _Caches:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import sqlite3
 import time
@@ -13,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import ARRAY, Connection, Engine, Integer, any_, event, false, func, literal, select, text
+from sqlalchemy import ARRAY, Engine, Integer, any_, event, false, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlalchemy.sql.dml import Insert
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -124,11 +124,28 @@ def _configure_sqlite(engine: Engine) -> None:
         # deferred so they never wait for writers (WAL).
         if _READING.get() or (has_request_context() and request.method in _READ_METHODS):
             connection.exec_driver_sql("BEGIN")
+            connection.info[WRITE_LOCKED] = False
         else:
             _begin_immediate(connection)
+            connection.info[WRITE_LOCKED] = True
 
 
 _READING: contextvars.ContextVar[bool] = contextvars.ContextVar("engagement_reading", default=False)
+# On a SQLite connection's info: whether its transaction holds the write lock (began IMMEDIATE). Such a
+# transaction saw every commit made before it and no other can commit until it ends (engagement.caching).
+WRITE_LOCKED = "engagement_write_locked"
+
+
+def snapshot_is_current() -> bool:
+    """Whether everything committed before now is visible to the session's open transaction, and will be to
+    its next statement: PostgreSQL (READ COMMITTED, each statement sees what was committed before it
+    began), or a SQLite transaction that holds the write lock. A SQLite read transaction's snapshot is
+    as old as its first read."""
+    session = db.session()
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return True
+    return bool(connection.info.get(WRITE_LOCKED))
 
 
 @contextlib.contextmanager
@@ -140,21 +157,6 @@ def reading(only: bool = True) -> Iterator[None]:
         yield
     finally:
         _READING.reset(token)
-
-
-def separate_connections() -> bool:
-    """Whether a connection of one's own can be had beside the session's (not with in-memory SQLite, whose
-    pool is one connection): see ``committed_read``."""
-    return not isinstance(db.engine.pool, SingletonThreadPool | StaticPool)
-
-
-@contextlib.contextmanager
-def committed_read() -> Iterator[Connection]:
-    """A pooled connection of its own for a short read of what is committed now, beside the session's
-    transaction (SQLite: a deferred one, which never waits for the writer the session may be). Only where
-    ``separate_connections()``."""
-    with reading(), db.engine.connect() as connection:
-        yield connection
 
 
 def _begin_immediate(connection: Any) -> None:
@@ -225,11 +227,41 @@ def insert_or_update(
 def insert_if_absent(table: Any, values: dict[str, Any], *, conflict_columns: list[str]) -> bool:
     """Insert a row unless one with the same key exists; True when this call inserted it.
 
-    Uses RETURNING rather than rowcount, which psycopg reports as -1 for some statement forms.
+    Uses RETURNING rather than rowcount, which psycopg reports as -1 for some statement forms. The
+    statement is built once per table and its values sent as parameters: building it anew each time cost
+    more than running it (a like, a follow, a report run it on every request).
     """
-    statement = insert_ignoring_conflicts(table, values, conflict_columns=conflict_columns)
-    first_key = table.c[conflict_columns[0]]
-    return db.session.execute(statement.returning(first_key)).first() is not None
+    statement = _absent_insert(db.engine.dialect.name, table, tuple(conflict_columns))
+    return db.session.execute(statement, values).first() is not None
+
+
+def upsert(
+    table: Any, values: dict[str, Any], *, conflict_columns: list[str], update_columns: list[str]
+) -> None:
+    """Execute ``insert_or_update`` of one row, the statement built once per table and columns."""
+    statement = _upsert(db.engine.dialect.name, table, tuple(conflict_columns), tuple(update_columns))
+    db.session.execute(statement, values)
+
+
+@functools.lru_cache(maxsize=256)
+def _absent_insert(dialect: str, table: Any, conflict_columns: tuple[str, ...]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(table.c[conflict_columns[0]])
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert(
+    dialect: str, table: Any, conflict_columns: tuple[str, ...], update_columns: tuple[str, ...]
+) -> Insert:
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(conflict_columns),
+        set_={column: statement.excluded[column] for column in update_columns},
+    )
 
 
 def realign_id_sequence(table: Any, *, at_least: int = 1) -> None:

@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, and_, delete, func, select, update
+from sqlalchemy import Integer, Row, and_, bindparam, delete, func, select, update
 
 from engagement import caching, clock, events
 from engagement.clock import isoformat_z
 from engagement.counters.numbers import compact
 from engagement.counters.schemas import EngagementSchema
-from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update
+from engagement.database import insert_if_absent, insert_ignoring_conflicts, insert_or_update, upsert
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
 from engagement.http import content_etag
@@ -170,7 +170,7 @@ def _read_counters(
 ) -> tuple[dict[str, CounterState], datetime | None]:
     """Every kind's counter of ``target`` (zeros for one without a row) and when the next of its sources
     goes stale (None: none will without a write)."""
-    counters = {c.kind: c for c in db.session.scalars(_counters_of(site, target))}
+    counters = {c.kind: c for c in db.session.scalars(_COUNTERS_OF, {"site_id": site.id, "target": target})}
     sources: dict[int, list[CounterSource]] = {}
     if counters:
         query = select(CounterSource).where(CounterSource.counter_id.in_([c.id for c in counters.values()]))
@@ -208,7 +208,7 @@ def set_reader_action(
             conflict_columns=["counter_id", "reader_hash"],
         )
     else:
-        counter_id = db.session.scalar(_counters_of(site, target, kind).with_only_columns(Counter.id))
+        counter_id = db.session.scalar(_FIND_COUNTER, {"site_id": site.id, "target": target, "kind": kind})
         if counter_id is not None:
             deleted = db.session.execute(
                 delete(CounterReaderAction).where(
@@ -217,7 +217,7 @@ def set_reader_action(
             )
             changed = deleted.rowcount == 1
     if changed:
-        _apply_change(counter_id, now, native_count=Counter.native_count + (1 if active else -1))
+        _apply_change(counter_id, now, native_delta=1 if active else -1)
         caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     state = get_engagement(site=site, target=target, reader=reader)  # read in the same transaction
     if changed:
@@ -234,7 +234,7 @@ def change_native_subscribers(*, site: SiteRef, target: str, delta: int) -> None
     """
     now = clock.now()
     counter_id = ensure_counter(site, target, CounterKind.SUBSCRIBERS, now)
-    _apply_change(counter_id, now, native_count=Counter.native_count + delta)
+    _apply_change(counter_id, now, native_delta=delta)
     caching.touch_after_commit([caching.counter_key(site.slug, target, CounterKind.SUBSCRIBERS.value)])
     _announce(site, target, CounterKind.SUBSCRIBERS, None)
 
@@ -292,7 +292,7 @@ def push_external_count(
             .where(CounterSource.counter_id == counter_id)
             .scalar_subquery()
         )
-        _apply_change(counter_id, now, external_count=total)
+        _apply_change(counter_id, now, external=total)
         caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     state = get_engagement(site=site, target=target, reader=None).counters[kind.value]
     if changed:
@@ -318,7 +318,7 @@ def remove_external_source(
         .where(CounterSource.counter_id == counter_id)
         .scalar_subquery()
     )
-    _apply_change(counter_id, clock.now(), external_count=total)
+    _apply_change(counter_id, clock.now(), external=total)
     caching.touch_after_commit([caching.counter_key(site.slug, target, kind.value)])
     _announce(site, target, kind, None)
 
@@ -422,10 +422,10 @@ def ensure_counter(
     site: SiteRef, target: str, kind: CounterKind, now: datetime, *, lock: bool = False
 ) -> int:
     """The counter's id, creating its row if needed; safe when two requests create it at once."""
-    find = _counters_of(site, target, kind).with_only_columns(Counter.id)
-    if lock:  # PostgreSQL: serialise pushes to one counter; SQLite writers are serialised already
-        find = find.with_for_update()
-    counter_id = db.session.scalar(find)
+    # PostgreSQL: serialise pushes to one counter; SQLite writers are serialised already
+    find = _FIND_COUNTER.with_for_update() if lock else _FIND_COUNTER
+    key = {"site_id": site.id, "target": target, "kind": kind}
+    counter_id = db.session.scalar(find, key)
     if counter_id is None:
         db.session.execute(
             insert_ignoring_conflicts(
@@ -434,34 +434,59 @@ def ensure_counter(
                 conflict_columns=["site_id", "target", "kind"],
             )
         )
-        counter_id = db.session.scalar(find)
+        counter_id = db.session.scalar(find, key)
     return counter_id
 
 
-def _apply_change(counter_id: int, now: datetime, **values: Any) -> None:
-    """Update the counter in SQL (no read-modify-write) and record its new value as today's history.
+# Built once: a follow or a like runs them on every request, and building a statement cost more than
+# running it. Values go as parameters.
+_CHANGE_NATIVE = (
+    update(Counter.__table__)
+    .where(Counter.id == bindparam("counter_id"))
+    .values(
+        updated_at=bindparam("now"), native_count=Counter.native_count + bindparam("delta", type_=Integer)
+    )
+    .returning(Counter.native_count, Counter.external_count)
+)
+_FIND_COUNTER = select(Counter.id).where(
+    Counter.site_id == bindparam("site_id"),
+    Counter.target == bindparam("target"),
+    Counter.kind == bindparam("kind"),
+)
+_COUNTERS_OF = select(Counter).where(
+    Counter.site_id == bindparam("site_id"), Counter.target == bindparam("target")
+)
+
+
+def _apply_change(counter_id: int, now: datetime, *, native_delta: int = 0, external: Any = None) -> None:
+    """Move the counter's native count by ``native_delta`` (or set its external count) in SQL, no
+    read-modify-write, and record its new value as today's history.
 
     The UPDATE locks the counter's row until commit, so history rows are written in commit order.
     """
-    native, external = db.session.execute(
-        update(Counter.__table__)
-        .where(Counter.id == counter_id)
-        .values(updated_at=now, **values)
-        .returning(Counter.native_count, Counter.external_count)
-    ).one()
-    db.session.execute(
-        insert_or_update(
-            CounterHistory.__table__,
-            {
-                "counter_id": counter_id,
-                "day": now.date(),
-                "count": native + external,
-                "native": native,
-                "external": external,
-            },
-            conflict_columns=["counter_id", "day"],
-            update_columns=["count", "native", "external"],
+    if external is None:
+        changed = db.session.execute(
+            _CHANGE_NATIVE, {"counter_id": counter_id, "now": now, "delta": native_delta}
         )
+    else:  # a push or a feed: ``external`` may be SQL (the sum of the counter's sources)
+        changed = db.session.execute(
+            update(Counter.__table__)
+            .where(Counter.id == counter_id)
+            .values(updated_at=now, external_count=external)
+            .returning(Counter.native_count, Counter.external_count)
+        )
+    native, external_count = changed.one()
+    upsert(
+        CounterHistory.__table__,
+        {
+            "counter_id": counter_id,
+            "day": now.date(),
+            "count": native + external_count,
+            "native": native,
+            "external": external_count,
+        },
+        conflict_columns=["counter_id", "day"],
+        update_columns=["count", "native", "external"],
     )
 
 

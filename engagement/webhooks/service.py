@@ -16,19 +16,18 @@ import ipaddress
 import json
 import secrets
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Row, delete, event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from engagement import audit, caching, clock
 from engagement.clock import isoformat_z
-from engagement.database import committed_read, separate_connections
 from engagement.encryption import decrypt_secret, encrypt_secret
 from engagement.errors import NotFound, UnprocessableValue
 from engagement.extensions import db
@@ -133,24 +132,15 @@ def _forget_routes(session: Session, transaction: SessionTransaction) -> None:
 
 
 def _cached_routes(site_id: int) -> tuple[EndpointRoute, ...]:
-    # Every caller is in the middle of a write (a post, a decision): read on a connection of its own, or
-    # the cache could never keep what it read, and every post would ask the database again.
-    separate = separate_connections()
-
     def load() -> tuple[EndpointRoute, ...]:
-        query = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-            WebhookEndpoint.site_id == site_id, WebhookEndpoint.enabled.is_(True)
+        rows = db.session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                WebhookEndpoint.site_id == site_id, WebhookEndpoint.enabled.is_(True)
+            )
         )
-        if not separate:
-            return _as_routes(db.session.execute(query))
-        with committed_read() as connection:
-            return _as_routes(connection.execute(query))
+        return tuple(EndpointRoute(id=row.id, events=frozenset(row.events or ())) for row in rows)
 
-    return caching.cache("webhooks").get(caching.webhooks_key(site_id), load, reads_committed=separate)
-
-
-def _as_routes(rows: Iterable[Row[Any]]) -> tuple[EndpointRoute, ...]:
-    return tuple(EndpointRoute(id=row.id, events=frozenset(row.events or ())) for row in rows)
+    return caching.cache("webhooks").get(caching.webhooks_key(site_id), load)
 
 
 # --- endpoints ----------------------------------------------------------------------------------------
