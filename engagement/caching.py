@@ -418,9 +418,10 @@ class StampedCache(_BoundedEntries[_Entry[V]]):
                 missing[key] = stamp
         if missing:
             loaded = load(list(missing))
+            changed = _changed_in_this_transaction() if storable else set()
             for key, stamp in missing.items():
                 found[key] = loaded[key]
-                if stamp is not None and storable:
+                if stamp is not None and storable and key not in changed:
                     self._store(key, _Entry(stamp, now + self._ttl, loaded[key]))
         return found
 
@@ -462,7 +463,7 @@ class DependentCache(_BoundedEntries[_DependentEntry[V]]):
         storable = not _snapshot_may_predate_stamps()
         stamps = tuple(self._stamps.read(keys))
         value = build()
-        if storable and None not in stamps:
+        if storable and None not in stamps and not _changed_in_this_transaction().intersection(keys):
             self._store(key, _DependentEntry(keys, stamps, self._monotonic() + self._ttl, value))
         return value
 
@@ -475,12 +476,23 @@ def _snapshot_may_predate_stamps() -> bool:
 
     Not so for a SQLite transaction that holds the write lock (it saw every commit before it began, and
     none can commit until it ends) nor on PostgreSQL (READ COMMITTED: each statement sees what was
-    committed before it began, so after the stamps were read): what they load is kept. Writes ask for
-    cached values in the middle of their transaction (a post asks which webhook endpoints want it)."""
+    committed before it began, so after the stamps were read): what they load is kept, unless the
+    transaction changed it itself (``_changed_in_this_transaction``). Writes ask for cached values in the
+    middle of their transaction (a post asks which webhook endpoints want it)."""
     if not has_app_context():
         return False
     registry = db.session.registry
     return registry.has() and registry().in_transaction() and not snapshot_is_current()
+
+
+def _changed_in_this_transaction() -> set[str]:
+    """The keys the open transaction will touch when it commits (its writes so far, flushed ones included:
+    read after the load, whose autoflush may add some). What a write transaction loads holds its own
+    uncommitted changes; a value of one of these keys is served but not kept, so a rollback leaves no
+    trace of them in the cache."""
+    if not has_app_context() or not db.session.registry.has():
+        return set()
+    return db.session.info.get(_PENDING, set())
 
 
 class _Caches:

@@ -22,7 +22,7 @@ from engagement.extensions import db
 from engagement.models import DeliveryStatus, OutboxMessage, StaffRole, WebhookDelivery, WebhookEndpoint
 from engagement.staff.members import create_member
 from engagement.staff.service import create_token
-from engagement.webhooks import delivery
+from engagement.webhooks import delivery, service
 from tests.factories import make_site, post
 from tests.sql import count_queries
 
@@ -488,3 +488,21 @@ def test_a_post_reads_the_sites_endpoints_once_per_change_not_once_per_post(clie
     assert disabled.status_code == 200, disabled.get_json()
     post(client, body="Nobody wants this one.")
     assert len(_deliveries()) == 1
+
+
+def test_what_a_rolled_back_write_saw_of_its_own_change_is_not_kept(app, client, admin, receiver):
+    """A write transaction sees its own uncommitted changes: routes it loads after changing an endpoint
+    must not outlive it. Disabled, looked up, rolled back: the next post is still delivered."""
+    _register(client, admin, receiver.url, events=["comment.created"])
+    site_id = db.session.scalar(select(WebhookEndpoint.site_id))
+    db.session.remove()
+
+    endpoint = db.session.scalar(select(WebhookEndpoint))
+    endpoint.enabled = False
+    db.session.flush()
+    assert service._routes(site_id) == ()  # its own change, seen inside the transaction
+    db.session.rollback()
+    db.session.remove()
+
+    post(client, body="Still delivered.")
+    assert [d.event_type for d in _deliveries()] == ["comment.created"]
