@@ -31,8 +31,11 @@ run: $(BIN)/.installed
 	@$(BIN)/flask engagement sign-in-link admin@demo.example
 	WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} $(BIN)/gunicorn -c gunicorn.conf.py
 
+# One pytest-xdist worker per core (TEST_WORKERS=0: one process): every test has its own database, each
+# worker its own Redis database (tests/services.py), so they run side by side.
+TEST_WORKERS ?= auto
 test: $(BIN)/.installed node_modules/.installed lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed node_modules/.installed
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.parse
 
 import pytest
 
@@ -44,7 +45,7 @@ def redis_url() -> str:
     """A reachable Redis URL (a database of its own, flushed by the tests that use it), or skip/fail."""
     import redis
 
-    url = os.environ.get("ENGAGEMENT_TEST_REDIS_URL") or DEFAULT_REDIS
+    url = _own_database(os.environ.get("ENGAGEMENT_TEST_REDIS_URL") or DEFAULT_REDIS)
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.ping()
@@ -53,6 +54,21 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+def _own_database(url: str) -> str:
+    """The Redis database of this test process: the configured one, counted down by the pytest-xdist
+    worker's number (gw0 keeps it, gw1 takes the one below, ...), so two workers never flush each
+    other's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    offset = int(worker.removeprefix("gw") or 0)
+    if not offset:
+        return url
+    parsed = urllib.parse.urlsplit(url)
+    database = int(parsed.path.strip("/") or 0)
+    if offset > database:
+        pytest.fail(f"{url}: too few Redis databases below it for worker {worker}", pytrace=False)
+    return urllib.parse.urlunsplit(parsed._replace(path=f"/{database - offset}"))
 
 
 def chromium_path() -> str:

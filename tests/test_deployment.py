@@ -26,10 +26,10 @@ def test_make_run_uses_the_same_gunicorn_config():
     assert "gunicorn -c gunicorn.conf.py" in (ROOT / "Makefile").read_text()
 
 
-def test_gunicorn_config_binds_from_the_environment(monkeypatch):
+def test_gunicorn_config_binds_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("ENGAGEMENT_BIND", "0.0.0.0:9999")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp/engagement-metrics-test")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:9999"
     assert config["workers"] == 3
@@ -37,9 +37,9 @@ def test_gunicorn_config_binds_from_the_environment(monkeypatch):
     assert config["forwarded_allow_ips"] == ""
 
 
-def test_gunicorn_trusts_forwarded_headers_only_with_trusted_proxies(monkeypatch):
+def test_gunicorn_trusts_forwarded_headers_only_with_trusted_proxies(monkeypatch, tmp_path):
     monkeypatch.setenv("ENGAGEMENT_TRUSTED_PROXIES", "1")
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/tmp/engagement-metrics-test")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["forwarded_allow_ips"] == "*"
 
 
