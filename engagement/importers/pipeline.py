@@ -35,11 +35,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import aliased
 
 from engagement import clock, threads
-from engagement.database import insert_ignoring_conflicts, realign_id_sequence, reserve_ids
+from engagement.database import insert_ignoring_conflicts, insert_rows, realign_id_sequence, reserve_ids
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
 from engagement.models.comments import SOURCE_ID_LENGTH
@@ -550,8 +550,7 @@ class ImportPipeline:
                 {"comment_id": ids[index], "reader_hash": reader, "created_at": at}
                 for reader, at in comment.liked_by
             )
-        if inserts:
-            db.session.execute(insert(_COMMENTS), [row for _, row in inserts])
+        insert_rows(_COMMENTS, [row for _, row in inserts])
         if likes:
             statement = insert_ignoring_conflicts(
                 CommentLike.__table__, {}, conflict_columns=["comment_id", "reader_hash"]
