@@ -7,7 +7,7 @@ the comments (50,000 of a million), 193,000 authors (some writing their address 
 with 500 comments, 1,000 pending comments for a bulk approve, 60,000 subscribers and two years of daily
 history for 91 counters. Rows are inserted in bulk through SQLAlchemy Core with the models' own column
 types, so the service reads exactly what it would have written; the full-text index fills itself (its
-triggers on SQLite, a generated column on PostgreSQL).
+triggers on both databases: FTS5 on SQLite, the comment_search table on PostgreSQL).
 
 Each path is then requested in process through the Flask test client (no network, no gunicorn): one
 warm-up, then the median of ``runs`` sequential requests, with the SQL statements of one request
