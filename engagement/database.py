@@ -248,13 +248,14 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def among(column: Any, ids: Collection[int]) -> Any:
-    """``column IN ids``, on PostgreSQL as one array parameter: a thousand parameters cost more to send
-    and plan than a bulk decision's own work. Nothing matches an empty collection."""
+def among(column: Any, ids: Collection[Any], element: Any = Integer) -> Any:
+    """``column IN ids``, on PostgreSQL as one array parameter (of ``element``s: ids by default): a
+    thousand parameters cost more to send and plan than a bulk decision's own work, and an import asks
+    hundreds of such lists. Nothing matches an empty collection."""
     if not ids:
         return false()
     if db.engine.dialect.name == "postgresql":
-        return column == any_(literal(list(ids), ARRAY(Integer)))
+        return column == any_(literal(list(ids), ARRAY(element)))
     return column.in_(ids)
 
 

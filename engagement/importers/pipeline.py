@@ -35,11 +35,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import String, delete, exists, select, update
 from sqlalchemy.orm import aliased
 
 from engagement import clock, threads
-from engagement.database import insert_ignoring_conflicts, insert_rows, realign_id_sequence, reserve_ids
+from engagement.database import (
+    among,
+    insert_ignoring_conflicts,
+    insert_rows,
+    realign_id_sequence,
+    reserve_ids,
+)
 from engagement.extensions import db
 from engagement.models import Comment, CommentLike, CommentStatus, Site, Thread
 from engagement.models.comments import SOURCE_ID_LENGTH
@@ -383,7 +389,9 @@ class ImportPipeline:
         ids: dict[str, int] = {}
         for chunk in _chunks(sorted(set(keys)), BATCH_SIZE):
             for row in db.session.execute(
-                select(*_THREAD_COLUMNS).where(Thread.site_id == self.site.id, Thread.key.in_(chunk))
+                select(*_THREAD_COLUMNS).where(
+                    Thread.site_id == self.site.id, among(Thread.key, chunk, String)
+                )
             ).mappings():
                 ids[row["key"]] = row["id"]
                 rows[row["key"]] = {name: row[name] for name in _THREAD_FIELDS}
@@ -622,7 +630,7 @@ class ImportPipeline:
             rows = db.session.execute(
                 select(
                     Comment.id, Comment.site_id, Comment.source, Comment.thread_id, Comment.created_at
-                ).where(Comment.id.in_(chunk))
+                ).where(among(Comment.id, chunk))
             )
             for comment_id, site_id, source, thread_id, created_at in rows:
                 taken.add(comment_id)
@@ -657,7 +665,9 @@ class ImportPipeline:
         """(id, thread id, source id) of the site's comments with these ids of one source."""
         return db.session.execute(
             select(Comment.id, Comment.thread_id, Comment.source_id).where(
-                Comment.site_id == self.site.id, Comment.source == source, Comment.source_id.in_(source_ids)
+                Comment.site_id == self.site.id,
+                Comment.source == source,
+                among(Comment.source_id, source_ids, String),
             )
         ).tuples()
 
@@ -786,7 +796,7 @@ class ImportPipeline:
             for chunk in _chunks(by_depth[depth], BATCH_SIZE):
                 db.session.execute(
                     delete(Comment).where(
-                        Comment.id.in_(chunk), ~exists().where(reply.parent_id == Comment.id)
+                        among(Comment.id, chunk), ~exists().where(reply.parent_id == Comment.id)
                     )
                 )
 
