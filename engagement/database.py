@@ -67,8 +67,9 @@ _POLL_INTERVAL = 0.00025
 
 def host_file_path(app: Flask, *, suffix: str, instance_name: str) -> Path | None:
     """Where the processes of this host share a file about the app's database: beside a SQLite file
-    (``news.db`` + ``suffix``), else ``instance/<instance_name>-<digest>``, one per database (the digest
-    of its URL without the password); None for an in-memory SQLite database, which no process shares."""
+    (``news.db`` + ``suffix``, where SQLite keeps its ``-wal`` and ``-shm``), else
+    ``instance/<instance_name>-<digest>``, one per database (the digest of its URL without the password);
+    None for an in-memory SQLite database, which no process shares."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
@@ -77,7 +78,9 @@ def host_file_path(app: Flask, *, suffix: str, instance_name: str) -> Path | Non
             database = "" if in_memory else database[len("file:") :].partition("?")[0]
         if not database or database == ":memory:" or database.startswith(":memory:"):
             return None
-        return Path(database).with_name(Path(database).name + suffix)
+        # A relative path is in the instance folder, where Flask-SQLAlchemy opens it (not the working one).
+        path = Path(app.instance_path) / database
+        return path.with_name(path.name + suffix)
     digest = sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
     return Path(app.instance_path) / f"{instance_name}-{digest}"
 

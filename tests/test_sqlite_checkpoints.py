@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -88,3 +89,19 @@ def test_the_frames_read_from_the_wal_index_are_the_ones_sqlite_reports(app, dat
         other.close()
     assert (busy, waiting) == (0, frames) and frames > 0
     assert copied == frames and _not_copied_back(database_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///news.db", "/srv/engagement/instance/news.db-shm"),  # Flask-SQLAlchemy: the instance's
+        ("sqlite:///data/news.db", "/srv/engagement/instance/data/news.db-shm"),
+        ("sqlite:////var/lib/news.db", "/var/lib/news.db-shm"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+    ],
+)
+def test_the_files_beside_a_database_are_where_it_is_opened(url, expected):
+    app = SimpleNamespace(config={"SQLALCHEMY_DATABASE_URI": url}, instance_path="/srv/engagement/instance")
+    found = database.host_file_path(app, suffix="-shm", instance_name="unused")  # type: ignore[arg-type]
+    assert found == (None if expected is None else Path(expected))
