@@ -262,33 +262,37 @@ def among(column: Any, ids: Collection[Any], element: Any = Integer) -> Any:
     return column.in_(ids)
 
 
-def insert_ignoring_conflicts(table: Any, values: dict[str, Any], *, conflict_columns: list[str]) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for the running dialect (both support it natively)."""
-    dialect = db.engine.dialect.name
+def _insert(dialect: str, table: Any) -> Any:
+    """The dialect's own INSERT, which knows ON CONFLICT (both databases support it natively)."""
     if dialect == "postgresql":
-        return (
-            postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-        )
+        return postgresql.insert(table)
     if dialect == "sqlite":
-        return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+        return sqlite.insert(table)
     raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+def _on_conflict_update(
+    statement: Any, conflict_columns: Collection[str], update_columns: Collection[str]
+) -> Any:
+    """``statement`` ... ON CONFLICT (...) DO UPDATE setting ``update_columns`` to the inserted values."""
+    return statement.on_conflict_do_update(
+        index_elements=list(conflict_columns),
+        set_={column: statement.excluded[column] for column in update_columns},
+    )
+
+
+def insert_ignoring_conflicts(table: Any, values: dict[str, Any], *, conflict_columns: list[str]) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the running dialect."""
+    statement = _insert(db.engine.dialect.name, table).values(**values)
+    return statement.on_conflict_do_nothing(index_elements=conflict_columns)
 
 
 def insert_or_update(
     table: Any, values: dict[str, Any], *, conflict_columns: list[str], update_columns: list[str]
 ) -> Insert:
     """``INSERT ... ON CONFLICT (...) DO UPDATE`` setting ``update_columns`` to the inserted values."""
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(**values)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values)
-    else:
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    return statement.on_conflict_do_update(
-        index_elements=conflict_columns,
-        set_={column: statement.excluded[column] for column in update_columns},
-    )
+    statement = _insert(db.engine.dialect.name, table).values(**values)
+    return _on_conflict_update(statement, conflict_columns, update_columns)
 
 
 def insert_rows(table: Any, rows: list[dict[str, Any]]) -> None:
@@ -352,9 +356,8 @@ def upsert(
 
 @functools.lru_cache(maxsize=256)
 def _absent_insert(dialect: str, table: Any, conflict_columns: tuple[str, ...]) -> Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(table)
+        _insert(dialect, table)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c[conflict_columns[0]])
     )
@@ -364,11 +367,7 @@ def _absent_insert(dialect: str, table: Any, conflict_columns: tuple[str, ...]) 
 def _upsert(
     dialect: str, table: Any, conflict_columns: tuple[str, ...], update_columns: tuple[str, ...]
 ) -> Insert:
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(conflict_columns),
-        set_={column: statement.excluded[column] for column in update_columns},
-    )
+    return _on_conflict_update(_insert(dialect, table), conflict_columns, update_columns)
 
 
 def realign_id_sequence(table: Any, *, at_least: int = 1) -> None:
