@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from engagement import caching
 from engagement.api import STAFF_SECURITY, alt_response, arguments, doc, response
 from engagement.cors import current_site, enable_site_cors
-from engagement.counters import service
+from engagement.counters import presenters, service
 from engagement.counters.badges import MIN_CACHE_SECONDS, endpoint_json, render_svg
 from engagement.counters.schemas import (
     BadgeEndpointSchema,
@@ -69,11 +69,9 @@ def _read_limit() -> Any:
     errors=(400, 404),
 )
 @arguments(TargetQuery, location="query")
-@response(200, EngagementSchema)
+@response(200, EngagementSchema, presented=True)
 @alt_response(304)
-def get_engagement(
-    args: dict[str, Any], site: str
-) -> Response | tuple[service.Engagement, int, dict[str, str]]:
+def get_engagement(args: dict[str, Any], site: str) -> Response | tuple[dict[str, Any], int, dict[str, str]]:
     snapshot, target, reader = current_site(), args["target"], optional_reader()
     shared = service.shared_engagement(site=snapshot, target=target)
     if reader is not None:
@@ -83,7 +81,11 @@ def get_engagement(
             counters=shared.counters,
             reader=service.reader_state(site=snapshot, target=target, reader=reader),
         )
-        return state, 200, {"Cache-Control": "private, no-cache", "Vary": READER_HEADER}
+        return (
+            presenters.engagement(state),
+            200,
+            {"Cache-Control": "private, no-cache", "Vary": READER_HEADER},
+        )
     answer = conditional(
         shared.etag, shared.body, mimetype="application/json", cache_control="public, no-cache"
     )
@@ -136,7 +138,7 @@ def _reader_action(summary: str) -> Callable[[Any], Any]:
     """The declaration both reader actions share: the target in the query, the reader in a header."""
 
     def declare(view: Any) -> Any:
-        view = response(200, EngagementSchema)(arguments(TargetQuery, location="query")(view))
+        view = response(200, EngagementSchema, presented=True)(arguments(TargetQuery, location="query")(view))
         return doc(summary, tags=TAGS, headers=_READER_REQUIRED, errors=(400, 403, 404))(view)
 
     return declare
@@ -145,25 +147,26 @@ def _reader_action(summary: str) -> Callable[[Any], Any]:
 @public.post("/<kind>")
 @_reader_action_limit
 @_reader_action("Like (fans) or follow (followers); repeating is a no-op")
-def join_counter(args: dict[str, Any], site: str, kind: str) -> service.Engagement:
+def join_counter(args: dict[str, Any], site: str, kind: str) -> dict[str, Any]:
     return _set_reader_action(args, kind, active=True)
 
 
 @public.delete("/<kind>")
 @_reader_action_limit
 @_reader_action("Take back a like or follow; repeating is a no-op")
-def leave_counter(args: dict[str, Any], site: str, kind: str) -> service.Engagement:
+def leave_counter(args: dict[str, Any], site: str, kind: str) -> dict[str, Any]:
     return _set_reader_action(args, kind, active=False)
 
 
-def _set_reader_action(args: dict[str, Any], kind: str, *, active: bool) -> service.Engagement:
-    return service.set_reader_action(
+def _set_reader_action(args: dict[str, Any], kind: str, *, active: bool) -> dict[str, Any]:
+    state = service.set_reader_action(
         site=current_site(),
         kind=parse_kind(kind),
         target=args["target"],
         reader=required_reader(),
         active=active,
     )
+    return presenters.engagement(state)
 
 
 def _staff_site(slug: str) -> Site:

@@ -109,12 +109,13 @@ _ENGAGEMENT_SCHEMA = EngagementSchema()
 
 
 def get_engagement(*, site: SiteRef, target: str, reader: str | None) -> Engagement:
-    """Every kind's counter for ``target``, and which of them ``reader`` (a reader hash) has joined."""
-    counters = _read_counters(site, target, clock.now())[0]
+    """Every kind's counter for ``target``, and which of them ``reader`` (a reader hash) has joined: one
+    statement either way."""
+    counters, _, joined = _read_counters(site, target, clock.now(), reader=reader)
     return Engagement(
         target=target,
         counters=counters,
-        reader=None if reader is None else reader_state(site=site, target=target, reader=reader),
+        reader=None if joined is None else _reader_kinds(joined),
     )
 
 
@@ -139,7 +140,7 @@ def shared_engagement(*, site: SiteRef, target: str) -> SharedEngagement:
         return [caching.counter_key(site.slug, target, kind.value) for kind in CounterKind]
 
     def build() -> SharedEngagement:
-        counters, fresh_until = _read_counters(site, target, clock.now())
+        counters, fresh_until, _ = _read_counters(site, target, clock.now())
         body = _ENGAGEMENT_SCHEMA.dumps(Engagement(target=target, counters=counters, reader=None))
         encoded = f"{body}\n".encode()
         return SharedEngagement(content_etag(encoded), encoded, counters, fresh_until)
@@ -154,42 +155,43 @@ def shared_engagement(*, site: SiteRef, target: str) -> SharedEngagement:
 
 def reader_state(*, site: SiteRef, target: str, reader: str) -> dict[str, bool]:
     """Which of ``target``'s counters ``reader`` (a reader hash) has joined: one indexed query."""
-    joined = set(
-        db.session.scalars(
-            select(Counter.kind)
-            .join(CounterReaderAction, CounterReaderAction.counter_id == Counter.id)
-            .where(Counter.site_id == site.id, Counter.target == target)
-            .where(CounterReaderAction.reader_hash == reader)
-        )
-    )
+    joined = db.session.scalars(_JOINED_KINDS, {"site_id": site.id, "target": target, "reader": reader})
+    return _reader_kinds(set(joined))
+
+
+def _reader_kinds(joined: set[CounterKind]) -> dict[str, bool]:
     return {kind.value: kind in joined for kind in READER_ACTION_KINDS}
 
 
 def _read_counters(
-    site: SiteRef, target: str, now: datetime
-) -> tuple[dict[str, CounterState], datetime | None]:
-    """Every kind's counter of ``target`` (zeros for one without a row) and when the next of its sources
-    goes stale (None: none will without a write)."""
-    counters = {c.kind: c for c in db.session.scalars(_COUNTERS_OF, {"site_id": site.id, "target": target})}
-    sources: dict[int, list[CounterSource]] = {}
-    if counters:
-        query = select(CounterSource).where(CounterSource.counter_id.in_([c.id for c in counters.values()]))
-        for source in db.session.scalars(query.order_by(CounterSource.source)):
-            sources.setdefault(source.counter_id, []).append(source)
+    site: SiteRef, target: str, now: datetime, *, reader: str | None = None
+) -> tuple[dict[str, CounterState], datetime | None, set[CounterKind] | None]:
+    """Every kind's counter of ``target`` (zeros for one without a row), when the next of its sources
+    goes stale (None: none will without a write), and with ``reader`` the kinds that reader has joined
+    (else None). One statement: a counter's row once per source, read as plain rows (no ORM objects:
+    a follow answers with this, and loading objects cost more than the query)."""
     window = _stale_window(site)
-    states = {
-        kind.value: _state(counters[kind], sources.get(counters[kind].id, []), now, window)
-        if kind in counters
-        else _EMPTY
-        for kind in CounterKind
-    }
-    turns_stale = [
-        source.observed_at + window
-        for found in sources.values()
-        for source in found
-        if window is not None and source.observed_at + window >= now
-    ]
-    return states, min(turns_stale, default=None)
+    key = {"site_id": site.id, "target": target}
+    if reader is None:
+        rows = db.session.execute(_COUNTER_ROWS, key)
+    else:
+        rows = db.session.execute(_COUNTER_ROWS_WITH_READER, {**key, "reader": reader})
+    found: dict[CounterKind, tuple[Row[Any], list[SourceState]]] = {}
+    joined: set[CounterKind] = set()
+    turns_stale: list[datetime] = []
+    for row in rows:
+        _, sources = found.setdefault(row.kind, (row, []))
+        if reader is not None and row.joined:
+            joined.add(row.kind)
+        if row.source is None:
+            continue
+        sources.append(
+            SourceState(row.source, row.count, row.observed_at, _is_stale(row.observed_at, now, window))
+        )
+        if window is not None and row.observed_at + window >= now:
+            turns_stale.append(row.observed_at + window)
+    states = {kind.value: _state(*found[kind]) if kind in found else _EMPTY for kind in CounterKind}
+    return states, min(turns_stale, default=None), None if reader is None else joined
 
 
 def set_reader_action(
@@ -439,22 +441,46 @@ def ensure_counter(
 
 
 # Built once: a follow or a like runs them on every request, and building a statement cost more than
-# running it. Values go as parameters.
+# running it. Values go as parameters. Of table columns, not the models' attributes: plain rows, and none
+# of the ORM's work on an UPDATE or a result (a follow spent more there than in the statements).
+_COUNTERS, _SOURCES, _ACTIONS = Counter.__table__, CounterSource.__table__, CounterReaderAction.__table__
 _CHANGE_NATIVE = (
-    update(Counter.__table__)
-    .where(Counter.id == bindparam("counter_id"))
+    update(_COUNTERS)
+    .where(_COUNTERS.c.id == bindparam("counter_id"))
     .values(
-        updated_at=bindparam("now"), native_count=Counter.native_count + bindparam("delta", type_=Integer)
+        updated_at=bindparam("now"),
+        native_count=_COUNTERS.c.native_count + bindparam("delta", type_=Integer),
     )
-    .returning(Counter.native_count, Counter.external_count)
+    .returning(_COUNTERS.c.native_count, _COUNTERS.c.external_count)
 )
-_FIND_COUNTER = select(Counter.id).where(
-    Counter.site_id == bindparam("site_id"),
-    Counter.target == bindparam("target"),
-    Counter.kind == bindparam("kind"),
+_OF_TARGET = and_(_COUNTERS.c.site_id == bindparam("site_id"), _COUNTERS.c.target == bindparam("target"))
+_FIND_COUNTER = select(_COUNTERS.c.id).where(_OF_TARGET, _COUNTERS.c.kind == bindparam("kind"))
+# A target's counters, each once per source (or once with NULLs, without one), in source order.
+_COUNTER_ROWS = (
+    select(
+        _COUNTERS.c.kind,
+        _COUNTERS.c.native_count,
+        _COUNTERS.c.external_count,
+        _COUNTERS.c.updated_at,
+        _SOURCES.c.source,
+        _SOURCES.c.count,
+        _SOURCES.c.observed_at,
+    )
+    .select_from(_COUNTERS.outerjoin(_SOURCES, _SOURCES.c.counter_id == _COUNTERS.c.id))
+    .where(_OF_TARGET)
+    .order_by(_COUNTERS.c.kind, _SOURCES.c.source)
 )
-_COUNTERS_OF = select(Counter).where(
-    Counter.site_id == bindparam("site_id"), Counter.target == bindparam("target")
+# The same, and whether the reader has joined each (the action's primary key is counter and reader).
+_COUNTER_ROWS_WITH_READER = _COUNTER_ROWS.add_columns(
+    _ACTIONS.c.reader_hash.is_not(None).label("joined")
+).outerjoin(
+    _ACTIONS,
+    and_(_ACTIONS.c.counter_id == _COUNTERS.c.id, _ACTIONS.c.reader_hash == bindparam("reader")),
+)
+_JOINED_KINDS = (
+    select(_COUNTERS.c.kind)
+    .join(_ACTIONS, _ACTIONS.c.counter_id == _COUNTERS.c.id)
+    .where(_OF_TARGET, _ACTIONS.c.reader_hash == bindparam("reader"))
 )
 
 
@@ -525,17 +551,17 @@ def _stale_window(site: SiteRef) -> timedelta | None:
     return timedelta(hours=hours) if hours > 0 else None
 
 
-def _state(
-    counter: Counter, sources: list[CounterSource], now: datetime, window: timedelta | None
-) -> CounterState:
-    def is_stale(observed_at: datetime) -> bool:
-        return window is not None and now - observed_at > window
+def _is_stale(observed_at: datetime, now: datetime, window: timedelta | None) -> bool:
+    return window is not None and now - observed_at > window
 
-    newest = max((s.observed_at for s in sources), default=None)
+
+def _state(counter: Row[Any], sources: list[SourceState]) -> CounterState:
+    """A counter's state from its row and its sources' (in source order); stale when its newest is."""
+    newest = max(sources, key=lambda source: source.observed_at, default=None)
     return CounterState(
         native=counter.native_count,
         external=counter.external_count,
-        sources=[SourceState(s.source, s.count, s.observed_at, is_stale(s.observed_at)) for s in sources],
+        sources=sources,
         updated_at=counter.updated_at,
-        stale=newest is not None and is_stale(newest),
+        stale=newest is not None and newest.stale,
     )
