@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, delete, insert, select, update
+from sqlalchemy import Insert, Integer, bindparam, delete, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -340,17 +340,27 @@ def set_like(*, site: SiteRef, comment_id: int, reader: str, liked: bool) -> tup
         )
         delta = 1 if inserted else 0
     else:
-        removed = db.session.execute(
-            delete(CommentLike)
-            .where(CommentLike.comment_id == comment.id, CommentLike.reader_hash == reader)
-            .returning(CommentLike.comment_id)
-        ).first()
+        removed = db.session.execute(_UNLIKE, {"comment_id": comment.id, "reader": reader}).first()
         delta = -1 if removed else 0
+    likes = comment.likes  # read in this transaction
     if delta:
-        db.session.execute(
-            update(Comment).where(Comment.id == comment.id).values(likes=Comment.likes + delta)
-        )
+        likes = db.session.execute(_CHANGE_LIKES, {"comment_id": comment.id, "delta": delta}).scalar_one()
         threads.change_thread_counts(comment.thread_id)
-    likes = db.session.scalar(select(Comment.likes).where(Comment.id == comment.id))
     db.session.commit()
     return likes, liked
+
+
+# Built once, of table columns: one statement that moves the count and answers it, without the ORM's bulk
+# UPDATE path (its session synchronisation cost a like more than the statement).
+_CHANGE_LIKES = (
+    update(Comment.__table__)
+    .where(Comment.__table__.c.id == bindparam("comment_id"))
+    .values(likes=Comment.__table__.c.likes + bindparam("delta", type_=Integer))
+    .returning(Comment.__table__.c.likes)
+)
+_LIKES = CommentLike.__table__
+_UNLIKE = (
+    delete(_LIKES)
+    .where(_LIKES.c.comment_id == bindparam("comment_id"), _LIKES.c.reader_hash == bindparam("reader"))
+    .returning(_LIKES.c.comment_id)
+)

@@ -212,11 +212,7 @@ def set_reader_action(
     else:
         counter_id = db.session.scalar(_FIND_COUNTER, {"site_id": site.id, "target": target, "kind": kind})
         if counter_id is not None:
-            deleted = db.session.execute(
-                delete(CounterReaderAction).where(
-                    CounterReaderAction.counter_id == counter_id, CounterReaderAction.reader_hash == reader
-                )
-            )
+            deleted = db.session.execute(_LEAVE, {"counter_id": counter_id, "reader": reader})
             changed = deleted.rowcount == 1
     if changed:
         _apply_change(counter_id, now, native_delta=1 if active else -1)
@@ -476,6 +472,9 @@ _COUNTER_ROWS_WITH_READER = _COUNTER_ROWS.add_columns(
 ).outerjoin(
     _ACTIONS,
     and_(_ACTIONS.c.counter_id == _COUNTERS.c.id, _ACTIONS.c.reader_hash == bindparam("reader")),
+)
+_LEAVE = delete(_ACTIONS).where(
+    _ACTIONS.c.counter_id == bindparam("counter_id"), _ACTIONS.c.reader_hash == bindparam("reader")
 )
 _JOINED_KINDS = (
     select(_COUNTERS.c.kind)
