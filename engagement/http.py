@@ -222,9 +222,11 @@ def conditional(
     tag = etag + GZIP_SUFFIX if wants_gzip else etag
     current = client_has(etag) or (compressed is not None and client_has(etag + GZIP_SUFFIX))
     modified = body is not None and not current
-    response = (
-        Response(compressed if wants_gzip else body, mimetype=mimetype) if modified else Response(status=304)
-    )
+    # A 304 is of the same representation: with its media type, the after-request hooks treat it as they
+    # treat the 200 (a JSON answer's 304 is not given an HTML page's policy headers); werkzeug leaves the
+    # Content-Type header itself off a 304.
+    body_sent = compressed if wants_gzip else body
+    response = Response(body_sent if modified else None, status=200 if modified else 304, mimetype=mimetype)
     response.headers["ETag"] = f'"{tag}"'  # set_etag's quoting without its check: ours hold no quote
     response.headers["Cache-Control"] = cache_control
     if compressed is not None:

@@ -108,6 +108,23 @@ def test_json_answers_carry_no_page_policy(client):
     assert "Content-Security-Policy" not in response.headers
 
 
+def test_a_304_is_of_its_representation_a_json_one_without_the_page_policy_an_html_one_with_it(app, client):
+    # The live poll and the Stay Connected block are revalidated on every page view: their 304 must not
+    # carry an HTML page's headers (400 bytes each, as a 304 once did), nor any Content-Type of its own.
+    seed_demo()
+    for path, html in (
+        ("/api/v1/sites/demo/engagement?target=site", False),
+        ("/api/v1/sites/demo/engagement.html?target=site", True),
+    ):
+        etag = client.get(path).headers["ETag"]
+        revalidated = client.get(path, headers={"If-None-Match": etag})
+
+        assert revalidated.status_code == 304 and revalidated.headers["ETag"] == etag
+        assert "Content-Type" not in revalidated.headers and revalidated.data == b""
+        assert ("Content-Security-Policy" in revalidated.headers) is html
+        assert ("X-Content-Type-Options" in revalidated.headers) is html
+
+
 def test_widget_language_files_are_served_immutable_and_anything_else_is_a_json_404(client):
     name = next((WIDGET_BUILD_DIRECTORY / "lang").iterdir()).name
     answer = client.get(f"/widget/lang/{name}")
