@@ -11,7 +11,8 @@
 
 Both with no stemming and no stop words ('simple', unicode61), and both cut the text into runs of letters and
 digits (PostgreSQL's parser would keep "ana@example.org" whole, FTS5 cuts it in three): one behaviour for all
-34 languages and both databases. A
+34 languages and both databases. Each cuts a search the way it cuts comments (``terms``, ``pg_terms``): they
+differ on combining marks (Devanagari's vowel signs are letters to PostgreSQL's locale, separators to FTS5). A
 query's words (the first ``MAX_TERMS``) must all occur, each as a word or the start of one ("counc"
 finds "council"), anywhere in the three fields. Punctuation only separates words, so no input can be
 a syntax error in either database's query language.
@@ -20,7 +21,7 @@ a syntax error in either database's query language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -104,9 +105,24 @@ def fts_drop() -> list[str]:
 
 
 def terms(query: str) -> list[str]:
-    """The words of a search, lower-cased, each once, at most ``MAX_TERMS``."""
-    words = dict.fromkeys(word[:MAX_TERM_LENGTH] for word in _WORD.findall(query.lower()))
-    return list(words)[:MAX_TERMS]
+    """The words of a search, lower-cased, each once, at most ``MAX_TERMS``: cut as FTS5 cuts a comment
+    (letters and digits by their Unicode category, so a combining mark separates, as it does there)."""
+    return _distinct(_WORD.findall(query.lower()))
+
+
+def pg_terms(session: Session, query: str) -> list[str]:
+    """The words of a search as PostgreSQL cuts a comment's document (``PG_DDL``: its own ``[[:alnum:]]``,
+    from the database's locale), so both sides of ``@@`` agree whatever the script. Python's cut differs
+    where a word holds combining marks: the locale counts Devanagari's vowel signs as letters and Python
+    does not, so "समाचार" was three query words against one word in the document, and found nothing."""
+    words = session.scalars(
+        text("SELECT regexp_split_to_table(lower(:query), '[^[:alnum:]]+')"), {"query": query}
+    )
+    return _distinct(word for word in words if word)
+
+
+def _distinct(words: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(word[:MAX_TERM_LENGTH] for word in words))[:MAX_TERMS]
 
 
 Narrow = Callable[[Select[Any], Sequence[ColumnElement[Any]], int], Select[Any]]
@@ -128,8 +144,8 @@ def narrowing(session: Session, query_text: str, id_column: ColumnElement[int]) 
     A word both rare near the top of the listing and common further down (more than ``MAX_MATCHES``)
     gets the plain condition, correct and slower.
     """
-    words = terms(query_text)
     postgres = session.get_bind().dialect.name == "postgresql"
+    words = pg_terms(session, query_text) if postgres else terms(query_text)
     matches = _pg_condition(words) if postgres else _sqlite_condition(words)
 
     def narrow(query: Select[Any], order: Sequence[ColumnElement[Any]], wanted: int) -> Select[Any]:
