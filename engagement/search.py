@@ -46,23 +46,29 @@ WINDOW = 2_000
 MAX_MATCHES = 20_000
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as both indexes cut the text
 
+# What separates words on PostgreSQL, in a comment's document and in a search (pg_terms): everything but its
+# locale's letters and digits.
+_PG_SEPARATORS = "[^[:alnum:]]+"
+# PostgreSQL text cannot hold NUL, nor can UTF-8 a lone surrogate; neither is a letter or a digit anywhere.
+_UNSENDABLE = re.compile(r"[\x00\ud800-\udfff]")
 PG_DDL = (
     # ON UPDATE too: a comment's id changed by hand or by a restore takes its search entry along.
     "CREATE TABLE comment_search (comment_id INTEGER PRIMARY KEY REFERENCES comments (id) "
     "ON DELETE CASCADE ON UPDATE CASCADE, document TSVECTOR NOT NULL)",
     "CREATE INDEX ix_comment_search_document ON comment_search USING gin (document)",
-    "CREATE FUNCTION comment_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    # Statements of constants only (S608 sees the separators joined in, not input).
+    "CREATE FUNCTION comment_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
     "INSERT INTO comment_search (comment_id, document) VALUES (NEW.id, "
     "to_tsvector('simple', regexp_replace(NEW.body || ' ' || NEW.author_name || ' ' || NEW.author_email, "
-    "'[^[:alnum:]]+', ' ', 'g'))) "
+    "'" + _PG_SEPARATORS + "', ' ', 'g'))) "
     "ON CONFLICT (comment_id) DO UPDATE SET document = EXCLUDED.document; RETURN NULL; END $$",
     "CREATE TRIGGER comment_search_insert AFTER INSERT ON comments FOR EACH ROW "
     "EXECUTE FUNCTION comment_search_sync()",
     "CREATE TRIGGER comment_search_update AFTER UPDATE OF body, author_name, author_email ON comments "
     "FOR EACH ROW EXECUTE FUNCTION comment_search_sync()",
-    "INSERT INTO comment_search (comment_id, document) SELECT id, "
+    "INSERT INTO comment_search (comment_id, document) SELECT id, "  # noqa: S608
     "to_tsvector('simple', regexp_replace(body || ' ' || author_name || ' ' || author_email, "
-    "'[^[:alnum:]]+', ' ', 'g')) FROM comments",
+    "'" + _PG_SEPARATORS + "', ' ', 'g')) FROM comments",
 )
 PG_DROP = (
     "DROP TRIGGER IF EXISTS comment_search_update ON comments",
@@ -116,7 +122,8 @@ def pg_terms(session: Session, query: str) -> list[str]:
     where a word holds combining marks: the locale counts Devanagari's vowel signs as letters and Python
     does not, so "समाचार" was three query words against one word in the document, and found nothing."""
     words = session.scalars(
-        text("SELECT regexp_split_to_table(lower(:query), '[^[:alnum:]]+')"), {"query": query}
+        text("SELECT regexp_split_to_table(lower(:query), :separators)"),
+        {"query": _UNSENDABLE.sub(" ", query), "separators": _PG_SEPARATORS},
     )
     return _distinct(word for word in words if word)
 
