@@ -8,10 +8,10 @@ import pytest
 from tests.services import in_ci
 
 try:
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, expect
+    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, Route, expect
 except ImportError:
     if in_ci():
         raise
     pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
-__all__ = ["Browser", "ConsoleMessage", "Locator", "Page", "Request", "expect"]
+__all__ = ["Browser", "ConsoleMessage", "Locator", "Page", "Request", "Route", "expect"]

@@ -2,8 +2,9 @@
 import { forgetSession, readSession } from "./sso.js";
 import { readerId } from "./store.js";
 
-// call(method, path, options) resolves to the parsed JSON (null for 204) or rejects with the API's
-// error object {code, message, fields?}; a network failure rejects with {code: "network"}. An answer
+// call(method, path, options) resolves to the parsed JSON (null for 204, or for a success whose body could not
+// be read: the page is leaving, say, and the service has done the write) or rejects with the API's error object
+// {code, message, fields?}; a network failure rejects with {code: "network"}. An answer
 // with an ETag carries it as `etag`. `revalidate` makes the browser ask its cached copy's ETag again
 // (a 304 on the wire when nothing changed, the cached body for this code).
 export function makeApi(origin, site) {
@@ -58,7 +59,9 @@ export function describeError(t, { code }) {
   return known[code] || t("failed");
 }
 
-// Flip a toggle at once and let the server's answer settle it; on failure put the old state back.
+// Flip a toggle at once and let the server's answer settle it; on failure put the old state back. A success
+// without a readable answer keeps the flipped state: the service did it (rolling back would make the browser
+// forget a like the service counted, as a reload during the answer's body did).
 export async function toggleOptimistically(env, button, on, count, show, request) {
   if (button.busy) return;
   button.busy = true;

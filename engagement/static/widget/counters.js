@@ -64,7 +64,7 @@ export function mountCounters(container, env) {
           state.counters[kind].count = count;
           show(state);
         },
-        (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }).then(show),
+        (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }).then((r) => r && show(r)),
       );
   }
   // Subscribe is a double opt-in by email; a page can leave it out with data-subscribe="false".

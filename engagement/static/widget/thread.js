@@ -263,7 +263,7 @@ export function mountThread(container, env) {
     toggle.onclick = () =>
       toggleOptimistically(env, toggle, liked.has(comment.id), comment.likes, show, (on) =>
         call(on ? "POST" : "DELETE", `/comments/${comment.id}/likes`, { asReader: true }).then((r) =>
-          show(r.liked, r.likes),
+          r && show(r.liked, r.likes),
         ),
       );
     return toggle;
