@@ -66,10 +66,13 @@ def test_an_export_is_served_only_once_whole_with_its_size_and_checksum(app, cli
         == f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
     )
     assert body.decode().splitlines()[-1].startswith('{"type":"end"')
-    assert (
-        client.get(done["file_url"], headers={**admin, "If-None-Match": download.headers["ETag"]}).status_code
-        == 304
-    )
+    for held in (download.headers["ETag"], f"W/{download.headers['ETag']}"):
+        revalidated = client.get(done["file_url"], headers={**admin, "If-None-Match": held})
+        assert revalidated.status_code == 304 and revalidated.headers["ETag"] == download.headers["ETag"]
+        assert revalidated.headers["Cache-Control"] == "private, no-store" and revalidated.data == b""
+        # A file's 304, not an HTML page's: no page policy headers, no Content-Type.
+        assert "Content-Security-Policy" not in revalidated.headers
+        assert "Content-Type" not in revalidated.headers
     # What was downloaded restores.
     path = tmp_path / "download.jsonl"
     path.write_bytes(body)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from flask import Blueprint, Response, request, send_file, stream_with_context
+from flask import Blueprint, Response, send_file, stream_with_context
 
 from engagement.api import alt_response, response, staff_doc
+from engagement.http import client_has, conditional
 from engagement.portability import jobs, schemas
 from engagement.portability.export import export_for_staff
 from engagement.staff.auth import current_staff
@@ -75,9 +76,10 @@ def get_export(site: str, job_id: str) -> dict[str, Any]:
 @alt_response(304)
 def export_file(site: str, job_id: str) -> Response:
     job, path = jobs.file_of(token=current_staff(), slug=site, job_id=job_id)
-    if job.sha256 and request.if_none_match.contains(job.sha256):
-        # Answered before the file is opened (send_file's own 304 leaves it open).
-        return Response(status=304, headers={"ETag": f'"{job.sha256}"', "Cache-Control": "private, no-store"})
+    if job.sha256 and client_has(job.sha256):
+        # Answered before the file is opened (send_file's own 304 leaves it open), as every 304: of its
+        # representation's media type, so it is not given an HTML page's policy headers.
+        return conditional(job.sha256, None, mimetype=NDJSON, cache_control="private, no-store")
     answer = send_file(
         path,
         mimetype=NDJSON,
