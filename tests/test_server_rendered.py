@@ -344,6 +344,17 @@ def test_hostile_form_posts_are_refused_as_pages_never_500(client, site, overrid
     assert answer.mimetype == "text/html"
 
 
+def test_a_form_post_too_large_to_read_is_refused_as_a_page_in_the_default_language(app, client, site):
+    # Its answer used to read the form again for the language, raising the 413 inside its own handler: a 500.
+    body = {**_form(thread_url=ARTICLE, lang="fr"), "body": "x" * app.config["MAX_CONTENT_LENGTH"]}
+    answer = _form_post(client, body)
+
+    assert answer.status_code == 413 and answer.mimetype == "text/html"
+    page = Elements(answer.get_data(as_text=True))
+    assert page.find("html", lang="en")  # the form, and its lang, were never read
+    assert client.get(f"/api/v1/sites/news/comments?thread={THREAD}").get_json()["comments"] == []
+
+
 def test_counters_fragment_shows_every_kind_in_the_requested_language(client, site):
     client.post("/api/v1/sites/news/engagement/followers", headers={"X-Engagement-Reader": "a" * 32})
     answer = client.get("/api/v1/sites/news/engagement.html?target=site&lang=de")

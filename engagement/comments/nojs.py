@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, redirect, request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import HTTPException
 
 from engagement.comments.fragments import same_origin
 from engagement.comments.service import PostedComment
@@ -80,7 +82,7 @@ def answer_refused(refusal: Refusal) -> Response:
         if name in FORM_FIELDS
     }
     origin = request.headers.get("Origin") or _origin_of(request.referrer)
-    back = _back_to(request.form.get("thread_url"), origin) if origin else None
+    back = _back_to(_form().get("thread_url"), origin) if origin else None
     if refusal.code in ("origin_not_allowed", "sso_required"):
         # Posted from elsewhere: nothing of what was sent is shown back, no way back is offered. A guest
         # on a site that wants readers signed in: the form is no use to them, the way back to sign in is.
@@ -101,7 +103,7 @@ def _page(
     status: int, *, message: str, back: str | None, errors: dict[str, Any], keep_values: bool
 ) -> Response:
     language = _language()
-    form = request.form
+    form = _form()
     values = {name: form.get(name, "") for name in FORM_FIELDS} if keep_values else {}
     if keep_values and form.get("notify_replies"):
         values["notify_replies"] = True
@@ -132,7 +134,20 @@ def _in_words(text: str, words: Translator) -> str:
 
 
 def _language() -> str:
-    return negotiate(request.form.get("lang"))
+    return negotiate(_form().get("lang"))
+
+
+def _form() -> MultiDict[str, str]:
+    """The posted form, or nothing when it cannot be read: a refusal of the body itself (too large, cut
+    short, too many parts) is answered in the default language with an empty form, where reading it again
+    would raise that refusal inside its own answer (a 500)."""
+    try:
+        return request.form
+    except HTTPException:
+        return _NO_FORM
+
+
+_NO_FORM: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 
 
 def _texts(messages: Any) -> list[str]:
