@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.counters import init_app as init_counters
     from engagement.database import RowIdConverter, TextSegmentConverter, configure_engine
     from engagement.extensions import db, migrate
-    from engagement.http import NoCookieSessions
+    from engagement.http import NoCookieSessions, Service
     from engagement.mail import init_app as init_mail
     from engagement.moderation import init_app as init_moderation
     from engagement.portability import init_app as init_portability
@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engagement.web import routes as web
     from engagement.webhooks import init_app as init_webhooks
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Service(__name__, instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path), config))
     app.session_interface = NoCookieSessions()
 

@@ -39,11 +39,6 @@ def enable_site_cors(blueprint: Blueprint) -> None:
     @blueprint.after_request
     def add_cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
-        if request.method == "OPTIONS":
-            # Flask's answer to a preflight is an empty 200 of its default media type, text/html, which
-            # the page hook gave an HTML page's policy headers: a preflight says nothing but its headers.
-            response.status_code = 204
-            del response.headers["Content-Type"]
         _vary_on_origin(response)
         if origin is None:
             return response

@@ -32,6 +32,18 @@ class NoCookieSessions(SessionInterface):
         return None
 
 
+class Service(Flask):
+    """Flask, with its automatic answer to ``OPTIONS`` (a CORS preflight, mostly) a 204 with no media type:
+    Flask's is an empty 200 of its default ``text/html``, which the page hook gave an HTML page's policy
+    headers (about 450 bytes) on a reader's first write."""
+
+    def make_default_options_response(self) -> Response:
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+
 # Deeper than any document the API takes (its bodies nest two or three levels); anything deeper is not
 # meant, and code that walks a document (ours, marshmallow's) must not meet the recursion limit.
 MAX_JSON_DEPTH = 32

@@ -142,3 +142,17 @@ def test_widget_language_files_are_served_immutable_and_anything_else_is_a_json_
         refused = client.get(f"/widget/lang/{bad}")
         assert refused.status_code == 404, bad
         assert refused.get_json()["error"]["code"] == "not_found"
+
+
+def test_every_automatic_options_answer_is_an_empty_204_without_a_page_policy(app, client):
+    seed_demo()
+    for path in (
+        "/api/v1/sites/demo/comments",
+        "/badges/demo/fans.svg",
+        "/",
+    ):
+        answer = client.options(path, headers={"Origin": "https://elsewhere.example"})
+        assert answer.status_code == 204 and answer.data == b"", path
+        assert "GET" in answer.headers["Allow"], path
+        assert "Content-Type" not in answer.headers, path
+        assert "script-src" not in answer.headers.get("Content-Security-Policy", ""), path  # a page's
