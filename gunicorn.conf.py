@@ -7,7 +7,8 @@ import tempfile
 
 bind = os.environ.get("ENGAGEMENT_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# The sync worker, with gunicorn's own refusals (a request line over 4 KB...) in the API's JSON error shape.
+worker_class = "engagement.gunicorn_worker.JsonErrorsSyncWorker"
 # Requests are short: a stuck worker is restarted. On SIGTERM in-flight requests get graceful_timeout.
 timeout = 30
 graceful_timeout = 30

@@ -465,6 +465,63 @@ def _slow_client(port: int) -> socket.socket:
     return client
 
 
+def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes that may not be HTTP at all; the answer's status, headers (lowercased names) and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+# What gunicorn refuses before the app sees a request: a request line or headers too long, bytes that are not
+# HTTP, a bad length, a transfer coding it does not take.
+REFUSED_BY_GUNICORN = [
+    (
+        b"GET /api/v1/sites/x/counts?thread=" + b"k" * 5000 + b" HTTP/1.1\r\nHost: h\r\n\r\n",
+        414,
+        "uri_too_long",
+    ),
+    (
+        b"GET /healthz HTTP/1.1\r\nHost: h\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n",
+        431,
+        "headers_too_large",
+    ),
+    (
+        b"GET /healthz HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(200)) + b"\r\n",
+        431,
+        "headers_too_large",
+    ),
+    (b"GARBAGE\r\n\r\n", 400, "bad_request"),
+    (
+        b"POST /api/v1/sites/x/comments HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
+        400,
+        "bad_request",
+    ),
+    (
+        b"POST /healthz HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xyz, chunked\r\n\r\n",
+        501,
+        "not_implemented",
+    ),
+]
+
+
+def test_what_gunicorn_refuses_before_the_app_is_answered_in_the_apis_json_shape(start_service):
+    service = start_service()
+    for request_bytes, status, code in REFUSED_BY_GUNICORN:
+        answered, headers, body = raw_exchange(service.port, request_bytes)
+
+        assert answered == status, request_bytes[:40]
+        assert headers["content-type"] == "application/json" and int(headers["content-length"]) == len(body)
+        error = json.loads(body)["error"]
+        assert error["code"] == code and error["message"]
+        assert b"kkkk" not in body and b"bbbb" not in body  # what the client sent is not echoed
+
+
 def test_slow_clients_fewer_than_workers_leave_a_worker_for_everyone_else(start_service):
     service = start_service()
     slow = _slow_client(service.port)
