@@ -15,8 +15,9 @@ from engagement.console import service as console
 from engagement.counters.schemas import PushCountSchema
 from engagement.counters.service import push_external_count
 from engagement.database import reading
-from engagement.errors import ApiError
+from engagement.errors import ApiError, ValidationFailed
 from engagement.extensions import db
+from engagement.fields import SiteName
 from engagement.importers import service as importers
 from engagement.importers.pipeline import THREAD_KEYS
 from engagement.models import CounterKind, StaffRole
@@ -44,7 +45,10 @@ def _fail(error: ApiError) -> None:
 def create_site_command(slug: str, name: str, origins: tuple[str, ...]) -> None:
     """Create a site that pages can embed comments for."""
     try:
+        name = SiteName().deserialize(name)  # the API's rule: a line break in it failed every mail
         site = sites.create_site(slug=slug, name=name, origins=list(origins))
+    except ValidationError as error:
+        _fail(ValidationFailed({"name": error.messages}))
     except ApiError as error:
         _fail(error)
     click.echo(f"created site {site.slug} (id {site.id})")

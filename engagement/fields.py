@@ -25,6 +25,12 @@ _TAG = re.compile(r"<\s*/?\s*[A-Za-z!?]")
 # Control characters other than tab, newline and carriage return (C0, DEL, C1).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"\r\n?")
+# What a one-line text (a name, a title) may not hold: every control character, tab and line breaks included,
+# the Unicode line and paragraph separators (a mail header refuses them as it refuses a newline: a reply's
+# notification was lost), and the bidi embeddings, overrides and isolates, which turn the rest of a mail's
+# subject or a plain-text line around ("Reply from Ann\u202e..."). The bidi marks (LRM, RLM, ALM) and the
+# joiners some scripts spell names with stay.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _is_invisible(char: str) -> bool:
@@ -33,7 +39,7 @@ def _is_invisible(char: str) -> bool:
 
 
 class AuthorName(fields.String):
-    """Trimmed, NFC-normalised; 1-245 characters; no control characters, no markup, not only blanks."""
+    """Trimmed, NFC-normalised; 1-245 characters of one line (``_NOT_ONE_LINE``), no markup, not blank."""
 
     default_error_messages = {
         "required": "Please enter your name.",
@@ -47,7 +53,7 @@ class AuthorName(fields.String):
         name = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
         if not name or all(_is_invisible(c) for c in name):
             raise self.make_error("blank")
-        if _CONTROL.search(name) or "\n" in name or "\t" in name:
+        if _NOT_ONE_LINE.search(name):
             raise self.make_error("control")
         if _TAG.search(name):
             raise self.make_error("markup")
@@ -143,11 +149,32 @@ class ThreadTitle(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         title = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
-        if _CONTROL.search(title) or any(c in title for c in "\n\r\t\u2028\u2029"):
+        if _NOT_ONE_LINE.search(title):
             raise self.make_error("control")
         if len(title) > 300:
             raise self.make_error("too_long")
         return title
+
+
+class SiteName(fields.String):
+    """A site's name, as mail (its sender's name), pages and the console show it: trimmed, 1-200 characters
+    of one line (a line break in it made every mail of the site fail to build)."""
+
+    default_error_messages = {
+        "blank": "Enter the site's name.",
+        "control": "The site's name must be one line, without control characters.",
+        "too_long": "The site's name can be at most 200 characters.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
+        if not name:
+            raise self.make_error("blank")
+        if _NOT_ONE_LINE.search(name):
+            raise self.make_error("control")
+        if len(name) > 200:
+            raise self.make_error("too_long")
+        return name
 
 
 class ThreadKey(fields.String):

@@ -27,6 +27,14 @@ def test_create_site_stores_slug_name_and_origins(runner):
     assert site.settings.moderation == "first_time"
 
 
+def test_create_site_refuses_a_name_that_is_not_one_line(runner):
+    # The sender's name of every mail of the site: a line break in it made each one fail to build.
+    result = runner.invoke(args=["engagement", "create-site", "daily", "--name", "The Daily\nBcc: x@y.org"])
+    assert result.exit_code != 0
+    assert "name: The site's name must be one line" in result.output
+    assert db.session.scalar(select(Site).where(Site.slug == "daily")) is None
+
+
 def test_create_site_twice_fails_with_a_message(runner):
     runner.invoke(args=["engagement", "create-site", "daily", "--name", "The Daily"])
     result = runner.invoke(args=["engagement", "create-site", "daily", "--name", "Again"])

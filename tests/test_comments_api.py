@@ -109,6 +109,10 @@ def test_thread_url_must_be_on_an_allowed_origin(client, site):
         ({"author_name": "\u200b\u200d"}, "author_name"),
         ({"author_name": "<b>Bob</b>"}, "author_name"),
         ({"author_name": "Bob\x07"}, "author_name"),
+        ({"author_name": "Bob\rBcc: all@example.org"}, "author_name"),
+        ({"author_name": "Bob\u2028Bcc: all@example.org"}, "author_name"),
+        ({"author_name": "Bob\u202enimda"}, "author_name"),
+        ({"author_name": "Bob\u2067x"}, "author_name"),
         ({"author_name": "x" * 246}, "author_name"),
         ({"author_email": ""}, "author_email"),
         ({"author_email": "not-an-email"}, "author_email"),
@@ -145,6 +149,18 @@ def test_name_is_trimmed_and_nfc_normalized_and_email_normalized(client, site):
     comment = db.session.get(Comment, response.json["comment"]["id"])
     assert comment.author_name == "Zo\u00e9"
     assert comment.author_email == "zoe@example.org"  # lower-cased whole: every rule compares addresses
+
+
+def test_names_keep_the_joiners_and_bidi_marks_their_scripts_are_written_with(client, site):
+    # Persian with a zero-width non-joiner, Hindi with a joiner, a name ending in a right-to-left mark.
+    for name in (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647",
+        "\u0915\u094d\u200d\u0937",
+        "\u05d3\u05df 2\u200f",
+    ):
+        response = post(client, author_name=name, body=f"Hello from {name}")
+        assert response.status_code == 201, response.json
+        assert response.json["comment"]["author"]["name"] == name
 
 
 def test_bare_domain_website_gets_https(client, site):

@@ -139,7 +139,7 @@ def test_an_invalid_new_site_shows_the_apis_messages_and_keeps_what_was_typed(ad
     page = html(new_site(admin, slug="Not A Slug", name="", origins="https://ok.example\nftp://x/path"), 422)
     assert 'aria-invalid="true" aria-describedby="slug-error"' in page
     assert '<p class="error" id="slug-error">Use 1-64 lowercase letters, digits and dashes.</p>' in page
-    assert '<p class="error" id="name-error">Length must be between 1 and 200.</p>' in page
+    assert '<p class="error" id="name-error">Enter the site&#39;s name.</p>' in page
     assert "“ftp://x/path”: Give an origin such as https://news.example (no path)." in page
     assert 'value="Not A Slug"' in page and ">https://ok.example\nftp://x/path</textarea>" in page
     assert db.session.scalar(select(Site).where(Site.name == "")) is None

@@ -224,3 +224,22 @@ def test_a_title_with_line_breaks_cannot_add_headers_and_a_long_one_is_cut(clien
         select(OutboxMessage.subject).where(OutboxMessage.to_address == ADA).order_by(OutboxMessage.id.desc())
     )
     assert len(stored) == 300 and stored.endswith("…") and "\n" not in stored
+
+
+def test_a_site_name_or_title_stored_before_the_rules_still_goes_out_on_one_line(client, smtp, site):
+    # The API now refuses both (one line, no bidi overrides); a row from before, or an import, may hold
+    # them: a line break in the site's name made every mail of the site fail to build, and was lost.
+    parent = ada_comment(client)
+    confirm_by_mail(client, smtp)
+    site.name = "Zürcher\nZeitung\x07"
+    db.session.execute(update(Thread).values(title="Harbour\u2028news \u202eevil"))
+    db.session.commit()
+
+    reply(client, parent)
+    report = deliver_due_messages()
+
+    assert report.sent == 1 and report.failed == 0
+    message = smtp.one_to(ADA)
+    assert message["From"].addresses[0].display_name == "Zürcher Zeitung"
+    subject = " ".join(message["Subject"].split())
+    assert subject == "Grace replied to your comment on Harbour news evil"

@@ -418,11 +418,25 @@ def test_admin_creates_and_configures_a_site(client, app):
         {"notify_emails": ["not-an-email"]},
         {"edit_window_seconds": -1},
         {"unknown_setting": 1},
+        {"name": ""},
+        {"name": "   "},
+        {"name": "The Daily\nBcc: all@example.org"},  # the sender's name of every mail of the site
+        {"name": "The Daily\u2028x"},
+        {"name": "The \u202eDaily"},
+        {"name": "x" * 201},
     ],
 )
 def test_site_settings_are_validated(client, admin, body):
     response = client.patch(f"{MOD}/sites/news", json=body, headers=admin)
     assert response.status_code == 422
+
+
+def test_a_site_name_is_trimmed_and_a_new_one_is_checked_as_a_changed_one(client, admin):
+    assert client.patch(f"{MOD}/sites/news", json={"name": "  The News  "}, headers=admin).json["name"] == (
+        "The News"
+    )
+    created = client.post(f"{MOD}/sites", json={"slug": "daily", "name": "Daily\r\nX"}, headers=admin)
+    assert created.status_code == 422 and "name" in created.json["error"]["fields"]
 
 
 def test_a_zero_stale_window_is_accepted_as_documented(client, admin):

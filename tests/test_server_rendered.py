@@ -97,6 +97,8 @@ def test_thread_fragment_holds_the_first_page_in_the_widgets_markup_without_scri
     assert top["id"] == f"comment-{first['id']}" and top["data-reply-count"] == "1"
     assert any("2 Comments" in text for text in page.text)
     assert "A reply." in html
+    # Each name is isolated (dir=auto), as the widget draws it: it cannot reorder the date after it.
+    assert [who["dir"] for who in page.find("span", **{"class": "who"})] == ["auto", "auto"]
     # Links in bodies keep the sanitizer's rel; nothing a reader wrote is left unescaped.
     (link,) = page.find("a", href="https://example.org/x")
     assert link["rel"] == "nofollow ugc noopener"

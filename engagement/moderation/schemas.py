@@ -7,7 +7,16 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engagement.database import MAX_ROW_ID
-from engagement.fields import SLUG, CommentBody, Origin, Page, ThreadKey, ThreadTitle, listing_schema
+from engagement.fields import (
+    SLUG,
+    CommentBody,
+    Origin,
+    Page,
+    SiteName,
+    ThreadKey,
+    ThreadTitle,
+    listing_schema,
+)
 from engagement.sites.schemas import SettingsSchema
 from engagement.staff.comment_view import StaffCommentSchema
 
@@ -97,12 +106,12 @@ class UpdateThreadSchema(Schema):
 
 class CreateSiteSchema(SettingsSchema):
     slug = fields.String(required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = SiteName(required=True)
     origins = fields.List(Origin(), load_default=list, validate=validate.Length(max=50))
 
 
 class UpdateSiteSchema(SettingsSchema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = SiteName()
     origins = fields.List(Origin(), validate=validate.Length(max=50))
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engagement.comments.avatars import inline_identicon
 from engagement.demo import seed_demo
 from engagement.extensions import db
+from engagement.models import Comment
 from engagement.models.mail import MailContact, OutboxMessage, ReplySubscription, Subscriber
 from tests.browser.conftest import ARTIFACTS, SITE, THREAD, LiveService, new_page
 from tests.browser.playwright_api import Browser, Locator, Page, Request, Route, expect
@@ -853,3 +854,31 @@ def test_count_links_with_a_hundred_long_keys_are_asked_in_one_post(
     expect(page.locator("#c0")).to_have_text("1 Comment")
     expect(page.locator("#c99")).to_have_text("0 Comments")
     assert [method for method, _ in asked] == ["POST"]
+
+
+# Where the first and the last letter of an element's text are drawn, left to right.
+TEXT_ENDS = """element => {
+    const text = element.firstChild, range = document.createRange(), x = i => {
+        range.setStart(text, i); range.setEnd(text, i + 1); return range.getBoundingClientRect().left;
+    };
+    return [x(0), x(text.length - 1)];
+}"""
+
+
+def test_a_name_is_isolated_so_an_override_in_it_cannot_turn_the_date_after_it_around(
+    service: LiveService, open_article: Callable[..., Page]
+) -> None:
+    # The API refuses bidi overrides in names now; an imported name, or one from before, may hold one. Not
+    # isolated, it reversed the rest of the line: "just now" drawn as "won tsuj".
+    service.create_site()
+    posted = service.post_comment("Hello", name="Ann")["comment"]["id"]
+    with service.app.app_context():
+        db.session.execute(update(Comment).where(Comment.id == posted).values(author_name="Ann\u202e"))
+        db.session.commit()
+
+    widget = thread_widget(open_article(THREAD_MARKUP))
+    who = widget.locator("li.c .who")
+    expect(who).to_have_text("Ann\u202e")
+    expect(who).to_have_attribute("dir", "auto")
+    first, last = widget.locator("li.c .meta time").evaluate(TEXT_ENDS)
+    assert first < last  # read left to right, as the page's language is written

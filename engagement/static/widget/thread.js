@@ -223,9 +223,11 @@ export function mountThread(container, env) {
         h(
           "p",
           { class: "meta" },
+          // dir=auto isolates the name: a right-to-left name (or a bidi control stored in one) cannot
+          // reorder the date after it.
           !gone && isWebUrl(author.url)
-            ? h("a", { class: "who", href: author.url, rel: "nofollow ugc noopener" }, name)
-            : h("span", { class: "who" }, name),
+            ? h("a", { class: "who", dir: "auto", href: author.url, rel: "nofollow ugc noopener" }, name)
+            : h("span", { class: "who", dir: "auto" }, name),
           " ",
           // Written by a reader the site signed in (single sign-on), not by a guest who typed this name.
           !gone && author.signed_in && h("span", { class: "si" }, t("signedIn")),
