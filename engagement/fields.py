@@ -33,6 +33,11 @@ _LINE_BREAKS = re.compile(r"\r\n?")
 _NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+def is_one_line(text: str) -> bool:
+    """Whether ``text`` holds none of ``_NOT_ONE_LINE``: the rule of every name and title a person types."""
+    return _NOT_ONE_LINE.search(text) is None
+
+
 def _is_invisible(char: str) -> bool:
     # Whitespace, format characters (zero-width space/joiners, bidi marks) and the Hangul fillers.
     return char.isspace() or unicodedata.category(char) == "Cf" or char in "\u115f\u1160\u3164\uffa0"
@@ -53,7 +58,7 @@ class AuthorName(fields.String):
         name = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
         if not name or all(_is_invisible(c) for c in name):
             raise self.make_error("blank")
-        if _NOT_ONE_LINE.search(name):
+        if not is_one_line(name):
             raise self.make_error("control")
         if _TAG.search(name):
             raise self.make_error("markup")
@@ -149,7 +154,7 @@ class ThreadTitle(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         title = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
-        if _NOT_ONE_LINE.search(title):
+        if not is_one_line(title):
             raise self.make_error("control")
         if len(title) > 300:
             raise self.make_error("too_long")
@@ -170,7 +175,7 @@ class SiteName(fields.String):
         name = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
         if not name:
             raise self.make_error("blank")
-        if _NOT_ONE_LINE.search(name):
+        if not is_one_line(name):
             raise self.make_error("control")
         if len(name) > 200:
             raise self.make_error("too_long")

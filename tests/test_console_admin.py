@@ -162,6 +162,8 @@ def test_a_new_member_can_sign_in_as_what_they_were_given(app, admin):
         ({"email": ""}, "email", "Please enter your email address."),
         ({"display_name": "   "}, "display_name", "Use 1-200 characters, on one line."),
         ({"display_name": "two\nlines"}, "display_name", "Use 1-200 characters, on one line."),
+        ({"display_name": "two\u2028lines"}, "display_name", "Use 1-200 characters, on one line."),
+        ({"display_name": "Ada \u202eevil"}, "display_name", "Use 1-200 characters, on one line."),
         ({"sites": []}, "sites", "A moderator needs at least one site."),
         ({"role": "owner"}, "role", "Must be one of: admin, moderator."),
         ({"sites": ["nowhere"]}, "sites", "There is no site &#39;nowhere&#39;."),

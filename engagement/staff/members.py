@@ -4,7 +4,6 @@ name, a role and, as a moderator, the sites in their scope: the same role and sc
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -13,17 +12,16 @@ from sqlalchemy import select, update
 from engagement import audit, clock
 from engagement.errors import Conflict, NotFound, ValidationFailed
 from engagement.extensions import db
-from engagement.fields import SLUG, AuthorEmail
+from engagement.fields import SLUG, AuthorEmail, is_one_line
 from engagement.models import StaffMember, StaffRole, StaffToken
 from engagement.staff.service import sites_named
 
 NAME_LENGTH = StaffMember.__table__.c.display_name.type.length
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _one_line_name(value: str) -> None:
     name = value.strip()
-    if not name or len(name) > NAME_LENGTH or _CONTROL.search(name):
+    if not name or len(name) > NAME_LENGTH or not is_one_line(name):
         raise ValidationError(f"Use 1-{NAME_LENGTH} characters, on one line.")
 
 
