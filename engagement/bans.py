@@ -57,7 +57,7 @@ def matching_bans(
     *,
     email: str,
     sso_id: str | None = None,
-    ip_hash: str | None,
+    ip_hashes: tuple[str, ...],
     author_url: str | None,
     folded_texts: Callable[[], list[str]],
 ) -> list[BanRule]:
@@ -73,7 +73,7 @@ def matching_bans(
         if (
             (ban.kind == BanKind.EMAIL and email and email == ban.value)
             or (ban.kind == BanKind.SSO and sso_id is not None and sso_id == ban.value)
-            or (ban.kind == BanKind.IP and ip_hash is not None and ip_hash == ban.value)
+            or (ban.kind == BanKind.IP and ban.value in ip_hashes)
             or (
                 ban.kind == BanKind.DOMAIN
                 and (_domain_matches(ban.value, email_domain) or _domain_matches(ban.value, url_host))

@@ -10,7 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from engagement.hashing import keyed_hash
+from engagement.hashing import client_network, keyed_hash
 from engagement.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -18,10 +18,10 @@ migrate = Migrate(compare_type=True)
 
 
 def _client_key() -> str:
-    """Whom a limit counts: the client IP, as a keyed hash, so that no store of counters (Redis, the host's
-    file) holds IPs in clear. ProxyFix (per ENGAGEMENT_TRUSTED_PROXIES) has already set remote_addr from
-    the trusted hops only."""
-    return keyed_hash("rate-limit", get_remote_address())
+    """Whom a limit counts: the client's network (``client_network``: an IPv4 address, an IPv6 /64), as a
+    keyed hash, so that no store of counters (Redis, the host's file) holds IPs in clear. ProxyFix (per
+    ENGAGEMENT_TRUSTED_PROXIES) has already set remote_addr from the trusted hops only."""
+    return keyed_hash("rate-limit", client_network(get_remote_address()))
 
 
 limiter = Limiter(key_func=_client_key, default_limits=[])

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from engagement.extensions import db
-from engagement.models import AuditEntry, Comment, StaffRole, StaffToken
+from engagement.hashing import keyed_hash
+from engagement.models import AuditEntry, Ban, Comment, StaffRole, StaffToken
+from engagement.sites.service import get_site
 from engagement.staff.service import create_token
 from tests.factories import make_site, post
 from tests.sql import count_queries
@@ -285,6 +287,27 @@ def test_an_ip_ban_is_stored_as_a_hash_and_matches(client, app):
     assert ban["value"] != "198.51.100.9" and len(ban["value"]) == 64
     assert post(client, ip="198.51.100.9").status_code == 202
     assert post(client, ip="198.51.100.10").status_code == 201
+
+
+def test_an_ipv6_ban_holds_the_whole_64_and_a_ban_stored_per_address_before_still_holds(client, app):
+    make_site("news")
+    admin = bearer()
+    _ban(client, admin, kind="ip", value="2001:db8:5:5::1", action="moderate")
+    # The same network, another address: one person changing the last bits is still banned.
+    assert post(client, ip="2001:db8:5:5:dead:beef:0:1").status_code == 202
+    assert post(client, ip="2001:db8:5:6::1").status_code == 201
+
+    # A ban made before the /64 rule holds the hash of one whole address: that address stays banned.
+    legacy = Ban(
+        site_id=get_site("news").id,
+        kind="ip",
+        value=keyed_hash("ip", "2001:db8:9:9::7"),
+        action="moderate",
+        created_by="admin",
+    )
+    db.session.add(legacy)
+    db.session.commit()
+    assert post(client, ip="2001:db8:9:9::7").status_code == 202
 
 
 def test_domain_and_word_bans_match_and_expired_bans_do_not(client, app, clock):

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from engagement.extensions import db, limiter
+from engagement.hashing import client_network
 from engagement.models import OutboxMessage, OutboxStatus
 from engagement.rate_limits import CLEANUP_SECONDS, HostFileStorage, default_storage_path, storage_uri
 from tests.factories import make_site, post
@@ -66,6 +67,18 @@ def test_two_apps_of_one_host_share_one_budget_for_comment_posts(make_app):
     assert post(second.test_client()).status_code == 429
     assert post(first.test_client()).status_code == 429
     assert post(second.test_client(), ip="198.51.100.2").status_code == 201  # another client's own budget
+
+
+def test_the_addresses_of_one_ipv6_network_share_one_budget(make_app):
+    # A client with a /64 could otherwise post, like or report from 2^64 addresses, each with a budget.
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_POST_COMMENT="2 per minute")
+    with app.app_context():
+        make_site("news")
+    client = app.test_client()
+    spent = [post(client, ip=f"2001:db8:7:7::{n:x}").status_code for n in range(1, 4)]
+    assert spent == [201, 201, 429]
+    assert post(client, ip="2001:db8:7:7:abcd:1234:5678:9").status_code == 429
+    assert post(client, ip="2001:db8:7:8::1").status_code == 201  # the next /64: another client
 
 
 def test_retry_after_is_sent_with_a_429_and_never_with_an_answer_that_was_served(make_app):
@@ -230,3 +243,18 @@ def test_an_unusable_file_makes_each_process_count_in_memory_with_a_warning(make
     assert statuses == [201, 201, 429]
     warnings = [r.getMessage() for r in caplog.records if r.name == "engagement.rate_limits"]
     assert len(warnings) == 1 and "counting in this process's memory" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # an IPv4 client of a dual-stack socket
+        ("fe80::1%eth0", "fe80::/64"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_every_per_client_rule_counts_an_ipv4_address_or_an_ipv6_64(address, network):
+    assert client_network(address) == network

@@ -90,6 +90,18 @@ def test_readers_sharing_one_ip_count_as_one_reporter(client, site):
     assert status_of(cid) == "approved"
 
 
+def test_readers_of_one_ipv6_network_count_as_one_reporter_and_other_networks_count(client, site):
+    # One home line or server has a whole /64 to send from: three of its addresses are one reporter.
+    cid = published(client)
+    for n, ip in enumerate(("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe")):
+        report(client, cid, reader=reader(n), ip=ip)
+    assert status_of(cid) == "approved"
+
+    for n, ip in enumerate(("2001:db8:1:3::1", "::ffff:198.51.100.7"), start=10):
+        report(client, cid, reader=reader(n), ip=ip)
+    assert status_of(cid) == "pending"
+
+
 def test_approving_dismisses_the_reports_and_older_reports_never_hold_it_again(client, site, admin):
     cid = published(client)
     for n in (1, 2, 3):

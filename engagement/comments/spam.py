@@ -18,7 +18,7 @@ from engagement.bans import active_bans, matching_bans
 from engagement.comments.drafts import Client, NewComment
 from engagement.errors import Conflict, TooManyRequests
 from engagement.extensions import db
-from engagement.hashing import ip_hash
+from engagement.hashing import ip_hash, ip_hashes
 from engagement.models import AkismetVerdict, BanAction, Comment, CommentStatus, SiteSettings
 from engagement.normalization import body_digest, fold
 from engagement.rendering import links_in_html
@@ -234,7 +234,7 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
         active_bans(submission.site_id, now),
         email=submission.author_email,
         sso_id=submission.sso_id,
-        ip_hash=submission.ip_hash,
+        ip_hashes=ip_hashes(submission.ip) if submission.ip else _stored(submission.ip_hash),
         author_url=submission.author_url,
         folded_texts=lambda: submission.folded_texts,
     ):
@@ -253,6 +253,10 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
     elif settings.moderation == "first_time" and not _known_author(submission, settings):
         verdict.hold("first_time")
     return verdict
+
+
+def _stored(ip_hash: str | None) -> tuple[str, ...]:
+    return (ip_hash,) if ip_hash else ()
 
 
 def apply_akismet(verdict: Verdict, answer: AkismetVerdict | None, settings: SiteSettings) -> None:

@@ -107,7 +107,7 @@ def author_panel(*, principal: Any, comment_id: int) -> AuthorPanel:
         active_bans(site.id, now),
         email=comment.author_email,
         sso_id=comment.author_sso_id,
-        ip_hash=comment.ip_hash,
+        ip_hashes=(comment.ip_hash,) if comment.ip_hash else (),
         author_url=comment.author_url,
         folded_texts=list,
     )
