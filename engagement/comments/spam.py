@@ -39,6 +39,9 @@ class Submission:
     ip_hash: str | None
     user_agent: str
     sso_id: str | None = None  # a signed-in reader's user id on the site
+    # What an IP ban is matched against: ``ip_hash``, and for a new post from IPv6 also its whole address's
+    # hash, as bans stored before the /64 rule hold it (engagement.hashing.ip_hashes).
+    ban_ip_hashes: tuple[str, ...] = ()
 
     @classmethod
     def of_new(
@@ -57,6 +60,7 @@ class Submission:
             ip_hash=ip_hash(client.ip),
             user_agent=client.user_agent[:USER_AGENT_LENGTH],
             sso_id=draft.sso_id,
+            ban_ip_hashes=ip_hashes(client.ip),
         )
 
     @classmethod
@@ -74,6 +78,7 @@ class Submission:
             ip_hash=comment.ip_hash,
             user_agent=comment.user_agent,
             sso_id=comment.author_sso_id,
+            ban_ip_hashes=(comment.ip_hash,) if comment.ip_hash else (),
         )
 
     @functools.cached_property
@@ -234,7 +239,7 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
         active_bans(submission.site_id, now),
         email=submission.author_email,
         sso_id=submission.sso_id,
-        ip_hashes=ip_hashes(submission.ip) if submission.ip else _stored(submission.ip_hash),
+        ip_hashes=submission.ban_ip_hashes,
         author_url=submission.author_url,
         folded_texts=lambda: submission.folded_texts,
     ):
@@ -253,10 +258,6 @@ def judge(submission: Submission, settings: SiteSettings, *, honeypot_filled: bo
     elif settings.moderation == "first_time" and not _known_author(submission, settings):
         verdict.hold("first_time")
     return verdict
-
-
-def _stored(ip_hash: str | None) -> tuple[str, ...]:
-    return (ip_hash,) if ip_hash else ()
 
 
 def apply_akismet(verdict: Verdict, answer: AkismetVerdict | None, settings: SiteSettings) -> None:

@@ -16,6 +16,7 @@ Message-ID (delivery is at least once, and that header lets mail clients drop th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
@@ -84,7 +85,7 @@ def enqueue_email(
         "message_id": make_msgid(domain=_sender_domain()),
         "dedupe_key": dedupe_key,
         "to_address": to,
-        "from_name": site.name if site is not None else "",
+        "from_name": header_text(site.name) if site is not None else "",
         "reply_to": reply_to,
         **_rendered(
             subject=subject,
@@ -154,6 +155,17 @@ def rewrite_unclaimed_message(
         setattr(message, column, value)
 
 
+def header_text(text: str) -> str:
+    """``text`` as one header line: each run of white space (line breaks, the Unicode separators, form feed,
+    NEL...) one space, every other control character and bidi embedding, override or isolate gone. Names and
+    titles are checked for them on input now, but one imported or stored before (a site's name with a line
+    break: the email package refuses it, and every mail of the site failed to build) still goes out."""
+    return _NOT_IN_A_HEADER.sub("", " ".join(text.split()))
+
+
+_NOT_IN_A_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _rendered(
     *,
     subject: str,
@@ -162,8 +174,8 @@ def _rendered(
     unsubscribe_url: str | None,
     language: str | None = None,
 ) -> dict[str, str]:
-    # Titles and names come from readers: one line (a header cannot hold a line break), and within the column.
-    subject = " ".join(subject.split())
+    # Titles and names come from readers: one line, and within the column.
+    subject = header_text(subject)
     if len(subject) > SUBJECT_LENGTH:
         subject = subject[: SUBJECT_LENGTH - 1] + "…"
     words = mail_translator(language)

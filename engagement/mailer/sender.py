@@ -10,7 +10,6 @@ retried with backoff, and every message of the batch not yet accepted gets the s
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import smtplib
 import threading
@@ -68,12 +67,12 @@ def build_message(claimed: outbox.ClaimedMessage) -> EmailMessage:
     message = EmailMessage(policy=SMTP_POLICY)
     # Address() encodes a non-ASCII display name (RFC 2047), so "Zürcher Zeitung" arrives intact.
     message["From"] = Address(
-        display_name=header_text(claimed.from_name or default_name), username=username, domain=domain
+        display_name=claimed.from_name or default_name, username=username, domain=domain
     )
     message["To"] = claimed.to_address
     if claimed.reply_to:
         message["Reply-To"] = claimed.reply_to
-    message["Subject"] = header_text(claimed.subject)
+    message["Subject"] = claimed.subject
     message["Date"] = format_datetime(claimed.created_at)
     message["Message-ID"] = claimed.message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders stay quiet
@@ -83,17 +82,6 @@ def build_message(claimed: outbox.ClaimedMessage) -> EmailMessage:
     message.set_content(claimed.text_body)
     message.add_alternative(claimed.html_body, subtype="html")
     return message
-
-
-def header_text(text: str) -> str:
-    """``text`` as one header line: every character Python splits lines at (the Unicode separators, form
-    feed, NEL...) a space, every other control character and bidi override gone. Input is checked for them
-    now, but a name imported or stored before that, in a subject, made the message fail to build (the email
-    package refuses it) and the mail was lost."""
-    return _NOT_IN_A_HEADER.sub("", " ".join(text.splitlines()))
-
-
-_NOT_IN_A_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def deliver_due_messages() -> DeliveryReport:

@@ -62,12 +62,14 @@ export function describeError(t, { code }) {
 // Flip a toggle at once and let the server's answer settle it; on failure put the old state back. A success
 // without a readable answer keeps the flipped state: the service did it (rolling back would make the browser
 // forget a like the service counted, as a reload during the answer's body did).
-export async function toggleOptimistically(env, button, on, count, show, request) {
+// `request(on)` is the call; `settle(answer)` shows what the service answered.
+export async function toggleOptimistically(env, button, on, count, show, request, settle) {
   if (button.busy) return;
   button.busy = true;
   show(!on, count + (on ? -1 : 1));
   try {
-    await request(!on);
+    const answer = await request(!on);
+    if (answer) settle(answer);
   } catch (error) {
     show(on, count);
     env.say(describeError(env.t, error));

@@ -64,7 +64,8 @@ export function mountCounters(container, env) {
           state.counters[kind].count = count;
           show(state);
         },
-        (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }).then((r) => r && show(r)),
+        (on) => call(on ? "POST" : "DELETE", `/engagement/${kind}`, { query: { target }, asReader: true }),
+        show,
       );
   }
   // Subscribe is a double opt-in by email; a page can leave it out with data-subscribe="false".

@@ -263,10 +263,14 @@ export function mountThread(container, env) {
       writeStore(likedKey, [...liked].slice(-500));
     };
     toggle.onclick = () =>
-      toggleOptimistically(env, toggle, liked.has(comment.id), comment.likes, show, (on) =>
-        call(on ? "POST" : "DELETE", `/comments/${comment.id}/likes`, { asReader: true }).then((r) =>
-          r && show(r.liked, r.likes),
-        ),
+      toggleOptimistically(
+        env,
+        toggle,
+        liked.has(comment.id),
+        comment.likes,
+        show,
+        (on) => call(on ? "POST" : "DELETE", `/comments/${comment.id}/likes`, { asReader: true }),
+        (answer) => show(answer.liked, answer.likes),
       );
     return toggle;
   }
